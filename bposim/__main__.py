@@ -1,0 +1,3 @@
+from bposim.cli import main
+
+main()

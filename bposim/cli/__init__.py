@@ -1,0 +1,13 @@
+"""The ``bposim`` command line: a thin layer over the Python API."""
+
+from __future__ import annotations
+
+import click
+
+from bposim import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="bposim")
+def main() -> None:
+    """Contact-centre simulation and Erlang staffing."""

@@ -1,0 +1,32 @@
+"""Shared CLI plumbing: one-line errors with exit status 2, table printing."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from typing import Callable
+
+import click
+
+from bposim.errors import BposimError
+
+USER_ERROR = 2
+
+
+def fail(message: str) -> None:
+    """Print ``message`` as a clear error and exit with status 2 (a user mistake)."""
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(USER_ERROR)
+
+
+def user_errors(func: Callable) -> Callable:
+    """Turn bposim's own errors raised by ``func`` into a message and exit status 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except BposimError as exc:
+            fail(str(exc))
+
+    return wrapper
