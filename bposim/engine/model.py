@@ -1,0 +1,231 @@
+"""Compile a :class:`~bposim.scenario.schema.Scenario` into numbers the engine runs on.
+
+The model holds per-interval expected volumes per queue, routing tables (which pools
+may take a queue, after which wait) and each agent's on-duty spans. It is plain data,
+built once per replication task, and never draws a random number.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from bposim.distributions import DistributionSpec
+from bposim.scenario.schema import WEEKDAYS, Arrivals, Horizon, Pool, Scenario, Staffing
+
+
+@dataclass(frozen=True)
+class EscalationRoute:
+    target: int  # queue index
+    probability: float
+    consult: bool
+
+
+@dataclass(frozen=True)
+class QueueModel:
+    index: int
+    id: str
+    channel: str
+    volumes: np.ndarray  # expected external arrivals per interval (before busyness)
+    busyness_cv: float
+    handle: DistributionSpec
+    wrap: DistributionSpec | None
+    patience: DistributionSpec | None
+    answer_within: float
+    sl_target: float
+    sl_definition: str
+    short_abandon: float
+    escalations: tuple[EscalationRoute, ...]
+    # (pool index, overflow_after) of every pool that serves this queue
+    servers: tuple[tuple[int, float], ...]
+
+
+@dataclass(frozen=True)
+class PoolModel:
+    index: int
+    id: str
+    tier: str
+    # skill levels in priority order: each level a tuple of (queue index, overflow_after)
+    levels: tuple[tuple[tuple[int, float], ...], ...]
+    spans: tuple[tuple[tuple[float, float], ...], ...]  # per agent: on-duty (start, end) seconds
+    headcount: np.ndarray  # scheduled agents per interval (time-averaged)
+    shrinkage: float
+    shrinkage_period: float  # seconds
+
+
+@dataclass(frozen=True)
+class Model:
+    horizon: Horizon
+    interval: float  # seconds
+    n_intervals: int
+    end: float  # seconds
+    warmup_intervals: int
+    start_weekday: int  # 0 = Monday
+    queues: tuple[QueueModel, ...]
+    pools: tuple[PoolModel, ...]
+    keep_contacts: bool
+    keep_agent_states: bool
+
+
+def _day_factors(horizon: Horizon, day_of_week: dict[str, float]) -> np.ndarray:
+    first = horizon.start.weekday()
+    return np.array([day_of_week.get(WEEKDAYS[(first + d) % 7], 1.0) for d in range(horizon.days)])
+
+
+def _per_day(values, horizon: Horizon) -> np.ndarray:
+    """A one-day table (per interval, or 24 hourly values spread evenly) as an array."""
+    arr = np.asarray(values, dtype=float)
+    per_day = horizon.intervals_per_day
+    if arr.size == per_day:
+        return arr
+    if arr.size == 24 and per_day % 24 == 0:
+        return np.repeat(arr, per_day // 24) / (per_day // 24)
+    if arr.size == 24 and per_day < 24:  # not reachable with 15/30/60-minute intervals
+        raise ValueError("hourly profile needs intervals of at most 60 minutes")
+    raise ValueError(f"expected {per_day} values per day, got {arr.size}")
+
+
+def arrival_volumes(arrivals: Arrivals | None, horizon: Horizon) -> np.ndarray:
+    """Expected external arrivals per interval over the whole horizon."""
+    n = horizon.n_intervals
+    if arrivals is None:
+        return np.zeros(n)
+    factors = np.repeat(_day_factors(horizon, arrivals.day_of_week), horizon.intervals_per_day)
+    if arrivals.volumes is not None:
+        vols = np.asarray(arrivals.volumes, dtype=float)
+        if vols.size == n:
+            return vols
+        return np.tile(_per_day(vols, horizon), horizon.days) * factors
+    profile = _per_day(arrivals.intraday_profile, horizon)
+    profile = profile / profile.sum()
+    return np.tile(profile * arrivals.daily_volume, horizon.days) * factors
+
+
+def _runs(mask: np.ndarray, interval: float) -> tuple[tuple[float, float], ...]:
+    """Maximal runs of True in ``mask`` as (start, end) seconds."""
+    spans = []
+    start = None
+    for i, on in enumerate(mask):
+        if on and start is None:
+            start = i
+        elif not on and start is not None:
+            spans.append((start * interval, i * interval))
+            start = None
+    if start is not None:
+        spans.append((start * interval, len(mask) * interval))
+    return tuple(spans)
+
+
+def agent_spans(staffing: Staffing, horizon: Horizon) -> list[tuple[tuple[float, float], ...]]:
+    """On-duty spans per agent, from any of the three staffing forms."""
+    end = horizon.seconds
+    if staffing.agents is not None:
+        return [((0.0, end),)] * staffing.agents
+    if staffing.per_interval is not None:
+        heads = np.asarray(staffing.per_interval, dtype=int)
+        if heads.size != horizon.n_intervals:
+            heads = np.tile(_per_day(heads, horizon).astype(int), horizon.days)
+        return [_runs(heads > k, horizon.interval_seconds) for k in range(int(heads.max(initial=0)))]
+    agents = []
+    first = horizon.start.weekday()
+    for shift in staffing.shifts:
+        offset = shift.start.hour * 3600 + shift.start.minute * 60 + shift.start.second
+        spans = []
+        for d in range(horizon.days):
+            if WEEKDAYS[(first + d) % 7] in shift.days:
+                s = d * 86400.0 + offset
+                e = min(s + shift.hours * 3600.0, end)
+                if e > s:
+                    spans.append((s, e))
+        agents.extend([tuple(spans)] * shift.agents)
+    return agents
+
+
+def headcount(spans, horizon: Horizon) -> np.ndarray:
+    """Time-averaged number of agents on duty per interval."""
+    n, length = horizon.n_intervals, horizon.interval_seconds
+    out = np.zeros(n)
+    for agent in spans:
+        for s, e in agent:
+            add_time(out, s, e, length, n)
+    return out / length
+
+
+def add_time(acc, start: float, end: float, length: float, n: int) -> None:
+    """Add the span [start, end) to per-interval accumulator ``acc``, split at boundaries."""
+    i = int(start // length)
+    while start < end and i < n:
+        boundary = (i + 1) * length
+        stop = end if end < boundary else boundary
+        acc[i] += stop - start
+        start = stop
+        i += 1
+
+
+def compile_scenario(scenario: Scenario) -> Model:
+    """Turn a validated scenario into the engine's tables."""
+    h = scenario.horizon
+    queue_index = {q.id: i for i, q in enumerate(scenario.queues)}
+    servers: dict[int, list[tuple[int, float]]] = {i: [] for i in range(len(scenario.queues))}
+    pools = []
+    for p_index, pool in enumerate(scenario.pools):
+        pools.append(_compile_pool(p_index, pool, queue_index, h))
+        for skill in pool.skills:
+            servers[queue_index[skill.queue]].append((p_index, float(skill.overflow_after)))
+    queues = []
+    for i, q in enumerate(scenario.queues):
+        queues.append(
+            QueueModel(
+                index=i,
+                id=q.id,
+                channel=q.channel,
+                volumes=arrival_volumes(q.arrivals, h),
+                busyness_cv=q.arrivals.busyness_cv if q.arrivals else 0.0,
+                handle=q.handle_time,
+                wrap=q.after_work if q.after_work and q.after_work.expected > 0 else None,
+                patience=q.patience,
+                answer_within=float(q.service_level.answer_within),
+                sl_target=float(q.service_level.target),
+                sl_definition=q.service_level.definition,
+                short_abandon=float(q.short_abandon_seconds),
+                escalations=tuple(
+                    EscalationRoute(queue_index[e.to], float(e.probability), e.mode == "consult")
+                    for e in q.escalations
+                ),
+                servers=tuple(servers[i]),
+            )
+        )
+    warmup = int(math.ceil(scenario.simulation.warmup_minutes * 60.0 / h.interval_seconds - 1e-9))
+    return Model(
+        horizon=h,
+        interval=h.interval_seconds,
+        n_intervals=h.n_intervals,
+        end=h.seconds,
+        warmup_intervals=min(warmup, h.n_intervals),
+        start_weekday=h.start.weekday(),
+        queues=tuple(queues),
+        pools=tuple(pools),
+        keep_contacts=scenario.simulation.keep_contacts,
+        keep_agent_states=scenario.simulation.keep_agent_states,
+    )
+
+
+def _compile_pool(index: int, pool: Pool, queue_index: dict[str, int], h: Horizon) -> PoolModel:
+    by_priority: dict[int, list[tuple[int, float]]] = {}
+    for skill in pool.skills:
+        by_priority.setdefault(skill.priority, []).append(
+            (queue_index[skill.queue], float(skill.overflow_after))
+        )
+    spans = agent_spans(pool.staffing, h)
+    return PoolModel(
+        index=index,
+        id=pool.id,
+        tier=pool.tier,
+        levels=tuple(tuple(by_priority[k]) for k in sorted(by_priority)),
+        spans=tuple(spans),
+        headcount=headcount(spans, h),
+        shrinkage=float(pool.shrinkage),
+        shrinkage_period=float(pool.shrinkage_period_minutes) * 60.0,
+    )

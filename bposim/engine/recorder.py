@@ -1,0 +1,88 @@
+"""Accumulators the engine fills as it runs (no SimPy here, so metrics can read them).
+
+Counts and sums are kept per interval (the interval a contact *arrived* in, or, for
+agent time, the interval the time fell in), so a long run never needs every contact
+in memory. Contact and agent-state records are kept only when asked for.
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass, field
+
+# Agent states; OFF time is not accounted.
+OFF, IDLE, TALK, WRAP, HOLD, AWAY = range(6)
+STATE_NAMES = ("off", "idle", "handling", "wrap", "consult_hold", "unavailable")
+
+# Contact origins.
+EXTERNAL, TRANSFER, CONSULT = range(3)
+ORIGIN_NAMES = ("arrival", "transfer", "consult")
+
+CONTACT_COLUMNS = (
+    "contact_id", "parent_id", "queue", "origin", "arrival", "answer", "end", "wait",
+    "outcome", "agent", "pool", "handle_time", "wrap_time",
+)
+AGENT_STATE_COLUMNS = ("agent", "pool", "state", "start", "end")
+
+
+def _zeros(n: int) -> list:
+    return [0] * n
+
+
+def _fzeros(n: int) -> list:
+    return [0.0] * n
+
+
+@dataclass
+class QueueStats:
+    """Per-interval counts for one queue, indexed by arrival interval."""
+
+    n: int
+    offered: list = None
+    answered: list = None
+    abandoned: list = None
+    short_abandoned: list = None
+    answered_within: list = None
+    unanswered_at_end: list = None
+    escalated: list = None
+    wait_answered: list = None  # sum of waits of answered contacts
+    wait_all: list = None  # sum of waits of every contact (abandon time, or end of run)
+    waits: list = None  # per interval: array of answered waits (for percentiles)
+    queue_area: float = 0.0  # integral of the number waiting over time (Little's law)
+
+    def __post_init__(self) -> None:
+        n = self.n
+        for name in ("offered", "answered", "abandoned", "short_abandoned", "answered_within",
+                     "unanswered_at_end", "escalated"):
+            setattr(self, name, _zeros(n))
+        self.wait_answered = _fzeros(n)
+        self.wait_all = _fzeros(n)
+        self.waits = [array("d") for _ in range(n)]
+
+
+@dataclass
+class PoolStats:
+    """Per-interval agent time per state (seconds) and work counts for one pool."""
+
+    n: int
+    time: list = None  # time[state][interval]
+    handled: list = None  # contacts answered, by interval of answer
+    escalations_taken: list = None  # answered contacts that came by transfer or consult
+    overrun: float = 0.0  # seconds worked past the end of on-duty spans
+
+    def __post_init__(self) -> None:
+        self.time = [_fzeros(self.n) for _ in STATE_NAMES]
+        self.handled = _zeros(self.n)
+        self.escalations_taken = _zeros(self.n)
+
+
+@dataclass
+class Recording:
+    """Everything one replication produced, before it is turned into metrics."""
+
+    queues: list[QueueStats]
+    pools: list[PoolStats]
+    contacts: list | None = None  # tuples in CONTACT_COLUMNS order, when kept
+    agent_states: list | None = None  # tuples in AGENT_STATE_COLUMNS order, when kept
+    busyness: dict = field(default_factory=dict)  # queue id -> per-day factors drawn
+    events: int = 0

@@ -1,0 +1,201 @@
+"""Turn one replication's accumulators into tidy metric frames (pandas only, no SimPy).
+
+Definitions (see docs/concepts.md):
+- a contact belongs to the interval in which it *arrived* at a queue;
+- service level: ``sl_offered`` = answered within T / offered, ``sl_answered`` =
+  answered within T / answered, ``sl_offered_excl_short`` = answered within T /
+  (offered - short abandons); ``service_level`` is the queue's chosen definition;
+- ASA = mean wait of answered contacts; ``mean_wait`` includes abandoned contacts'
+  time to abandon and, for contacts still waiting at the end, the wait so far;
+- occupancy = (handling + wrap + consult hold) / (that + idle): busy share of
+  available time; utilisation = the same busy time / paid (on-duty) time, shrinkage
+  included. Warm-up intervals are left out of run-level figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from bposim.engine.model import Model
+from bposim.engine.recorder import (
+    AGENT_STATE_COLUMNS, AWAY, CONTACT_COLUMNS, HOLD, IDLE, STATE_NAMES, TALK, WRAP, Recording,
+)
+
+PERCENTILES = (50, 90, 95)
+
+
+@dataclass
+class ReplicationMetrics:
+    """One replication's results as frames."""
+
+    intervals: pd.DataFrame  # interval x queue
+    pools: pd.DataFrame  # interval x pool
+    totals: pd.DataFrame  # tidy: metric, scope, value
+    contacts: pd.DataFrame | None = None
+    agent_states: pd.DataFrame | None = None
+
+
+def _ratio(num, den):
+    num = np.asarray(num, dtype=float)
+    den = np.asarray(den, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+
+
+def _percentiles(values: np.ndarray) -> list[float]:
+    if values.size == 0:
+        return [np.nan] * len(PERCENTILES)
+    return list(np.percentile(values, PERCENTILES))
+
+
+def interval_starts(model: Model) -> pd.DatetimeIndex:
+    """Start of each interval as local times of the horizon's reference zone."""
+    start = pd.Timestamp(model.horizon.start)
+    return start + pd.to_timedelta(np.arange(model.n_intervals) * model.interval, unit="s")
+
+
+def _queue_frame(model: Model, rec: Recording, starts) -> pd.DataFrame:
+    frames = []
+    for qm, st in zip(model.queues, rec.queues):
+        offered = np.asarray(st.offered, dtype=float)
+        answered = np.asarray(st.answered, dtype=float)
+        within = np.asarray(st.answered_within, dtype=float)
+        short = np.asarray(st.short_abandoned, dtype=float)
+        abandoned = np.asarray(st.abandoned, dtype=float)
+        pcts = np.array([_percentiles(np.frombuffer(w, dtype=float)) for w in st.waits]).reshape(-1, len(PERCENTILES))
+        sl = {
+            "sl_offered": _ratio(within, offered),
+            "sl_answered": _ratio(within, answered),
+            "sl_offered_excl_short": _ratio(within, offered - short),
+        }
+        f = pd.DataFrame({
+            "interval": np.arange(model.n_intervals),
+            "start": starts,
+            "queue": qm.id,
+            "offered": offered,
+            "answered": answered,
+            "abandoned": abandoned,
+            "short_abandoned": short,
+            "unanswered_at_end": np.asarray(st.unanswered_at_end, dtype=float),
+            "escalated": np.asarray(st.escalated, dtype=float),
+            "answered_within": within,
+            "service_level": sl["sl_" + qm.sl_definition],
+            **sl,
+            "asa": _ratio(st.wait_answered, answered),
+            "mean_wait": _ratio(st.wait_all, offered),
+            **{f"wait_p{p}": pcts[:, k] for k, p in enumerate(PERCENTILES)},
+            "abandon_rate": _ratio(abandoned, offered),
+        })
+        frames.append(f)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _pool_frame(model: Model, rec: Recording, starts) -> pd.DataFrame:
+    frames = []
+    for pm, st in zip(model.pools, rec.pools):
+        t = {name: np.asarray(st.time[k]) for k, name in enumerate(STATE_NAMES) if k}
+        busy = np.asarray(st.time[TALK]) + np.asarray(st.time[WRAP]) + np.asarray(st.time[HOLD])
+        available = busy + np.asarray(st.time[IDLE])
+        paid = available + np.asarray(st.time[AWAY])
+        frames.append(pd.DataFrame({
+            "interval": np.arange(model.n_intervals),
+            "start": starts,
+            "pool": pm.id,
+            "tier": pm.tier,
+            "scheduled_agents": pm.headcount,
+            **{f"{name}_s": v for name, v in t.items()},
+            "busy_s": busy,
+            "paid_s": paid,
+            "agents_available": available / model.interval,
+            "occupancy": _ratio(busy, available),
+            "utilisation": _ratio(busy, paid),
+            "handled": np.asarray(st.handled, dtype=float),
+            "escalations_taken": np.asarray(st.escalations_taken, dtype=float),
+        }))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _queue_totals(model: Model, rec: Recording, q: pd.DataFrame) -> list[tuple[str, str, float]]:
+    rows = []
+    w0 = model.warmup_intervals
+    for qm, st in zip(model.queues, rec.queues):
+        f = q[(q["queue"] == qm.id) & (q["interval"] >= w0)]
+        s = f[["offered", "answered", "abandoned", "short_abandoned", "unanswered_at_end",
+               "escalated", "answered_within"]].sum()
+        waits = np.concatenate([np.frombuffer(w, dtype=float) for w in st.waits[w0:]] or [np.empty(0)])
+        sl = {
+            "sl_offered": _ratio(s.answered_within, s.offered),
+            "sl_answered": _ratio(s.answered_within, s.answered),
+            "sl_offered_excl_short": _ratio(s.answered_within, s.offered - s.short_abandoned),
+        }
+        values = {
+            "offered": s.offered,
+            "answered": s.answered,
+            "abandoned": s.abandoned,
+            "short_abandoned": s.short_abandoned,
+            "unanswered_at_end": s.unanswered_at_end,
+            "escalated": s.escalated,
+            "service_level": sl["sl_" + qm.sl_definition],
+            **sl,
+            "p_wait": _ratio(np.count_nonzero(waits > 0) + s.abandoned + s.unanswered_at_end, s.offered),
+            "asa": _ratio(sum(st.wait_answered[w0:]), s.answered),
+            "mean_wait": _ratio(sum(st.wait_all[w0:]), s.offered),
+            **dict(zip((f"wait_p{p}" for p in PERCENTILES), _percentiles(waits))),
+            "abandon_rate": _ratio(s.abandoned, s.offered),
+            "escalation_rate": _ratio(s.escalated, s.answered),
+            "mean_queue_length": st.queue_area / model.end,
+        }
+        rows += [(k, f"queue:{qm.id}", float(v)) for k, v in values.items()]
+    return rows
+
+
+def _busy_totals(f: pd.DataFrame) -> dict[str, float]:
+    busy, paid = f["busy_s"].sum(), f["paid_s"].sum()
+    available = busy + f["idle_s"].sum()
+    return {
+        "occupancy": float(_ratio(busy, available)),
+        "utilisation": float(_ratio(busy, paid)),
+        "handled": float(f["handled"].sum()),
+        "escalations_taken": float(f["escalations_taken"].sum()),
+        "paid_hours": float(paid / 3600.0),
+    }
+
+
+def _pool_totals(model: Model, rec: Recording, p: pd.DataFrame) -> list[tuple[str, str, float]]:
+    rows = []
+    p = p[p["interval"] >= model.warmup_intervals]
+    for pm, st in zip(model.pools, rec.pools):
+        values = _busy_totals(p[p["pool"] == pm.id])
+        values["overrun_hours"] = st.overrun / 3600.0
+        rows += [(k, f"pool:{pm.id}", v) for k, v in values.items()]
+    for tier in sorted(set(p["tier"])):
+        rows += [(k, f"tier:{tier}", v) for k, v in _busy_totals(p[p["tier"] == tier]).items()]
+    if (p["tier"] == "sme").any():
+        rows.append(("sme_utilisation", "all", _busy_totals(p[p["tier"] == "sme"])["utilisation"]))
+    return rows
+
+
+def replication_metrics(model: Model, rec: Recording) -> ReplicationMetrics:
+    """All frames for one replication."""
+    starts = interval_starts(model)
+    q = _queue_frame(model, rec, starts)
+    p = _pool_frame(model, rec, starts)
+    rows = _queue_totals(model, rec, q) + _pool_totals(model, rec, p)
+    external = [qm.id for qm in model.queues if qm.volumes.any()]
+    f = q[(q["interval"] >= model.warmup_intervals) & q["queue"].isin(external)]
+    if len(f):
+        off = f["offered"].sum()
+        rows += [
+            ("offered", "all", float(off)),
+            ("abandon_rate", "all", float(_ratio(f["abandoned"].sum(), off))),
+            ("sl_offered", "all", float(_ratio(f["answered_within"].sum(), off))),
+        ]
+    totals = pd.DataFrame(rows, columns=["metric", "scope", "value"])
+    contacts = (pd.DataFrame(rec.contacts, columns=list(CONTACT_COLUMNS))
+                if rec.contacts is not None else None)
+    states = (pd.DataFrame(rec.agent_states, columns=list(AGENT_STATE_COLUMNS))
+              if rec.agent_states is not None else None)
+    return ReplicationMetrics(q, p, totals, contacts, states)

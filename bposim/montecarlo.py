@@ -1,0 +1,220 @@
+"""Monte Carlo replications: one task per replication, any executor, same numbers.
+
+Replication ``r`` of seed ``s`` always draws from ``SeedSequence(s).spawn(n)[r]``, and
+results are put back in replication order before they are summarised, so the serial,
+process and Dask executors give bit-identical summaries whatever the worker count.
+Confidence intervals are Student-t over replication values.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from typing import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from bposim.engine.core import simulate_model
+from bposim.engine.model import compile_scenario
+from bposim.errors import BposimError
+from bposim.metrics import ReplicationMetrics, replication_metrics
+from bposim.rng import Streams, replication_seeds
+from bposim.scenario.schema import Scenario
+
+EXECUTORS = ("serial", "processes", "dask")
+CONFIDENCE = 0.95
+
+
+def simulate(scenario: Scenario, seed: int | np.random.SeedSequence | None = None,
+             *, keep_contacts: bool | None = None) -> ReplicationMetrics:
+    """Run one replication; ``seed`` defaults to the scenario's own.
+
+    Returns frames of interval x queue metrics (``intervals``), interval x pool metrics
+    (``pools``), run-level ``totals`` and, when kept, ``contacts`` and ``agent_states``.
+    """
+    if keep_contacts is not None:
+        scenario = replace(scenario, simulation=replace(scenario.simulation, keep_contacts=keep_contacts))
+    model = compile_scenario(scenario)
+    if seed is None:
+        seed = scenario.simulation.seed
+    recording = simulate_model(model, Streams(seed))
+    return replication_metrics(model, recording)
+
+
+def replicate(scenario: Scenario, seed: int, rep: int, replications: int) -> ReplicationMetrics:
+    """Replication ``rep`` of a batch: the task every executor runs."""
+    del replications  # the stream of rep r does not depend on the batch size
+    seq = replication_seeds(seed, rep + 1)[rep]
+    result = simulate(scenario, seq)
+    for frame in (result.intervals, result.pools, result.totals, result.contacts, result.agent_states):
+        if frame is not None:
+            frame.insert(0, "replication", rep)
+    return result
+
+
+def t_interval(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
+    """Mean and Student-t confidence limits of replication values (NaNs dropped)."""
+    v = np.asarray(values, dtype=float)
+    v = v[~np.isnan(v)]
+    if v.size == 0:
+        return np.nan, np.nan, np.nan
+    mean = float(v.mean())
+    if v.size < 2:
+        return mean, np.nan, np.nan
+    half = float(stats.t.ppf(0.5 + confidence / 2, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size))
+    return mean, mean - half, mean + half
+
+
+def summarise(frame: pd.DataFrame, by: list[str], value_columns: Iterable[str]) -> pd.DataFrame:
+    """Tidy mean / CI / n per group and metric over the ``replication`` column."""
+    long = frame.melt(id_vars=by + ["replication"], value_vars=list(value_columns),
+                      var_name="metric", value_name="value")
+    rows = []
+    for key, g in long.groupby(by + ["metric"], sort=False):
+        mean, lo, hi = t_interval(g["value"].to_numpy())
+        rows.append((*key, mean, lo, hi, int(g["value"].notna().sum())))
+    return pd.DataFrame(rows, columns=by + ["metric", "mean", "ci_low", "ci_high", "n"])
+
+
+@dataclass
+class Results:
+    """A batch of replications: per-replication frames and their summaries.
+
+    ``summary``: tidy (metric, scope, mean, ci_low, ci_high, n) over run-level values.
+    ``intervals`` / ``pools``: per replication and interval; ``interval_summary`` and
+    ``pool_summary`` give their mean and CI per interval.
+    """
+
+    scenario: Scenario
+    seed: int
+    replications: list[int]
+    totals: pd.DataFrame
+    intervals: pd.DataFrame
+    pools: pd.DataFrame
+    contacts: pd.DataFrame | None = None
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        rows = []
+        for (metric, scope), g in self.totals.groupby(["metric", "scope"], sort=False):
+            mean, lo, hi = t_interval(g["value"].to_numpy())
+            rows.append((metric, scope, mean, lo, hi, int(g["value"].notna().sum())))
+        return pd.DataFrame(rows, columns=["metric", "scope", "mean", "ci_low", "ci_high", "n"])
+
+    @property
+    def interval_summary(self) -> pd.DataFrame:
+        cols = [c for c in self.intervals.columns if c not in ("replication", "interval", "start", "queue")]
+        return summarise(self.intervals, ["interval", "start", "queue"], cols)
+
+    @property
+    def pool_summary(self) -> pd.DataFrame:
+        cols = [c for c in self.pools.columns
+                if c not in ("replication", "interval", "start", "pool", "tier")]
+        return summarise(self.pools, ["interval", "start", "pool", "tier"], cols)
+
+    def metric(self, metric: str, scope: str) -> pd.Series:
+        """One row of the summary, e.g. ``metric("service_level", "queue:sales")``."""
+        s = self.summary
+        row = s[(s["metric"] == metric) & (s["scope"] == scope)]
+        if row.empty:
+            raise KeyError(f"no metric {metric!r} for scope {scope!r}")
+        return row.iloc[0]
+
+
+def combine(scenario: Scenario, seed: int, parts: list[ReplicationMetrics], timings=None) -> Results:
+    """Put replication results together in replication order."""
+    parts = sorted(parts, key=lambda p: int(p.totals["replication"].iloc[0]))
+    contacts = [p.contacts for p in parts if p.contacts is not None]
+    return Results(
+        scenario=scenario,
+        seed=seed,
+        replications=[int(p.totals["replication"].iloc[0]) for p in parts],
+        totals=pd.concat([p.totals for p in parts], ignore_index=True),
+        intervals=pd.concat([p.intervals for p in parts], ignore_index=True),
+        pools=pd.concat([p.pools for p in parts], ignore_index=True),
+        contacts=pd.concat(contacts, ignore_index=True) if contacts else None,
+        timings=timings or {},
+    )
+
+
+def run_replications(scenario: Scenario, reps: list[int], seed: int, *, workers: int | None = None,
+                     executor: str = "processes", scheduler: str | None = None,
+                     on_result: Callable[[ReplicationMetrics], None] | None = None
+                     ) -> list[ReplicationMetrics]:
+    """Run the given replication indices; ``on_result`` sees each as it finishes."""
+    if executor not in EXECUTORS:
+        raise BposimError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
+    n = max(reps, default=-1) + 1
+    done: list[ReplicationMetrics] = []
+
+    def collect(result):
+        done.append(result)
+        if on_result is not None:
+            on_result(result)
+
+    workers = workers or os.cpu_count() or 1
+    if executor == "serial" or (executor == "processes" and (workers == 1 or len(reps) <= 1)):
+        for r in reps:
+            collect(replicate(scenario, seed, r, n))
+    elif executor == "processes":
+        with ProcessPoolExecutor(max_workers=min(workers, len(reps))) as pool:
+            pending = {pool.submit(replicate, scenario, seed, r, n) for r in reps}
+            try:
+                while pending:
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for f in finished:
+                        collect(f.result())
+            except BaseException:
+                for f in pending:
+                    f.cancel()
+                raise
+    else:
+        _run_dask(scenario, reps, seed, n, workers, scheduler, collect)
+    return done
+
+
+def _run_dask(scenario, reps, seed, n, workers, scheduler, collect) -> None:
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError as exc:  # an optional extra
+        raise BposimError("the dask executor needs the extra: pip install 'bposim[dask]'") from exc
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        client = Client(cluster)
+    try:
+        futures = [client.submit(replicate, scenario, seed, r, n, pure=False) for r in reps]
+        for f in as_completed(futures):
+            collect(f.result())
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def run(scenario: Scenario, replications: int | None = None, seed: int | None = None, *,
+        workers: int | None = None, executor: str = "processes", scheduler: str | None = None,
+        progress: Callable[[int, int], None] | None = None) -> Results:
+    """Run ``replications`` independent replications and summarise them with 95 % CIs."""
+    import time
+
+    replications = replications or scenario.simulation.replications
+    seed = scenario.simulation.seed if seed is None else seed
+    start = time.perf_counter()
+    count = [0]
+
+    def tick(_result):
+        count[0] += 1
+        if progress is not None:
+            progress(count[0], replications)
+
+    parts = run_replications(scenario, list(range(replications)), seed, workers=workers,
+                             executor=executor, scheduler=scheduler, on_result=tick)
+    return combine(scenario, seed, parts, {"seconds": time.perf_counter() - start})
