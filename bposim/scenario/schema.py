@@ -196,3 +196,10 @@ class Scenario:
             if p.id == pool_id:
                 return p
         raise KeyError(pool_id)
+
+
+def with_settings(scenario: Scenario, **simulation) -> Scenario:
+    """A copy of ``scenario`` with simulation settings changed, e.g. ``keep_contacts=True``."""
+    from dataclasses import replace
+
+    return replace(scenario, simulation=replace(scenario.simulation, **simulation))

@@ -1,0 +1,123 @@
+"""``bposim run``: simulate a scenario, print the summary, write a results directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+import bposim
+from bposim.cli.common import fail, user_errors
+from bposim.cli.tables import fmt, render, with_ci
+
+
+def _row(summary, metric, scope):
+    s = summary[(summary["metric"] == metric) & (summary["scope"] == scope)]
+    if s.empty:
+        return float("nan"), float("nan"), float("nan")
+    r = s.iloc[0]
+    return r["mean"], r["ci_low"], r["ci_high"]
+
+
+def summary_tables(results, baseline) -> str:
+    """The run summary as text: queues with the Erlang baseline beside them, then pools."""
+    s = results.summary
+    scenario = results.scenario
+    base = baseline.set_index("queue") if len(baseline) else None
+    q_rows = []
+    for q in scenario.queues:
+        scope = f"queue:{q.id}"
+        sl = q.service_level
+        b = base.loc[q.id] if base is not None and q.id in base.index else {}
+        q_rows.append([
+            q.id,
+            fmt(_row(s, "offered", scope)[0], "int"),
+            f"{sl.definition} {sl.target:.0%}/{sl.answer_within:g}s",
+            with_ci(*_row(s, "service_level", scope), kind="pct"),
+            fmt(b.get("erlang_service_level", float("nan")), "pct"),
+            with_ci(*_row(s, "asa", scope)),
+            fmt(b.get("erlang_asa", float("nan"))),
+            with_ci(*_row(s, "abandon_rate", scope), kind="pct"),
+            fmt(_row(s, "wait_p90", scope)[0]),
+            fmt(b.get("erlang_required_agents_peak", float("nan")), "int"),
+        ])
+    queues = render(
+        ["queue", "offered", "target", "service level", "Erlang SL", "ASA (s)", "Erlang ASA",
+         "abandoned", "p90 wait (s)", "Erlang peak agents"],
+        q_rows, title="Queues")
+    p_rows = []
+    for p in scenario.pools:
+        scope = f"pool:{p.id}"
+        p_rows.append([
+            p.id, p.tier,
+            with_ci(*_row(s, "occupancy", scope), kind="pct"),
+            with_ci(*_row(s, "utilisation", scope), kind="pct"),
+            fmt(_row(s, "handled", scope)[0], "int"),
+            fmt(_row(s, "escalations_taken", scope)[0], "int"),
+            fmt(_row(s, "paid_hours", scope)[0], "int"),
+        ])
+    pools = render(["pool", "tier", "occupancy", "utilisation", "handled", "escalations taken",
+                    "paid hours"], p_rows, title="Pools")
+    lines = [queues, "", pools]
+    sme = _row(s, "sme_utilisation", "all")
+    if sme[0] == sme[0]:
+        lines += ["", f"SME utilisation: {with_ci(*sme, kind='pct')}"]
+    return "\n".join(lines)
+
+
+@click.command("run")
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-n", "--replications", type=click.IntRange(min=1), help="Replications (default: the scenario's).")
+@click.option("--seed", type=click.IntRange(min=0), help="Seed (default: the scenario's).")
+@click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default: all cores).")
+@click.option("--executor", type=click.Choice(["processes", "serial", "dask"]), default="processes",
+              show_default=True, help="Where replications run.")
+@click.option("--scheduler", help="Dask scheduler address (tcp://host:port); implies --executor dask.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Results directory (default: results/<scenario file name>).")
+@click.option("--keep-contacts", is_flag=True, help="Also keep every contact record (contacts.parquet).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@user_errors
+def run_command(scenario, replications, seed, workers, executor, scheduler, out, keep_contacts, quiet):
+    """Simulate SCENARIO and print service level, waits, abandonment and utilisation
+    with 95 % confidence intervals and the Erlang baseline; write a results directory.
+
+    Rerunning an interrupted run with the same --out resumes it."""
+    sc = bposim.load_scenario(scenario)
+    if keep_contacts:
+        sc = bposim.with_settings(sc, keep_contacts=True)
+    if scheduler:
+        executor = "dask"
+    out = out or Path("results") / scenario.stem
+    reps = replications or sc.simulation.replications
+    bar = None if quiet else click.progressbar(length=reps, label="replications", show_pos=True,
+                                               show_eta=True, file=click.get_text_stream("stderr"))
+    shown = [0]
+
+    def progress(done, total):
+        if bar is not None:
+            bar.update(done - shown[0])
+            shown[0] = done
+
+    if bar is not None:
+        bar.__enter__()
+    try:
+        outcome = bposim.run_to_directory(sc, out, replications=replications, seed=seed,
+                                          workers=workers, executor=executor, scheduler=scheduler,
+                                          progress=progress)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    if outcome.results is None:
+        fail(f"interrupted before any replication finished; nothing written to {out}")
+    res = outcome.results
+    n = len(res.replications)
+    click.echo(f"\n{sc.name}: {n} replication(s), seed {res.seed}; ± is the 95 % CI half-width.")
+    if outcome.resumed:
+        click.echo(f"(resumed: {outcome.resumed} replication(s) were already in {out})")
+    click.echo(summary_tables(res, bposim.run_baseline(bposim.compile_scenario(sc))))
+    click.echo(f"\nResults written to {out}/")
+    if outcome.interrupted:
+        click.echo(f"Interrupted: {n} of {reps} replications kept; run the same command again to resume.",
+                   err=True)
+        raise SystemExit(130)
