@@ -11,3 +11,14 @@ from bposim import __version__
 @click.version_option(__version__, prog_name="bposim")
 def main() -> None:
     """Contact-centre simulation and Erlang staffing."""
+
+
+def _register() -> None:
+    from bposim.cli.scenario_cmds import validate_command
+    from bposim.cli.simulate import run_command
+
+    for command in (run_command, validate_command):
+        main.add_command(command)
+
+
+_register()

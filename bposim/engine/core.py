@@ -170,7 +170,7 @@ class Engine:
             handle = BufferedSampler(m.handle, st.get("handle" + tag, m.id))
             wrap = BufferedSampler(m.wrap, st.get("wrap" + tag, m.id)) if m.wrap else None
             patience = (BufferedSampler(m.patience, st.get("patience" + tag, m.id))
-                        if m.patience is not None and origin != CONSULT else None)
+                        if m.patience is not None else None)
             esc = BufferedSampler(_UNIFORM, st.get("escalation" + tag, m.id)) if m.escalations else None
             s = q.samplers[origin] = (handle, wrap, patience, esc)
         return s
@@ -237,6 +237,8 @@ class Engine:
         st.wait_all[i] += c.patience
         if self.contacts is not None:
             self._record(c, self.env.now, "abandoned")
+        if c.holder is not None:  # no expert came in time: the first agent carries on alone
+            self._finish(c.holder)
 
     def _overflow(self, c: Contact, pools) -> None:
         if c.state != WAITING:

@@ -95,9 +95,9 @@ def arrival_volumes(arrivals: Arrivals | None, horizon: Horizon) -> np.ndarray:
     factors = np.repeat(_day_factors(horizon, arrivals.day_of_week), horizon.intervals_per_day)
     if arrivals.volumes is not None:
         vols = np.asarray(arrivals.volumes, dtype=float)
-        if vols.size == n:
-            return vols
-        return np.tile(_per_day(vols, horizon), horizon.days) * factors
+        if vols.size == horizon.intervals_per_day:  # one day, repeated and scaled
+            return np.tile(vols, horizon.days) * factors
+        return vols  # the whole horizon, used as given
     profile = _per_day(arrivals.intraday_profile, horizon)
     profile = profile / profile.sum()
     return np.tile(profile * arrivals.daily_volume, horizon.days) * factors

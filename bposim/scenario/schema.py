@@ -86,7 +86,9 @@ class Escalation:
 
     ``transfer``: the customer joins ``to`` and waits again (with that queue's patience
     and handle time). ``consult``: the first agent stays with the customer while an
-    agent of ``to`` works the consult; both are busy until it ends.
+    agent of ``to`` works the consult; both are busy until it ends. A consult waits in
+    queue ``to`` like any contact and gives up after that queue's patience; the first
+    agent then finishes the contact alone. A consult does not escalate further.
     """
 
     to: str

@@ -1,0 +1,42 @@
+"""``bposim validate``: check scenario files and list every problem, file:line: path: message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+import bposim
+from bposim.cli.common import fail, user_errors
+
+
+def summary(scenario: bposim.Scenario) -> str:
+    """One line describing a scenario's size: queues, pools, horizon, replications."""
+    h = scenario.horizon
+    days = f"{h.days} day{'s' if h.days != 1 else ''}"
+    return (
+        f"{len(scenario.queues)} queue{'s' if len(scenario.queues) != 1 else ''}, "
+        f"{len(scenario.pools)} pool{'s' if len(scenario.pools) != 1 else ''}, "
+        f"{days} of {h.interval_minutes}-min intervals from {h.start:%a %Y-%m-%d} ({h.timezone}), "
+        f"{scenario.simulation.replications} replications"
+    )
+
+
+@click.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@user_errors
+def validate_command(files: tuple[Path, ...]) -> None:
+    """Check scenario FILES; print OK or every problem found (exit status 2 if any)."""
+    invalid = 0
+    for file in files:
+        try:
+            scenario = bposim.load_scenario(file)
+        except bposim.ScenarioError as exc:
+            invalid += 1
+            for problem in exc.problems:
+                click.echo(str(problem))
+            continue
+        click.echo(f"OK  {file} ({summary(scenario)})")
+    if invalid:
+        fail(f"{invalid} of {len(files)} scenario file{'s' if len(files) != 1 else ''} "
+             f"{'has' if invalid == 1 else 'have'} problems")

@@ -1,0 +1,308 @@
+"""Validate plain scenario data (from YAML or a dict) and build the typed :class:`Scenario`.
+
+One pass checks every field's type and range and every cross-reference, recording
+problems in a :class:`~bposim.scenario.fields.Context` rather than stopping at the
+first, so a user sees all mistakes at once. The schema's own defaults apply to absent
+fields: readers return ``MISSING`` and those keywords are simply not passed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from collections.abc import Mapping
+from pathlib import Path
+
+from bposim.scenario import fields as F
+from bposim.scenario.fields import MISSING, Context, item, join
+from bposim.scenario.queues import build_queue
+from bposim.scenario.schema import (
+    TIERS,
+    WEEKDAYS,
+    Horizon,
+    Pool,
+    Scenario,
+    Shift,
+    SimulationSettings,
+    Skill,
+    Staffing,
+)
+
+TOP_KEYS = ("name", "description", "horizon", "queues", "pools", "simulation")
+HORIZON_KEYS = ("start", "days", "interval_minutes", "timezone")
+POOL_KEYS = ("id", "tier", "skills", "staffing", "shrinkage", "shrinkage_period_minutes")
+SKILL_KEYS = ("priority", "overflow_after")
+STAFFING_KEYS = ("agents", "per_interval", "shifts")
+SHIFT_KEYS = ("start", "hours", "agents", "days")
+SIMULATION_KEYS = ("replications", "seed", "warmup_minutes", "keep_contacts", "keep_agent_states")
+INTERVAL_CHOICES = (15, 30, 60)
+
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+def build_scenario(data: object, ctx: Context, base_dir: Path | None) -> Scenario | None:
+    """Check ``data`` and build a Scenario; problems go to ``ctx`` (the result is then unusable)."""
+    if not isinstance(data, Mapping):
+        ctx.add("", "a scenario must be a mapping with keys name, horizon, queues and pools; "
+                f"got {F.describe(data)}")
+        return None
+    # top-level keys starting with "x-" are ignored: a place for YAML anchors (&name) to reuse
+    data = {k: v for k, v in data.items() if not str(k).startswith("x-")}
+    top = F.mapping(ctx, data, "", TOP_KEYS, required=("name", "horizon", "queues", "pools"))
+    name = F.text(ctx, top.get("name", MISSING), "name")
+    description = F.text(ctx, top.get("description", MISSING), "description", allow_empty=True)
+    horizon = _horizon(ctx, top.get("horizon", MISSING))
+    raw_queues = _list(ctx, top, "queues")
+    raw_pools = _list(ctx, top, "pools")
+    queue_ids = _unique_ids(ctx, raw_queues, "queues", "queue")
+    _unique_ids(ctx, raw_pools, "pools", "pool")
+
+    queues = [build_queue(ctx, raw, item("queues", i), horizon, queue_ids, base_dir)
+              for i, raw in enumerate(raw_queues)]
+    priorities = {q.id: q.priority for q in queues if q is not None and isinstance(q.id, str)}
+    pools = [_pool(ctx, raw, item("pools", i), horizon, queue_ids, priorities)
+             for i, raw in enumerate(raw_pools)]
+    simulation = _simulation(ctx, top.get("simulation", MISSING), horizon)
+    _check_served(ctx, raw_queues, queues, pools)
+    return Scenario(
+        name=name, horizon=horizon, queues=tuple(queues), pools=tuple(pools),
+        **F.given(simulation=simulation, description=description),
+    )
+
+
+def _list(ctx: Context, top: dict, key: str) -> list:
+    if key not in top:
+        return []
+    return F.sequence(ctx, top[key], key, nonempty=True) or []
+
+
+def _unique_ids(ctx: Context, raws: list, path: str, kind: str) -> set[str]:
+    """The set of string ids in ``raws``; a repeated id is a problem at its later use."""
+    first: dict[str, int] = {}
+    for i, raw in enumerate(raws):
+        if isinstance(raw, Mapping) and isinstance(raw.get("id"), str):
+            rid = raw["id"]
+            if rid in first:
+                ctx.add(join(item(path, i), "id"),
+                        f"duplicate {kind} id {rid!r} (already used by {item(path, first[rid])})")
+            else:
+                first[rid] = i
+    return set(first)
+
+
+# --- horizon -------------------------------------------------------------------------
+
+
+def _horizon(ctx: Context, value: object) -> Horizon | None:
+    if value is MISSING:
+        return None
+    m = F.mapping(ctx, value, "horizon", HORIZON_KEYS, required=("start",))
+    if m is None:
+        return None
+    start = _date(ctx, m.get("start", MISSING), "horizon.start")
+    days = F.number(ctx, m.get("days", MISSING), "horizon.days", integer=True, ge=1)
+    interval = F.number(ctx, m.get("interval_minutes", MISSING), "horizon.interval_minutes", integer=True)
+    if interval not in (MISSING, None) and interval not in INTERVAL_CHOICES:
+        ctx.add("horizon.interval_minutes", f"must be 15, 30 or 60 (minutes), got {interval}")
+        interval = None
+    tz = _timezone(ctx, m.get("timezone", MISSING), "horizon.timezone")
+    kw = F.given(days=days, interval_minutes=interval, timezone=tz)
+    if start in (MISSING, None) or None in kw.values():
+        return None
+    return Horizon(start=start, **kw)
+
+
+def _date(ctx: Context, value: object, path: str) -> dt.date | None:
+    if value is MISSING:
+        return MISSING
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    ctx.add(path, f"must be a date like 2026-01-05, got {F.describe(value)}")
+    return None
+
+
+def _timezone(ctx: Context, value: object, path: str) -> str | None:
+    tz = F.text(ctx, value, path)
+    if not isinstance(tz, str):
+        return tz
+    try:
+        zoneinfo.ZoneInfo(tz)
+    except Exception:  # ZoneInfoNotFoundError, ValueError for malformed keys, OSError
+        hint = F.suggest(tz, zoneinfo.available_timezones()) or "; use an IANA name such as Europe/London"
+        ctx.add(path, f"unknown time zone {tz!r}{hint}")
+        return None
+    return tz
+
+
+# --- pools ---------------------------------------------------------------------------
+
+
+def _pool(ctx, raw, path, horizon, queue_ids, priorities) -> Pool | None:
+    m = F.mapping(ctx, raw, path, POOL_KEYS, required=("id", "skills", "staffing"))
+    if m is None:
+        return None
+    get = lambda key: m.get(key, MISSING)  # noqa: E731
+    return Pool(
+        id=F.identifier(ctx, get("id"), join(path, "id")),
+        skills=_skills(ctx, get("skills"), join(path, "skills"), queue_ids, priorities),
+        staffing=_staffing(ctx, get("staffing"), join(path, "staffing"), horizon),
+        **F.given(
+            tier=F.text(ctx, get("tier"), join(path, "tier"), choices=TIERS),
+            shrinkage=F.number(ctx, get("shrinkage"), join(path, "shrinkage"), ge=0, lt=1),
+            shrinkage_period_minutes=F.number(
+                ctx, get("shrinkage_period_minutes"), join(path, "shrinkage_period_minutes"), gt=0
+            ),
+        ),
+    )
+
+
+def _skills(ctx, value, path, queue_ids, priorities) -> tuple[Skill, ...] | None:
+    """Skills as a list of queue ids or a mapping queue -> priority | {priority, overflow_after}."""
+    if value is MISSING:
+        return None
+    if isinstance(value, Mapping):
+        if not value:
+            ctx.add(path, "must name at least one queue")
+            return None
+        entries = [(join(path, k), k, v) for k, v in value.items()]
+    elif isinstance(value, (list, tuple)):
+        if not value:
+            ctx.add(path, "must name at least one queue")
+            return None
+        entries = [(item(path, i), q, None) for i, q in enumerate(value)]
+    else:
+        ctx.add(path, "must be a list of queue ids or a mapping of queue id to priority, "
+                f"got {F.describe(value)}")
+        return None
+    skills, seen, ok = [], set(), True
+    for p, qid, spec in entries:
+        qid = F.queue_ref(ctx, qid if isinstance(value, (list, tuple)) else str(qid), p, queue_ids)
+        if qid in seen:
+            ctx.add(p, f"names queue {qid!r} twice")
+        seen.add(qid)
+        priority, overflow = MISSING, MISSING
+        if isinstance(spec, Mapping):
+            sm = F.mapping(ctx, spec, p, SKILL_KEYS)
+            priority = F.number(ctx, sm.get("priority", MISSING), join(p, "priority"), integer=True, ge=1)
+            overflow = F.number(ctx, sm.get("overflow_after", MISSING), join(p, "overflow_after"), ge=0)
+        elif spec is not None:
+            if isinstance(spec, (int, float)) and not isinstance(spec, bool):
+                priority = F.number(ctx, spec, p, integer=True, ge=1)
+            else:
+                ctx.add(p, "must be a priority (1 = first) or a mapping with priority and "
+                        f"overflow_after, got {F.describe(spec)}")
+                priority = None
+        if priority is MISSING:
+            priority = priorities.get(qid) or 1  # the queue's default priority
+        ok = ok and qid is not None and priority is not None and overflow is not None
+        skills.append(Skill(queue=qid, priority=priority, **F.given(overflow_after=overflow)))
+    return tuple(skills) if ok else None
+
+
+def _staffing(ctx, value, path, horizon) -> Staffing | None:
+    if value is MISSING:
+        return None
+    m = F.mapping(ctx, value, path, STAFFING_KEYS)
+    if m is None:
+        return None
+    present = [k for k in STAFFING_KEYS if k in m]
+    if len(present) != 1:
+        found = f"; found {' and '.join(present)}" if present else ""
+        ctx.add(path, f"give exactly one of agents, per_interval or shifts{found}")
+    agents = F.number(ctx, m.get("agents", MISSING), join(path, "agents"), integer=True, ge=0)
+    per_interval = MISSING
+    if "per_interval" in m:
+        per_interval = F.numbers(ctx, m["per_interval"], join(path, "per_interval"), integer=True)
+        if per_interval is not None:
+            F.check_length(ctx, join(path, "per_interval"), len(per_interval), horizon)
+    shifts = MISSING
+    if "shifts" in m:
+        items = F.sequence(ctx, m["shifts"], join(path, "shifts"), nonempty=True)
+        shifts = None if items is None else tuple(
+            _shift(ctx, raw, item(join(path, "shifts"), i)) for i, raw in enumerate(items)
+        )
+    return Staffing(**F.given(agents=agents, per_interval=per_interval, shifts=shifts))
+
+
+def _shift(ctx: Context, value: object, path: str) -> Shift | None:
+    m = F.mapping(ctx, value, path, SHIFT_KEYS, required=("start", "hours", "agents"))
+    if m is None:
+        return None
+    start = _time(ctx, m.get("start", MISSING), join(path, "start"))
+    hours = F.number(ctx, m.get("hours", MISSING), join(path, "hours"), gt=0, le=24)
+    agents = F.number(ctx, m.get("agents", MISSING), join(path, "agents"), integer=True, ge=0)
+    days = _weekdays(ctx, m["days"], join(path, "days")) if "days" in m else MISSING
+    return Shift(start=start, hours=hours, agents=agents, **F.given(days=days))
+
+
+def _weekdays(ctx: Context, value: object, path: str) -> tuple[str, ...] | None:
+    items = F.sequence(ctx, value, path, nonempty=True)
+    if items is None:
+        return None
+    days = [F.text(ctx, d, item(path, i), choices=WEEKDAYS) for i, d in enumerate(items)]
+    if None in days:
+        return None
+    if len(set(days)) != len(days):
+        ctx.add(path, "names a day twice")
+        return None
+    return tuple(days)
+
+
+def _time(ctx: Context, value: object, path: str) -> dt.time | None:
+    if value is MISSING:
+        return None
+    if isinstance(value, dt.time):
+        return value
+    if isinstance(value, str):
+        match = _TIME.match(value.strip())
+        if match and int(match.group(1)) < 24 and int(match.group(2)) < 60:
+            return dt.time(int(match.group(1)), int(match.group(2)))
+    ctx.add(path, f'must be a time of day "HH:MM" (00:00 to 23:59), got {F.describe(value)}')
+    return None
+
+
+# --- simulation and cross-checks -----------------------------------------------------
+
+
+def _simulation(ctx: Context, value: object, horizon: Horizon | None):
+    if value is MISSING:
+        return MISSING
+    m = F.mapping(ctx, value, "simulation", SIMULATION_KEYS)
+    if m is None:
+        return None
+    get = lambda key: m.get(key, MISSING)  # noqa: E731
+    warmup = F.number(ctx, get("warmup_minutes"), "simulation.warmup_minutes", ge=0)
+    if isinstance(warmup, float) and horizon is not None and warmup * 60 >= horizon.seconds:
+        ctx.add("simulation.warmup_minutes",
+                f"must be shorter than the horizon ({horizon.days * 1440} minutes)")
+    return SimulationSettings(**F.given(
+        replications=F.number(ctx, get("replications"), "simulation.replications", integer=True, ge=1),
+        seed=F.number(ctx, get("seed"), "simulation.seed", integer=True, ge=0),
+        warmup_minutes=warmup,
+        keep_contacts=F.boolean(ctx, get("keep_contacts"), "simulation.keep_contacts"),
+        keep_agent_states=F.boolean(ctx, get("keep_agent_states"), "simulation.keep_agent_states"),
+    ))
+
+
+def _check_served(ctx: Context, raw_queues: list, queues: list, pools: list) -> None:
+    """Every queue that receives contacts (arrivals or escalations) needs a pool that serves it."""
+    if any(p is None or p.skills is None for p in pools):
+        return  # a pool's skills are invalid: already reported, and the answer is unknown
+    served = {s.queue for p in pools for s in p.skills}
+    targets = {e.to for q in queues if q is not None and q.escalations for e in q.escalations}
+    for i, raw in enumerate(raw_queues):
+        qid = raw.get("id") if isinstance(raw, Mapping) else None
+        if not isinstance(qid, str) or qid in served:
+            continue
+        if raw.get("arrivals") is not None:
+            ctx.add(item("queues", i), f"queue {qid!r} has arrivals but no pool serves it; "
+                    "add it to the skills of a pool")
+        elif qid in targets:
+            ctx.add(item("queues", i), f"queue {qid!r} receives escalations but no pool serves it; "
+                    "add it to the skills of a pool")

@@ -1,0 +1,222 @@
+"""Validate and build the queues of a scenario: handling, arrivals, targets, escalations.
+
+Part of the single validation pass of :mod:`bposim.scenario.build`: readers record
+problems in the :class:`~bposim.scenario.fields.Context` and carry on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from types import SimpleNamespace
+
+from bposim.distributions import KINDS, DistributionSpec
+from bposim.scenario import fields as F
+from bposim.scenario.fields import MISSING, Context, item, join
+from bposim.scenario.forecast import read_forecast
+from bposim.scenario.schema import (
+    CHANNELS,
+    ESCALATION_MODES,
+    SL_DEFINITIONS,
+    WEEKDAYS,
+    Arrivals,
+    Escalation,
+    Horizon,
+    Queue,
+    ServiceLevelTarget,
+)
+
+QUEUE_KEYS = (
+    "id", "channel", "priority", "arrivals", "handle_time", "after_work", "patience",
+    "service_level", "short_abandon_seconds", "escalations",
+)
+ARRIVAL_KEYS = ("volumes", "daily_volume", "intraday_profile", "day_of_week", "forecast_csv", "busyness_cv")
+DIST_KEYS = ("dist", "mean", "cv", "values", "low", "high")
+DIST_PARAMS = {
+    "exponential": ("mean",),
+    "deterministic": ("mean",),
+    "lognormal": ("mean", "cv"),
+    "gamma": ("mean", "cv"),
+    "uniform": ("low", "high"),
+    "empirical": ("values",),
+}
+SL_KEYS = ("answer_within", "target", "definition")
+ESCALATION_KEYS = ("to", "probability", "mode")
+
+
+def build_queue(ctx, raw, path: str, horizon: Horizon | None, queue_ids: set[str], base_dir: Path | None):
+    """A Queue from the mapping ``raw`` at ``path`` (``None`` if it is not a mapping)."""
+    m = F.mapping(ctx, raw, path, QUEUE_KEYS, required=("id", "handle_time"))
+    if m is None:
+        return None
+    qid = F.identifier(ctx, m.get("id", MISSING), join(path, "id"))
+    get = lambda key: m.get(key, MISSING)  # noqa: E731
+    handle = distribution(ctx, get("handle_time"), join(path, "handle_time"), positive=True)
+    if handle is None and "handle_time" in m and m["handle_time"] is None:
+        ctx.add(join(path, "handle_time"), "is required: every queue needs a handle time")
+    arrivals = get("arrivals")
+    if arrivals is not MISSING and arrivals is not None:
+        arrivals = _arrivals(ctx, arrivals, join(path, "arrivals"), horizon, base_dir)
+    kw = F.given(
+        channel=F.text(ctx, get("channel"), join(path, "channel"), choices=CHANNELS),
+        priority=F.number(ctx, get("priority"), join(path, "priority"), integer=True, ge=1),
+        arrivals=arrivals,
+        after_work=distribution(ctx, get("after_work"), join(path, "after_work")),
+        patience=distribution(ctx, get("patience"), join(path, "patience")),
+        service_level=_service_level(ctx, get("service_level"), join(path, "service_level")),
+        short_abandon_seconds=F.number(
+            ctx, get("short_abandon_seconds"), join(path, "short_abandon_seconds"), ge=0
+        ),
+        escalations=_escalations(ctx, get("escalations"), join(path, "escalations"), qid, queue_ids),
+    )
+    return Queue(id=qid, handle_time=None if handle is MISSING else handle, **kw)
+
+
+def distribution(ctx: Context, value: object, path: str, *, positive: bool = False):
+    """A DistributionSpec from ``{dist: ..., params}`` or a bare number (deterministic).
+
+    ``positive``: the mean must be > 0 (handle times). ``None`` input means "none".
+    """
+    if value is MISSING or value is None:
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        mean = F.number(ctx, value, path, **({"gt": 0} if positive else {"ge": 0}))
+        return None if mean is None else DistributionSpec("deterministic", mean=mean)
+    if not isinstance(value, Mapping):
+        ctx.add(path, "must be a number (a fixed duration in seconds) or a mapping like "
+                f"{{dist: exponential, mean: 120}}, got {F.describe(value)}")
+        return None
+    m = F.mapping(ctx, value, path, DIST_KEYS, required=("dist",))
+    kind = F.text(ctx, m.get("dist", MISSING), join(path, "dist"), choices=KINDS)
+    if kind in (MISSING, None):
+        return None
+    takes = DIST_PARAMS[kind]
+    params, ok = {}, True
+    for key in DIST_KEYS[1:]:
+        if key in m and key not in takes:
+            ctx.add(join(path, key),
+                    f"is not a parameter of the {kind} distribution (it takes {' and '.join(takes)})")
+            ok = False
+    for key in takes:
+        if key not in m:
+            ctx.add(join(path, key), f"is missing: the {kind} distribution takes {' and '.join(takes)}")
+            ok = False
+        elif key == "values":
+            params[key] = F.numbers(ctx, m[key], join(path, key), ge=0)
+        elif key == "cv" or (key == "mean" and (positive or kind != "deterministic")):
+            params[key] = F.number(ctx, m[key], join(path, key), gt=0)
+        else:
+            params[key] = F.number(ctx, m[key], join(path, key), ge=0)
+    if not ok or None in params.values():
+        return None
+    fields = dict.fromkeys(DIST_KEYS[1:]) | params
+    message = DistributionSpec.problem(SimpleNamespace(kind=kind, **fields))  # before constructing
+    if message:
+        ctx.add(path, message)
+        return None
+    spec = DistributionSpec(kind, **params)
+    if positive and spec.expected <= 0:
+        ctx.add(path, "must have a mean > 0")
+        return None
+    return spec
+
+
+def _arrivals(ctx: Context, value: object, path: str, horizon: Horizon | None, base_dir) -> Arrivals | None:
+    m = F.mapping(ctx, value, path, ARRIVAL_KEYS)
+    if m is None:
+        return None
+    forms = [k for k in ("volumes", "daily_volume", "forecast_csv") if k in m]
+    if len(forms) != 1:
+        found = f"; found {' and '.join(forms)}" if forms else ""
+        ctx.add(path, f"give exactly one of volumes, daily_volume or forecast_csv{found}")
+    volumes = MISSING
+    if "volumes" in m:
+        volumes = F.numbers(ctx, m["volumes"], join(path, "volumes"))
+        if volumes is not None:
+            F.check_length(ctx, join(path, "volumes"), len(volumes), horizon)
+    elif "forecast_csv" in m:
+        name = F.text(ctx, m["forecast_csv"], join(path, "forecast_csv"))
+        volumes = None
+        if isinstance(name, str) and horizon is not None:
+            volumes = read_forecast(ctx, name, join(path, "forecast_csv"), horizon, base_dir)
+    daily = F.number(ctx, m.get("daily_volume", MISSING), join(path, "daily_volume"), ge=0)
+    profile = MISSING
+    if "intraday_profile" in m:
+        ppath = join(path, "intraday_profile")
+        profile = F.numbers(ctx, m["intraday_profile"], ppath)
+        if "daily_volume" not in m:
+            ctx.add(ppath, "is used only with daily_volume")
+        elif profile is not None:
+            F.check_length(ctx, ppath, len(profile), horizon, hourly=True)
+            if sum(profile) <= 0:
+                ctx.add(ppath, "must have at least one weight > 0")
+    elif "daily_volume" in m:
+        profile = (1.0,) * 24  # no profile: flat over the day
+    dow = _day_of_week(ctx, m.get("day_of_week", MISSING), join(path, "day_of_week"))
+    whole_horizon = (
+        isinstance(volumes, tuple) and horizon is not None
+        and horizon.days > 1 and len(volumes) == horizon.n_intervals
+    )
+    if isinstance(dow, dict) and dow and whole_horizon:
+        ctx.add(join(path, "day_of_week"),
+                "applies only to one day of volumes; these volumes cover the whole horizon")
+    busy = F.number(ctx, m.get("busyness_cv", MISSING), join(path, "busyness_cv"), ge=0)
+    return Arrivals(**F.given(volumes=volumes, daily_volume=daily, intraday_profile=profile,
+                             day_of_week=dow, busyness_cv=busy))
+
+
+def _day_of_week(ctx: Context, value: object, path: str):
+    if value is MISSING:
+        return MISSING
+    m = F.mapping(ctx, value, path, WEEKDAYS)
+    if m is None:
+        return None
+    factors = {str(k): F.number(ctx, v, join(path, k), ge=0) for k, v in m.items() if k in WEEKDAYS}
+    return None if None in factors.values() else factors
+
+
+def _service_level(ctx: Context, value: object, path: str):
+    if value is MISSING:
+        return MISSING
+    m = F.mapping(ctx, value, path, SL_KEYS)
+    if m is None:
+        return None
+    return ServiceLevelTarget(**F.given(
+        answer_within=F.number(ctx, m.get("answer_within", MISSING), join(path, "answer_within"), ge=0),
+        target=F.number(ctx, m.get("target", MISSING), join(path, "target"), gt=0, le=1),
+        definition=F.text(
+            ctx, m.get("definition", MISSING), join(path, "definition"), choices=SL_DEFINITIONS
+        ),
+    ))
+
+
+def _escalations(ctx: Context, value: object, path: str, own_id, queue_ids: set[str]):
+    if value is MISSING:
+        return MISSING
+    items = F.sequence(ctx, value, path)
+    if items is None:
+        return None
+    out, total, seen = [], 0.0, set()
+    for i, raw in enumerate(items):
+        p = item(path, i)
+        m = F.mapping(ctx, raw, p, ESCALATION_KEYS, required=("to", "probability"))
+        if m is None:
+            total = None
+            continue
+        to = m.get("to", MISSING)
+        if isinstance(to, str) and to == own_id:
+            ctx.add(join(p, "to"), "a queue cannot escalate to itself")
+            to = None
+        elif to is not MISSING:
+            to = F.queue_ref(ctx, to, join(p, "to"), queue_ids)
+        prob = F.number(ctx, m.get("probability", MISSING), join(p, "probability"), ge=0, le=1)
+        mode = F.text(ctx, m.get("mode", MISSING), join(p, "mode"), choices=ESCALATION_MODES)
+        key = (to, Escalation.mode if mode is MISSING else mode)
+        if isinstance(to, str) and key in seen:
+            ctx.add(p, f"repeats the {key[1]} escalation to {to!r}")
+        seen.add(key)
+        total = None if total is None or not isinstance(prob, float) else total + prob
+        out.append(Escalation(to=to, probability=prob, **F.given(mode=mode)))
+    if total is not None and total > 1 + 1e-9:
+        ctx.add(path, f"escalation probabilities add up to {total:g}; they must total at most 1")
+    return tuple(out)
