@@ -1,0 +1,73 @@
+"""``bposim run`` and ``bposim validate`` end to end, through the click entry point."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+from click.testing import CliRunner
+
+from bposim.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "scenarios").glob("*.yaml"))
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_run_prints_summary_with_erlang_baseline_and_writes_results(tmp_path):
+    out = tmp_path / "res"
+    r = invoke("run", ROOT / "scenarios/single_queue_erlang_c.yaml", "-n", 3, "--workers", 1,
+               "--out", out, "--quiet")
+    assert r.exit_code == 0, r.output
+    assert "Erlang SL" in r.output and "service level" in r.output
+    assert "calls" in r.output and "agents" in r.output
+    # Erlang C for 14 agents at 10 Erlangs: SL 80/20 = 88.8 % (published case)
+    assert "88.8 %" in r.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["replications_completed"] == 3
+    summary = pd.read_csv(out / "summary.csv")
+    assert {"metric", "scope", "mean", "ci_low", "ci_high", "n"} <= set(summary.columns)
+
+
+def test_run_every_example_scenario(tmp_path):
+    for i, path in enumerate(EXAMPLES):
+        r = invoke("run", path, "-n", 2, "--workers", 1, "--out", tmp_path / str(i), "--quiet")
+        assert r.exit_code == 0, (path, r.output)
+        assert "Pools" in r.output
+
+
+def test_keep_contacts_writes_contact_table(tmp_path):
+    out = tmp_path / "res"
+    r = invoke("run", ROOT / "scenarios/single_queue_erlang_c.yaml", "-n", 1, "--out", out,
+               "--keep-contacts", "--quiet")
+    assert r.exit_code == 0, r.output
+    contacts = pd.read_parquet(out / "contacts.parquet")
+    assert len(contacts) > 4000 and "wait" in contacts
+
+
+def test_user_mistakes_exit_2_without_traceback(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nhorizon: {start: 2026-01-05, dayz: 1}\nqueues: []\npools: []\n")
+    for args in (("run", tmp_path / "missing.yaml"), ("run", bad), ("validate", bad)):
+        r = invoke(*args)
+        assert r.exit_code == 2, r.output
+        assert "Traceback" not in r.output
+    r = invoke("validate", bad)
+    assert "bad.yaml:2" in r.output and "did you mean 'days'" in r.output
+
+
+def test_validate_examples_ok():
+    r = invoke("validate", *EXAMPLES)
+    assert r.exit_code == 0, r.output
+    assert r.output.count("OK") == len(EXAMPLES)
+
+
+def test_out_dir_of_another_scenario_is_refused(tmp_path):
+    out = tmp_path / "res"
+    assert invoke("run", EXAMPLES[0], "-n", 1, "--out", out, "--quiet").exit_code == 0
+    r = invoke("run", EXAMPLES[1], "-n", 1, "--out", out, "--quiet")
+    assert r.exit_code == 2 and "another scenario" in r.output
