@@ -21,7 +21,7 @@ import pandas as pd
 
 from bposim.engine.model import Model
 from bposim.engine.recorder import (
-    AGENT_STATE_COLUMNS, AWAY, CONTACT_COLUMNS, HOLD, IDLE, STATE_NAMES, TALK, WRAP, Recording,
+    AGENT_STATE_COLUMNS, CONTACT_COLUMNS, HOLD, IDLE, STATE_NAMES, TALK, WRAP, Recording,
 )
 
 PERCENTILES = (50, 90, 95)
@@ -81,6 +81,8 @@ def _queue_frame(model: Model, rec: Recording, starts) -> pd.DataFrame:
             "short_abandoned": short,
             "unanswered_at_end": np.asarray(st.unanswered_at_end, dtype=float),
             "escalated": np.asarray(st.escalated, dtype=float),
+            "repeats": np.asarray(st.repeats, dtype=float),
+            "unresolved": np.asarray(st.unresolved, dtype=float),
             "answered_within": within,
             "service_level": sl["sl_" + qm.sl_definition],
             **sl,
@@ -99,21 +101,24 @@ def _pool_frame(model: Model, rec: Recording, starts) -> pd.DataFrame:
         t = {name: np.asarray(st.time[k]) for k, name in enumerate(STATE_NAMES) if k}
         busy = np.asarray(st.time[TALK]) + np.asarray(st.time[WRAP]) + np.asarray(st.time[HOLD])
         available = busy + np.asarray(st.time[IDLE])
-        paid = available + np.asarray(st.time[AWAY])
+        paid = np.asarray(st.paid)
         frames.append(pd.DataFrame({
             "interval": np.arange(model.n_intervals),
             "start": starts,
             "pool": pm.id,
             "tier": pm.tier,
+            "site": pm.site or "",
             "scheduled_agents": pm.headcount,
             **{f"{name}_s": v for name, v in t.items()},
             "busy_s": busy,
             "paid_s": paid,
+            "absent_s": np.asarray(st.absent),
             "agents_available": available / model.interval,
             "occupancy": _ratio(busy, available),
             "utilisation": _ratio(busy, paid),
             "handled": np.asarray(st.handled, dtype=float),
             "escalations_taken": np.asarray(st.escalations_taken, dtype=float),
+            "cost": paid / 3600.0 * pm.cost_per_hour,
         }))
     return pd.concat(frames, ignore_index=True)
 
@@ -124,7 +129,7 @@ def _queue_totals(model: Model, rec: Recording, q: pd.DataFrame) -> list[tuple[s
     for qm, st in zip(model.queues, rec.queues):
         f = q[(q["queue"] == qm.id) & (q["interval"] >= w0)]
         s = f[["offered", "answered", "abandoned", "short_abandoned", "unanswered_at_end",
-               "escalated", "answered_within"]].sum()
+               "escalated", "answered_within", "repeats", "unresolved"]].sum()
         waits = np.concatenate([np.frombuffer(w, dtype=float) for w in st.waits[w0:]] or [np.empty(0)])
         sl = {
             "sl_offered": _ratio(s.answered_within, s.offered),
@@ -138,6 +143,8 @@ def _queue_totals(model: Model, rec: Recording, q: pd.DataFrame) -> list[tuple[s
             "short_abandoned": s.short_abandoned,
             "unanswered_at_end": s.unanswered_at_end,
             "escalated": s.escalated,
+            "repeats": s.repeats,
+            "unresolved": s.unresolved,
             "service_level": sl["sl_" + qm.sl_definition],
             **sl,
             "p_wait": _ratio(np.count_nonzero(waits > 0) + s.abandoned + s.unanswered_at_end, s.offered),
@@ -161,6 +168,7 @@ def _busy_totals(f: pd.DataFrame) -> dict[str, float]:
         "handled": float(f["handled"].sum()),
         "escalations_taken": float(f["escalations_taken"].sum()),
         "paid_hours": float(paid / 3600.0),
+        "cost": float(f["cost"].sum()),
     }
 
 
@@ -169,10 +177,20 @@ def _pool_totals(model: Model, rec: Recording, p: pd.DataFrame) -> list[tuple[st
     p = p[p["interval"] >= model.warmup_intervals]
     for pm, st in zip(model.pools, rec.pools):
         values = _busy_totals(p[p["pool"] == pm.id])
-        values["overrun_hours"] = st.overrun / 3600.0
+        values.update({
+            "overrun_hours": st.overrun / 3600.0,
+            "absent_hours": float(p.loc[p["pool"] == pm.id, "absent_s"].sum() / 3600.0),
+            "breaks_planned": float(st.breaks_planned),
+            "breaks_taken": float(st.breaks_taken),
+            "max_on_break_share": st.max_on_break_share,
+            "leavers": float(st.leavers),
+            "hires": float(st.hires),
+        })
         rows += [(k, f"pool:{pm.id}", v) for k, v in values.items()]
     for tier in sorted(set(p["tier"])):
         rows += [(k, f"tier:{tier}", v) for k, v in _busy_totals(p[p["tier"] == tier]).items()]
+    for site in sorted(set(p["site"]) - {""}):
+        rows += [(k, f"site:{site}", v) for k, v in _busy_totals(p[p["site"] == site]).items()]
     if (p["tier"] == "sme").any():
         rows.append(("sme_utilisation", "all", _busy_totals(p[p["tier"] == "sme"])["utilisation"]))
     return rows
@@ -193,6 +211,9 @@ def replication_metrics(model: Model, rec: Recording) -> ReplicationMetrics:
             ("abandon_rate", "all", float(_ratio(f["abandoned"].sum(), off))),
             ("sl_offered", "all", float(_ratio(f["answered_within"].sum(), off))),
         ]
+    cost = float(p.loc[p["interval"] >= model.warmup_intervals, "cost"].sum())
+    answered = float(f["answered"].sum()) if len(f) else 0.0
+    rows += [("cost", "all", cost), ("cost_per_contact", "all", float(_ratio(cost, answered)))]
     totals = pd.DataFrame(rows, columns=["metric", "scope", "value"])
     contacts = (pd.DataFrame(rec.contacts, columns=list(CONTACT_COLUMNS))
                 if rec.contacts is not None else None)

@@ -79,6 +79,12 @@ def summarise(frame: pd.DataFrame, by: list[str], value_columns: Iterable[str]) 
     return pd.DataFrame(rows, columns=by + ["metric", "mean", "ci_low", "ci_high", "n"])
 
 
+def _numeric(frame: pd.DataFrame) -> list[str]:
+    """Metric columns: numeric, other than the keys."""
+    keys = {"replication", "interval"}
+    return [c for c in frame.select_dtypes("number").columns if c not in keys]
+
+
 @dataclass
 class Results:
     """A batch of replications: per-replication frames and their summaries.
@@ -107,14 +113,11 @@ class Results:
 
     @property
     def interval_summary(self) -> pd.DataFrame:
-        cols = [c for c in self.intervals.columns if c not in ("replication", "interval", "start", "queue")]
-        return summarise(self.intervals, ["interval", "start", "queue"], cols)
+        return summarise(self.intervals, ["interval", "start", "queue"], _numeric(self.intervals))
 
     @property
     def pool_summary(self) -> pd.DataFrame:
-        cols = [c for c in self.pools.columns
-                if c not in ("replication", "interval", "start", "pool", "tier")]
-        return summarise(self.pools, ["interval", "start", "pool", "tier"], cols)
+        return summarise(self.pools, ["interval", "start", "pool", "tier", "site"], _numeric(self.pools))
 
     def metric(self, metric: str, scope: str) -> pd.Series:
         """One row of the summary, e.g. ``metric("service_level", "queue:sales")``."""

@@ -22,11 +22,13 @@ import simpy
 from simpy.events import Timeout
 
 from bposim.distributions import DistributionSpec
-from bposim.engine.model import Model, add_time
+from bposim.engine.duty import DutyMixin
+from bposim.engine.model import Model
 from bposim.engine.recorder import (
-    AWAY, CONSULT, EXTERNAL, HOLD, IDLE, OFF, TALK, TRANSFER, WRAP, ORIGIN_NAMES, STATE_NAMES,
-    PoolStats, QueueStats, Recording,
+    CONSULT, EXTERNAL, HOLD, IDLE, OFF, ORIGIN_NAMES, REPEAT, TALK, TRANSFER, WRAP, PoolStats,
+    QueueStats, Recording,
 )
+from bposim.engine.workforce import aht_factor, staffers
 from bposim.rng import BufferedSampler, Streams
 
 WAITING, SERVING, DONE, ABANDONED = range(4)
@@ -37,9 +39,11 @@ _INF = math.inf
 
 class Contact:
     __slots__ = ("id", "parent", "queue", "origin", "arrival", "interval", "handle", "wrap",
-                 "patience", "route", "state", "answer", "agent", "holder")
+                 "patience", "u_escalate", "u_resolve", "repeat_after", "state", "answer",
+                 "agent", "holder")
 
-    def __init__(self, cid, parent, queue, origin, arrival, interval, handle, wrap, patience, route):
+    def __init__(self, cid, parent, queue, origin, arrival, interval, handle, wrap, patience,
+                 u_escalate, u_resolve, repeat_after):
         self.id = cid
         self.parent = parent
         self.queue = queue
@@ -49,7 +53,9 @@ class Contact:
         self.handle = handle
         self.wrap = wrap
         self.patience = patience
-        self.route = route
+        self.u_escalate = u_escalate  # uniform draws deciding escalation and resolution
+        self.u_resolve = u_resolve
+        self.repeat_after = repeat_after
         self.state = WAITING
         self.answer = None
         self.agent = None
@@ -58,9 +64,9 @@ class Contact:
 
 class Agent:
     __slots__ = ("id", "pool", "state", "since", "spans", "span_i", "span_end", "leaving",
-                 "break_due", "epoch", "contact")
+                 "pending", "epoch", "contact", "hired", "factor")
 
-    def __init__(self, aid, pool, spans):
+    def __init__(self, aid, pool, spans, hired):
         self.id = aid
         self.pool = pool
         self.state = OFF
@@ -69,18 +75,22 @@ class Agent:
         self.span_i = 0
         self.span_end = 0.0
         self.leaving = False
-        self.break_due = False
+        self.pending = deque()  # (state, seconds) of breaks or shrinkage due after this contact
         self.epoch = 0
         self.contact = None
+        self.hired = hired
+        # handle-time multiplier: fixed unless the agent is still learning
+        learning = pool.m.proficiency is not None and hired is not None
+        self.factor = None if learning else pool.m.handle_factor
 
 
 class _Queue:
     """Run-time state of a queue: its waiting line and samplers."""
 
     __slots__ = ("m", "stats", "waiting", "n_waiting", "last_change", "immediate", "overflow",
-                 "samplers")
+                 "samplers", "fcr_matters")
 
-    def __init__(self, m, n):
+    def __init__(self, m, n, fcr_matters=False):
         self.m = m
         self.stats = QueueStats(n)
         self.waiting = deque()
@@ -91,12 +101,14 @@ class _Queue:
         # (threshold, pools eligible once a contact has waited that long)
         self.overflow = [(a, [p for p, after in m.servers if after <= a]) for a in afters]
         self.samplers = {}
+        self.fcr_matters = fcr_matters  # a pool serving it leaves some contacts unresolved
 
 
 class _Pool:
-    __slots__ = ("m", "stats", "idle", "agents", "away_mean", "avail_mean")
+    __slots__ = ("m", "stats", "idle", "agents", "away_mean", "avail_mean", "on_duty",
+                 "on_break", "shrink_rng", "absence")
 
-    def __init__(self, m, n):
+    def __init__(self, m, n, streams: Streams):
         self.m = m
         self.stats = PoolStats(n)
         self.idle = {}  # agent -> None, in idle-since order (dicts keep insertion order)
@@ -104,9 +116,13 @@ class _Pool:
         s = m.shrinkage
         self.away_mean = m.shrinkage_period
         self.avail_mean = m.shrinkage_period * (1 - s) / s if s > 0 else _INF
+        self.on_duty = 0
+        self.on_break = 0
+        self.shrink_rng = streams.get("shrinkage", m.id)
+        self.absence = BufferedSampler(_UNIFORM, streams.get("absence", m.id))
 
 
-class Engine:
+class Engine(DutyMixin):
     """One replication of a compiled :class:`Model` driven by named random streams."""
 
     def __init__(self, model: Model, streams: Streams):
@@ -115,8 +131,10 @@ class Engine:
         self.env = simpy.Environment()
         self.L = model.interval
         self.n = model.n_intervals
-        self.queues = [_Queue(q, self.n) for q in model.queues]
-        self.pools = [_Pool(p, self.n) for p in model.pools]
+        self.queues = [
+            _Queue(q, self.n, any(model.pools[p].fcr < 1 for p, _ in q.servers)) for q in model.queues
+        ]
+        self.pools = [_Pool(p, self.n, streams) for p in model.pools]
         self.contacts = [] if model.keep_contacts else None
         self.agent_states = [] if model.keep_agent_states else None
         self.next_id = 0
@@ -167,29 +185,27 @@ class Engine:
         if s is None:
             m, st = q.m, self.streams
             tag = "" if origin == EXTERNAL else ":" + ORIGIN_NAMES[origin]
-            handle = BufferedSampler(m.handle, st.get("handle" + tag, m.id))
-            wrap = BufferedSampler(m.wrap, st.get("wrap" + tag, m.id)) if m.wrap else None
-            patience = (BufferedSampler(m.patience, st.get("patience" + tag, m.id))
-                        if m.patience is not None else None)
-            esc = BufferedSampler(_UNIFORM, st.get("escalation" + tag, m.id)) if m.escalations else None
-            s = q.samplers[origin] = (handle, wrap, patience, esc)
+
+            def sampler(purpose, spec):
+                return BufferedSampler(spec, st.get(purpose + tag, m.id))
+
+            s = q.samplers[origin] = (
+                sampler("handle", m.handle),
+                sampler("wrap", m.wrap) if m.wrap else None,
+                sampler("patience", m.patience) if m.patience is not None else None,
+                sampler("escalation", _UNIFORM) if m.escalations else None,
+                sampler("resolution", _UNIFORM) if q.fcr_matters else None,
+                sampler("repeat_after", m.repeat_after) if q.fcr_matters else None,
+            )
         return s
 
     def _new_contact(self, q: _Queue, origin, parent, now, interval) -> Contact:
-        handle, wrap, patience, esc = self._sampler(q, origin)
-        route = None
-        if esc is not None:
-            u = esc()
-            if origin != CONSULT:  # a consult advises; it does not escalate further
-                acc = 0.0
-                for r in q.m.escalations:
-                    acc += r.probability
-                    if u < acc:
-                        route = r
-                        break
+        handle, wrap, patience, esc, resolve, repeat = self._sampler(q, origin)
         self.next_id += 1
         return Contact(self.next_id, parent, q, origin, now, interval, handle(),
-                       wrap() if wrap else 0.0, patience() if patience else _INF, route)
+                       wrap() if wrap else 0.0, patience() if patience else _INF,
+                       esc() if esc else None, resolve() if resolve else None,
+                       repeat() if repeat else None)
 
     # -- the dispatcher -----------------------------------------------------------
     def _offer(self, c: Contact) -> None:
@@ -266,16 +282,34 @@ class Engine:
         j = int(now // self.L)
         if j < self.n:
             pool.stats.handled[j] += 1
-            if c.origin != EXTERNAL:
+            if c.origin in (TRANSFER, CONSULT):
                 pool.stats.escalations_taken[j] += 1
+        factor = agent.factor
+        if factor is None:
+            factor = pool.m.handle_factor * aht_factor(pool.m.proficiency, agent.hired, now)
+        if factor != 1.0:  # the site's and the agent's speed scale this customer's times
+            c.handle *= factor
+            c.wrap *= factor
         self._set_state(agent, TALK)
         agent.contact = c
         self._at(c.handle, lambda _e, a=agent: self._end_talk(a))
 
+    def _route(self, c: Contact, agent: Agent):
+        """The escalation this contact takes with this agent, if any."""
+        if c.u_escalate is None or c.origin == CONSULT:  # a consult advises; it does not escalate
+            return None
+        factor = agent.pool.m.escalation_factor
+        acc = 0.0
+        for r in c.queue.m.escalations:
+            acc += r.probability * factor
+            if c.u_escalate < acc:
+                return r
+        return None
+
     def _end_talk(self, agent: Agent) -> None:
         c = agent.contact
         now = self.env.now
-        route = c.route
+        route = self._route(c, agent)
         if route is not None:
             c.queue.stats.escalated[c.interval] += 1
             target = self.queues[route.target]
@@ -287,9 +321,26 @@ class Engine:
                 self._offer(child)
                 return  # the agent is released when the consult ends
             self._offer(child)
+        elif c.u_resolve is not None and c.origin != CONSULT and c.u_resolve >= agent.pool.m.fcr:
+            self._unresolved(c)
         if c.holder is not None:  # a consult ended: the holding agent finishes its contact
             self._finish(c.holder)
         self._finish(agent)
+
+    def _unresolved(self, c: Contact) -> None:
+        """Not resolved at first contact: the customer calls back after a delay."""
+        q = c.queue
+        q.stats.unresolved[c.interval] += 1
+        back = self.env.now + c.repeat_after
+        if back >= self.model.end:
+            return
+
+        def repeat(_e, parent=c.id):
+            child = self._new_contact(q, REPEAT, parent, self.env.now, int(self.env.now // self.L))
+            q.stats.repeats[child.interval] += 1
+            self._offer(child)
+
+        self._at(c.repeat_after, repeat)
 
     def _finish(self, agent: Agent) -> None:
         """Talk (and any consult) is over: record the contact, then wrap or free."""
@@ -306,18 +357,10 @@ class Engine:
 
     def _free(self, agent: Agent) -> None:
         agent.contact = None
-        now = self.env.now
         if agent.leaving:
-            agent.leaving = False
-            agent.break_due = False
-            agent.pool.stats.overrun += now - agent.span_end
-            self._set_state(agent, OFF)
-            self._schedule_next_span(agent)
-        elif agent.break_due:
-            agent.break_due = False
-            self._go_away(agent)
+            self._leave_after_contact(agent)
         else:
-            self._next_work(agent)
+            self._available(agent)
 
     def _next_work(self, agent: Agent) -> None:
         """A free agent takes the highest-priority skill with contacts waiting, and
@@ -346,75 +389,6 @@ class Engine:
         self._set_state(agent, IDLE)
         agent.pool.idle[agent] = None
 
-    # -- agents: duty spans and shrinkage -----------------------------------------
-    def _set_state(self, agent: Agent, state: int) -> None:
-        now = self.env.now
-        old = agent.state
-        if old != OFF and now > agent.since:
-            add_time(agent.pool.stats.time[old], agent.since, now, self.L, self.n)
-            if self.agent_states is not None:
-                self.agent_states.append((agent.id, agent.pool.m.id, STATE_NAMES[old], agent.since, now))
-        agent.state = state
-        agent.since = now
-
-    def _schedule_next_span(self, agent: Agent) -> None:
-        if agent.span_i >= len(agent.spans):
-            return
-        start, end = agent.spans[agent.span_i]
-        agent.span_i += 1
-        self._at(max(start - self.env.now, 0.0), lambda _e, a=agent, end=end: self._on_duty(a, end))
-
-    def _on_duty(self, agent: Agent, end: float) -> None:
-        agent.epoch += 1
-        agent.span_end = end
-        epoch = agent.epoch
-        self._at(end - self.env.now, lambda _e, a=agent, k=epoch: self._off_duty(a, k))
-        pool = agent.pool
-        if pool.m.shrinkage > 0:
-            rng = self.streams.get("shrinkage", pool.m.id)
-            # start in the stationary state: away with probability equal to shrinkage
-            if rng.random() < pool.m.shrinkage:
-                self._set_state(agent, AWAY)
-                self._at(rng.exponential(pool.away_mean), lambda _e, a=agent, k=epoch: self._away_end(a, k))
-                return
-            self._at(rng.exponential(pool.avail_mean), lambda _e, a=agent, k=epoch: self._away_due(a, k))
-        self._next_work(agent)
-
-    def _off_duty(self, agent: Agent, epoch: int) -> None:
-        if epoch != agent.epoch:
-            return
-        agent.epoch += 1
-        if agent.state in (TALK, WRAP, HOLD):
-            agent.leaving = True  # finishes the contact in hand first
-            return
-        agent.pool.idle.pop(agent, None)
-        self._set_state(agent, OFF)
-        self._schedule_next_span(agent)
-
-    def _away_due(self, agent: Agent, epoch: int) -> None:
-        if epoch != agent.epoch:
-            return
-        if agent.state == IDLE:
-            agent.pool.idle.pop(agent, None)
-            self._go_away(agent)
-        elif agent.state in (TALK, WRAP, HOLD):
-            agent.break_due = True
-
-    def _go_away(self, agent: Agent) -> None:
-        pool = agent.pool
-        self._set_state(agent, AWAY)
-        length = self.streams.get("shrinkage", pool.m.id).exponential(pool.away_mean)
-        epoch = agent.epoch
-        self._at(length, lambda _e, a=agent, k=epoch: self._away_end(a, k))
-
-    def _away_end(self, agent: Agent, epoch: int) -> None:
-        if epoch != agent.epoch:
-            return
-        pool = agent.pool
-        gap = self.streams.get("shrinkage", pool.m.id).exponential(pool.avail_mean)
-        self._at(gap, lambda _e, a=agent, k=epoch: self._away_due(a, k))
-        self._next_work(agent)
-
     # -- records and the run ------------------------------------------------------
     def _record(self, c: Contact, end: float, outcome: str) -> None:
         agent = c.agent
@@ -428,13 +402,15 @@ class Engine:
     def run(self) -> Recording:
         for q in self.queues:
             self._start_arrivals(q)
-        aid = 0
         for p in self.pools:
-            for spans in p.m.spans:
-                agent = Agent(f"{p.m.id}-{aid:04d}", p, spans)
-                aid += 1
+            rng = self.streams.get("attrition", p.m.id) if p.m.attrition else None
+            people = staffers(p.m, self.model.end, rng)
+            p.stats.leavers = sum(1 for person in people if person.left is not None)
+            for k, person in enumerate(people):
+                agent = Agent(f"{p.m.id}-{k:04d}", p, person.spans, person.hired)
                 p.agents.append(agent)
                 self._schedule_next_span(agent)
+            p.stats.hires = sum(1 for person in people if person.replaces is not None)
         end = self.model.end
         self.env.run(until=end)
         self._close(end)

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from bposim.distributions import DistributionSpec
-from bposim.scenario.schema import WEEKDAYS, Arrivals, Horizon, Pool, Scenario, Staffing
+from bposim.engine.roster import Span, agent_spans, headcount
+from bposim.engine.roster import add_time  # noqa: F401  (re-exported for the engine)
+from bposim.scenario.schema import (
+    WEEKDAYS, Arrivals, Attrition, Horizon, Pool, Proficiency, Scenario, Site,
+)
+
+DEFAULT_REPEAT_AFTER = DistributionSpec("exponential", mean=86400.0)
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,7 @@ class QueueModel:
     escalations: tuple[EscalationRoute, ...]
     # (pool index, overflow_after) of every pool that serves this queue
     servers: tuple[tuple[int, float], ...]
+    repeat_after: DistributionSpec = DEFAULT_REPEAT_AFTER
 
 
 @dataclass(frozen=True)
@@ -49,10 +56,20 @@ class PoolModel:
     tier: str
     # skill levels in priority order: each level a tuple of (queue index, overflow_after)
     levels: tuple[tuple[tuple[int, float], ...], ...]
-    spans: tuple[tuple[tuple[float, float], ...], ...]  # per agent: on-duty (start, end) seconds
+    spans: tuple[tuple[Span, ...], ...]  # per agent: on-duty spans with planned breaks
     headcount: np.ndarray  # scheduled agents per interval (time-averaged)
     shrinkage: float
     shrinkage_period: float  # seconds
+    site: str | None = None
+    handle_factor: float = 1.0
+    fcr: float = 1.0  # probability a handled contact is resolved
+    escalation_factor: float = 1.0
+    cost_per_hour: float = 0.0
+    max_on_break: float = 1.0
+    absenteeism: float = 0.0
+    new_hires: int = 0  # the last new_hires agents start as new hires at time 0
+    proficiency: Proficiency | None = None
+    attrition: Attrition | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +84,7 @@ class Model:
     pools: tuple[PoolModel, ...]
     keep_contacts: bool
     keep_agent_states: bool
+    currency: str = "USD"
 
 
 def _day_factors(horizon: Horizon, day_of_week: dict[str, float]) -> np.ndarray:
@@ -103,75 +121,15 @@ def arrival_volumes(arrivals: Arrivals | None, horizon: Horizon) -> np.ndarray:
     return np.tile(profile * arrivals.daily_volume, horizon.days) * factors
 
 
-def _runs(mask: np.ndarray, interval: float) -> tuple[tuple[float, float], ...]:
-    """Maximal runs of True in ``mask`` as (start, end) seconds."""
-    spans = []
-    start = None
-    for i, on in enumerate(mask):
-        if on and start is None:
-            start = i
-        elif not on and start is not None:
-            spans.append((start * interval, i * interval))
-            start = None
-    if start is not None:
-        spans.append((start * interval, len(mask) * interval))
-    return tuple(spans)
-
-
-def agent_spans(staffing: Staffing, horizon: Horizon) -> list[tuple[tuple[float, float], ...]]:
-    """On-duty spans per agent, from any of the three staffing forms."""
-    end = horizon.seconds
-    if staffing.agents is not None:
-        return [((0.0, end),)] * staffing.agents
-    if staffing.per_interval is not None:
-        heads = np.asarray(staffing.per_interval, dtype=int)
-        if heads.size != horizon.n_intervals:
-            heads = np.tile(_per_day(heads, horizon).astype(int), horizon.days)
-        return [_runs(heads > k, horizon.interval_seconds) for k in range(int(heads.max(initial=0)))]
-    agents = []
-    first = horizon.start.weekday()
-    for shift in staffing.shifts:
-        offset = shift.start.hour * 3600 + shift.start.minute * 60 + shift.start.second
-        spans = []
-        for d in range(horizon.days):
-            if WEEKDAYS[(first + d) % 7] in shift.days:
-                s = d * 86400.0 + offset
-                e = min(s + shift.hours * 3600.0, end)
-                if e > s:
-                    spans.append((s, e))
-        agents.extend([tuple(spans)] * shift.agents)
-    return agents
-
-
-def headcount(spans, horizon: Horizon) -> np.ndarray:
-    """Time-averaged number of agents on duty per interval."""
-    n, length = horizon.n_intervals, horizon.interval_seconds
-    out = np.zeros(n)
-    for agent in spans:
-        for s, e in agent:
-            add_time(out, s, e, length, n)
-    return out / length
-
-
-def add_time(acc, start: float, end: float, length: float, n: int) -> None:
-    """Add the span [start, end) to per-interval accumulator ``acc``, split at boundaries."""
-    i = int(start // length)
-    while start < end and i < n:
-        boundary = (i + 1) * length
-        stop = end if end < boundary else boundary
-        acc[i] += stop - start
-        start = stop
-        i += 1
-
-
 def compile_scenario(scenario: Scenario) -> Model:
     """Turn a validated scenario into the engine's tables."""
     h = scenario.horizon
     queue_index = {q.id: i for i, q in enumerate(scenario.queues)}
     servers: dict[int, list[tuple[int, float]]] = {i: [] for i in range(len(scenario.queues))}
     pools = []
+    sites = {s.id: s for s in scenario.sites}
     for p_index, pool in enumerate(scenario.pools):
-        pools.append(_compile_pool(p_index, pool, queue_index, h))
+        pools.append(_compile_pool(p_index, pool, queue_index, h, sites.get(pool.site)))
         for skill in pool.skills:
             servers[queue_index[skill.queue]].append((p_index, float(skill.overflow_after)))
     queues = []
@@ -195,6 +153,7 @@ def compile_scenario(scenario: Scenario) -> Model:
                     for e in q.escalations
                 ),
                 servers=tuple(servers[i]),
+                repeat_after=q.repeat_after or DEFAULT_REPEAT_AFTER,
             )
         )
     warmup = int(math.ceil(scenario.simulation.warmup_minutes * 60.0 / h.interval_seconds - 1e-9))
@@ -209,23 +168,37 @@ def compile_scenario(scenario: Scenario) -> Model:
         pools=tuple(pools),
         keep_contacts=scenario.simulation.keep_contacts,
         keep_agent_states=scenario.simulation.keep_agent_states,
+        currency=scenario.currency,
     )
 
 
-def _compile_pool(index: int, pool: Pool, queue_index: dict[str, int], h: Horizon) -> PoolModel:
+def _compile_pool(index: int, pool: Pool, queue_index: dict[str, int], h: Horizon,
+                  site: Site | None) -> PoolModel:
     by_priority: dict[int, list[tuple[int, float]]] = {}
     for skill in pool.skills:
         by_priority.setdefault(skill.priority, []).append(
             (queue_index[skill.queue], float(skill.overflow_after))
         )
-    spans = agent_spans(pool.staffing, h)
+    spans = agent_spans(pool.staffing, h, site.timezone if site else None, pool.breaks)
+    cost = pool.cost_per_hour if pool.cost_per_hour is not None else (site.cost_per_hour if site else 0.0)
+    prof = pool.proficiency
     return PoolModel(
         index=index,
         id=pool.id,
         tier=pool.tier,
         levels=tuple(tuple(by_priority[k]) for k in sorted(by_priority)),
-        spans=tuple(spans),
+        spans=tuple(tuple(s) for s in spans),
         headcount=headcount(spans, h),
         shrinkage=float(pool.shrinkage),
         shrinkage_period=float(pool.shrinkage_period_minutes) * 60.0,
+        site=site.id if site else None,
+        handle_factor=site.handle_time_factor if site else 1.0,
+        fcr=site.fcr if site and site.fcr is not None else 1.0,
+        escalation_factor=site.escalation_factor if site else 1.0,
+        cost_per_hour=float(cost),
+        max_on_break=float(pool.max_on_break),
+        absenteeism=float(pool.absenteeism),
+        new_hires=min(prof.new_hires, len(spans)) if prof else 0,
+        proficiency=prof,
+        attrition=pool.attrition,
     )

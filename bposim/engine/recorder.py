@@ -10,13 +10,13 @@ from __future__ import annotations
 from array import array
 from dataclasses import dataclass, field
 
-# Agent states; OFF time is not accounted.
-OFF, IDLE, TALK, WRAP, HOLD, AWAY = range(6)
-STATE_NAMES = ("off", "idle", "handling", "wrap", "consult_hold", "unavailable")
+# Agent states; OFF time is not accounted. AWAY is random shrinkage, BREAK a planned break.
+OFF, IDLE, TALK, WRAP, HOLD, AWAY, BREAK = range(7)
+STATE_NAMES = ("off", "idle", "handling", "wrap", "consult_hold", "unavailable", "break")
 
 # Contact origins.
-EXTERNAL, TRANSFER, CONSULT = range(3)
-ORIGIN_NAMES = ("arrival", "transfer", "consult")
+EXTERNAL, TRANSFER, CONSULT, REPEAT = range(4)
+ORIGIN_NAMES = ("arrival", "transfer", "consult", "repeat")
 
 CONTACT_COLUMNS = (
     "contact_id", "parent_id", "queue", "origin", "arrival", "answer", "end", "wait",
@@ -45,6 +45,8 @@ class QueueStats:
     answered_within: list = None
     unanswered_at_end: list = None
     escalated: list = None
+    repeats: list = None  # offered contacts that are repeats of unresolved ones
+    unresolved: list = None  # handled contacts not resolved (they come back as repeats)
     wait_answered: list = None  # sum of waits of answered contacts
     wait_all: list = None  # sum of waits of every contact (abandon time, or end of run)
     waits: list = None  # per interval: array of answered waits (for percentiles)
@@ -53,7 +55,7 @@ class QueueStats:
     def __post_init__(self) -> None:
         n = self.n
         for name in ("offered", "answered", "abandoned", "short_abandoned", "answered_within",
-                     "unanswered_at_end", "escalated"):
+                     "unanswered_at_end", "escalated", "repeats", "unresolved"):
             setattr(self, name, _zeros(n))
         self.wait_answered = _fzeros(n)
         self.wait_all = _fzeros(n)
@@ -66,12 +68,21 @@ class PoolStats:
 
     n: int
     time: list = None  # time[state][interval]
+    paid: list = None  # scheduled on-duty seconds of agents present, per interval
+    absent: list = None  # scheduled seconds lost to absenteeism, per interval
     handled: list = None  # contacts answered, by interval of answer
     escalations_taken: list = None  # answered contacts that came by transfer or consult
     overrun: float = 0.0  # seconds worked past the end of on-duty spans
+    breaks_planned: int = 0
+    breaks_taken: int = 0
+    max_on_break_share: float = 0.0  # highest share of on-duty agents on break at once
+    leavers: int = 0
+    hires: int = 0
 
     def __post_init__(self) -> None:
         self.time = [_fzeros(self.n) for _ in STATE_NAMES]
+        self.paid = _fzeros(self.n)
+        self.absent = _fzeros(self.n)
         self.handled = _zeros(self.n)
         self.escalations_taken = _zeros(self.n)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from bposim.scenario import fields as F
 from bposim.scenario.fields import MISSING, Context, item, join
 from bposim.scenario.queues import build_queue
+from bposim.scenario.workforce import POOL_WORKFORCE_KEYS, build_sites, check_workforce, pool_workforce
 from bposim.scenario.schema import (
     TIERS,
     WEEKDAYS,
@@ -29,9 +30,10 @@ from bposim.scenario.schema import (
     Staffing,
 )
 
-TOP_KEYS = ("name", "description", "horizon", "queues", "pools", "simulation")
+TOP_KEYS = ("name", "description", "horizon", "queues", "pools", "simulation", "sites", "currency")
 HORIZON_KEYS = ("start", "days", "interval_minutes", "timezone")
-POOL_KEYS = ("id", "tier", "skills", "staffing", "shrinkage", "shrinkage_period_minutes")
+POOL_KEYS = ("id", "tier", "skills", "staffing", "shrinkage", "shrinkage_period_minutes",
+             *POOL_WORKFORCE_KEYS)
 SKILL_KEYS = ("priority", "overflow_after")
 STAFFING_KEYS = ("agents", "per_interval", "shifts")
 SHIFT_KEYS = ("start", "hours", "agents", "days")
@@ -53,21 +55,27 @@ def build_scenario(data: object, ctx: Context, base_dir: Path | None) -> Scenari
     name = F.text(ctx, top.get("name", MISSING), "name")
     description = F.text(ctx, top.get("description", MISSING), "description", allow_empty=True)
     horizon = _horizon(ctx, top.get("horizon", MISSING))
+    currency = F.text(ctx, top.get("currency", MISSING), "currency")
     raw_queues = _list(ctx, top, "queues")
     raw_pools = _list(ctx, top, "pools")
     queue_ids = _unique_ids(ctx, raw_queues, "queues", "queue")
     _unique_ids(ctx, raw_pools, "pools", "pool")
+    sites = build_sites(ctx, top, _timezone)
+    site_ids = _unique_ids(ctx, top.get("sites") if isinstance(top.get("sites"), list) else [],
+                           "sites", "site")
 
     queues = [build_queue(ctx, raw, item("queues", i), horizon, queue_ids, base_dir)
               for i, raw in enumerate(raw_queues)]
     priorities = {q.id: q.priority for q in queues if q is not None and isinstance(q.id, str)}
-    pools = [_pool(ctx, raw, item("pools", i), horizon, queue_ids, priorities)
+    pools = [_pool(ctx, raw, item("pools", i), horizon, queue_ids, priorities, site_ids)
              for i, raw in enumerate(raw_pools)]
     simulation = _simulation(ctx, top.get("simulation", MISSING), horizon)
     _check_served(ctx, raw_queues, queues, pools)
+    check_workforce(ctx, pools, queues, sites)
     return Scenario(
         name=name, horizon=horizon, queues=tuple(queues), pools=tuple(pools),
-        **F.given(simulation=simulation, description=description),
+        **F.given(simulation=simulation, description=description, currency=currency,
+                  sites=tuple(sites) if "sites" in top else MISSING),
     )
 
 
@@ -143,7 +151,7 @@ def _timezone(ctx: Context, value: object, path: str) -> str | None:
 # --- pools ---------------------------------------------------------------------------
 
 
-def _pool(ctx, raw, path, horizon, queue_ids, priorities) -> Pool | None:
+def _pool(ctx, raw, path, horizon, queue_ids, priorities, site_ids) -> Pool | None:
     m = F.mapping(ctx, raw, path, POOL_KEYS, required=("id", "skills", "staffing"))
     if m is None:
         return None
@@ -159,6 +167,7 @@ def _pool(ctx, raw, path, horizon, queue_ids, priorities) -> Pool | None:
                 ctx, get("shrinkage_period_minutes"), join(path, "shrinkage_period_minutes"), gt=0
             ),
         ),
+        **pool_workforce(ctx, m, path, site_ids),
     )
 
 

@@ -28,7 +28,7 @@ from bposim.scenario.schema import (
 
 QUEUE_KEYS = (
     "id", "channel", "priority", "arrivals", "handle_time", "after_work", "patience",
-    "service_level", "short_abandon_seconds", "escalations",
+    "service_level", "short_abandon_seconds", "escalations", "language", "repeat_after",
 )
 ARRIVAL_KEYS = ("volumes", "daily_volume", "intraday_profile", "day_of_week", "forecast_csv", "busyness_cv")
 DIST_KEYS = ("dist", "mean", "cv", "values", "low", "high")
@@ -68,6 +68,8 @@ def build_queue(ctx, raw, path: str, horizon: Horizon | None, queue_ids: set[str
             ctx, get("short_abandon_seconds"), join(path, "short_abandon_seconds"), ge=0
         ),
         escalations=_escalations(ctx, get("escalations"), join(path, "escalations"), qid, queue_ids),
+        language=F.text(ctx, get("language"), join(path, "language")),
+        repeat_after=distribution(ctx, get("repeat_after"), join(path, "repeat_after")),
     )
     return Queue(id=qid, handle_time=None if handle is MISSING else handle, **kw)
 

@@ -18,6 +18,8 @@ TIERS = ("tier1", "tier2", "sme")
 CHANNELS = ("voice", "chat", "email")
 SL_DEFINITIONS = ("offered", "answered", "offered_excl_short")
 ESCALATION_MODES = ("transfer", "consult")
+SITE_KINDS = ("onshore", "nearshore", "offshore")
+LEARNING_CURVES = ("linear", "exponential")
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,10 @@ class Queue:
     """A contact type: its arrivals, handling, patience, target and escalations.
 
     A queue with ``arrivals`` ``None`` receives only escalated contacts (tier 2, SME).
-    ``patience`` ``None`` means customers never abandon.
+    ``patience`` ``None`` means customers never abandon. ``language``: only pools at
+    sites that speak it may serve the queue. ``repeat_after``: the delay before a
+    contact left unresolved (see :attr:`Site.fcr`) comes back to this queue as a repeat
+    (default: exponential with a mean of one day).
     """
 
     id: str
@@ -114,6 +119,8 @@ class Queue:
     short_abandon_seconds: float = 5.0
     priority: int = 1
     escalations: tuple[Escalation, ...] = ()
+    language: str | None = None
+    repeat_after: DistributionSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -148,12 +155,66 @@ class Staffing:
 
 
 @dataclass(frozen=True)
+class Break:
+    """A break of ``minutes`` taken by every agent of a shift, starting between
+    ``earliest`` and ``latest`` hours after the shift starts (staggered across agents)."""
+
+    minutes: float
+    earliest: float
+    latest: float
+    name: str = "break"
+
+
+@dataclass(frozen=True)
+class Proficiency:
+    """New hires: ``new_hires`` agents of the pool start at ``initial_factor`` × tenured
+    handle time and converge over ``weeks_to_proficiency`` weeks along ``curve``
+    (``linear``, or ``exponential``: 95 % of the gap closed by then). Replacement hires
+    after attrition follow the same curve."""
+
+    new_hires: int = 0
+    initial_factor: float = 1.5
+    weeks_to_proficiency: float = 12.0
+    curve: str = "linear"
+
+
+@dataclass(frozen=True)
+class Attrition:
+    """Agents leave at ``annual_rate`` (share per year, exponential times); each leaver is
+    replaced by a new hire after ``recruiting_delay_weeks``."""
+
+    annual_rate: float
+    recruiting_delay_weeks: float = 4.0
+
+
+@dataclass(frozen=True)
+class Site:
+    """A delivery location: its time zone (shifts of its pools are written in local
+    time), loaded cost per paid agent hour, and quality applied to its pools: handle
+    time factor, first-contact resolution rate (``None``: every contact is resolved),
+    escalation-rate factor, and the languages its agents speak."""
+
+    id: str
+    kind: str = "onshore"
+    timezone: str = "UTC"
+    cost_per_hour: float = 0.0
+    handle_time_factor: float = 1.0
+    fcr: float | None = None
+    escalation_factor: float = 1.0
+    languages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Pool:
     """A group of interchangeable agents with the same skills and tier.
 
     ``shrinkage`` is the share of on-duty time an agent is unavailable, taken as random
     unavailable periods of mean ``shrinkage_period_minutes`` (an agent finishes the
-    contact in hand before one starts).
+    contact in hand before one starts). ``site``: where the pool works (time zone of its
+    shifts, cost, quality). ``breaks`` apply to shift-based staffing; at most
+    ``max_on_break`` of the agents on duty (at least one) are on break at once.
+    ``absenteeism``: the share of rostered agent-days absent (unpaid), drawn per
+    replication. ``cost_per_hour`` overrides the site's cost.
     """
 
     id: str
@@ -162,6 +223,13 @@ class Pool:
     tier: str = "tier1"
     shrinkage: float = 0.0
     shrinkage_period_minutes: float = 15.0
+    site: str | None = None
+    breaks: tuple[Break, ...] = ()
+    max_on_break: float = 0.25
+    absenteeism: float = 0.0
+    proficiency: Proficiency | None = None
+    attrition: Attrition | None = None
+    cost_per_hour: float | None = None
 
 
 @dataclass(frozen=True)
@@ -186,12 +254,20 @@ class Scenario:
     simulation: SimulationSettings = field(default_factory=SimulationSettings)
     description: str = ""
     source: Path | None = None
+    sites: tuple[Site, ...] = ()
+    currency: str = "USD"
 
     def queue(self, queue_id: str) -> Queue:
         for q in self.queues:
             if q.id == queue_id:
                 return q
         raise KeyError(queue_id)
+
+    def site(self, site_id: str) -> Site:
+        for s in self.sites:
+            if s.id == site_id:
+                return s
+        raise KeyError(site_id)
 
     def pool(self, pool_id: str) -> Pool:
         for p in self.pools:
