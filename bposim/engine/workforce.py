@@ -2,8 +2,8 @@
 
 The roster (:mod:`bposim.engine.roster`) says who is scheduled; here each replication
 draws who leaves (exponential times at the pool's annual attrition rate), when the
-replacement starts (after the recruiting delay, taking over the leaver's remaining
-shifts), and how fast new hires handle contacts as they learn.
+replacement starts (after the recruiting delay, taking over what is left of the
+leaver's schedule from that moment), and how fast new hires handle contacts as they learn.
 """
 
 from __future__ import annotations
@@ -64,7 +64,10 @@ def staffers(pool, end: float, rng: np.random.Generator | None) -> list[Staffer]
             kept = tuple(s._replace(end=min(s.end, leave)) for s in spans if s.start < leave)
             out.append(Staffer(kept, hired, person.replaces, leave))
             start = leave + delay
-            rest = tuple(s for s in spans if s.start >= start)
+            rest = tuple(
+                s._replace(start=max(s.start, start), breaks=tuple(b for b in s.breaks if b[0] >= start))
+                for s in spans if s.end > start
+            )
             if not rest or start >= end:
                 break
             spans, hired = rest, start
