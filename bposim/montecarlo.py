@@ -69,14 +69,19 @@ def t_interval(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[floa
 
 
 def summarise(frame: pd.DataFrame, by: list[str], value_columns: Iterable[str]) -> pd.DataFrame:
-    """Tidy mean / CI / n per group and metric over the ``replication`` column."""
-    long = frame.melt(id_vars=by + ["replication"], value_vars=list(value_columns),
-                      var_name="metric", value_name="value")
-    rows = []
-    for key, g in long.groupby(by + ["metric"], sort=False):
-        mean, lo, hi = t_interval(g["value"].to_numpy())
-        rows.append((*key, mean, lo, hi, int(g["value"].notna().sum())))
-    return pd.DataFrame(rows, columns=by + ["metric", "mean", "ci_low", "ci_high", "n"])
+    """Tidy mean / CI / n per group and metric over the ``replication`` column (vectorised)."""
+    long = frame.melt(id_vars=by, value_vars=list(value_columns), var_name="metric",
+                      value_name="_value")
+    g = long.groupby(by + ["metric"], sort=False, dropna=False)["_value"]
+    out = g.agg(["mean", "std", "count"]).reset_index()
+    n = out["count"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = stats.t.ppf(0.5 + CONFIDENCE / 2, np.where(n > 1, n - 1, 1))
+        half = np.where(n > 1, t * out["std"].to_numpy() / np.sqrt(np.maximum(n, 1)), np.nan)
+    out["ci_low"] = out["mean"] - half
+    out["ci_high"] = out["mean"] + half
+    out["n"] = n.astype(int)
+    return out[by + ["metric", "mean", "ci_low", "ci_high", "n"]]
 
 
 def _numeric(frame: pd.DataFrame) -> list[str]:
@@ -105,11 +110,9 @@ class Results:
 
     @property
     def summary(self) -> pd.DataFrame:
-        rows = []
-        for (metric, scope), g in self.totals.groupby(["metric", "scope"], sort=False):
-            mean, lo, hi = t_interval(g["value"].to_numpy())
-            rows.append((metric, scope, mean, lo, hi, int(g["value"].notna().sum())))
-        return pd.DataFrame(rows, columns=["metric", "scope", "mean", "ci_low", "ci_high", "n"])
+        totals = self.totals.rename(columns={"metric": "name"})
+        s = summarise(totals, ["name", "scope"], ["value"]).drop(columns="metric")
+        return s.rename(columns={"name": "metric"})
 
     @property
     def interval_summary(self) -> pd.DataFrame:

@@ -62,6 +62,18 @@ def summary_tables(results, baseline) -> str:
     sme = _row(s, "sme_utilisation", "all")
     if sme[0] == sme[0]:
         lines += ["", f"SME utilisation: {with_ci(*sme, kind='pct')}"]
+    cost = _row(s, "cost", "all")
+    if cost[0] > 0:
+        cur = scenario.currency
+        site_rows = [[site.id, site.kind, fmt(_row(s, "paid_hours", f"site:{site.id}")[0], "int"),
+                      with_ci(*_row(s, "cost", f"site:{site.id}"), kind="int"),
+                      with_ci(*_row(s, "utilisation", f"site:{site.id}"), kind="pct")]
+                     for site in scenario.sites]
+        if site_rows:
+            lines += ["", render(["site", "kind", "paid hours", f"cost ({cur})", "utilisation"],
+                                 site_rows, title="Sites")]
+        lines += ["", f"Cost: {with_ci(*cost, kind='int')} {cur}; per answered contact "
+                      f"{with_ci(*_row(s, 'cost_per_contact', 'all'), digits=2)} {cur}"]
     return "\n".join(lines)
 
 

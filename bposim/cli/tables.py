@@ -42,4 +42,6 @@ def with_ci(mean: float, low: float, high: float, kind: str = "num", digits: int
     half = (high - low) / 2
     if kind == "pct":
         return f"{text} ± {100 * half:.{digits}f}"
+    if kind == "int":
+        return f"{text} ± {half:,.0f}"
     return f"{text} ± {half:,.{digits}f}"
