@@ -14,10 +14,11 @@ def main() -> None:
 
 
 def _register() -> None:
+    from bposim.cli.analytic import erlang_command, staff_command
     from bposim.cli.scenario_cmds import validate_command
     from bposim.cli.simulate import run_command
 
-    for command in (run_command, validate_command):
+    for command in (run_command, validate_command, erlang_command, staff_command):
         main.add_command(command)
 
 
