@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from bposim.baseline import run_baseline
+from bposim.baseline import queue_baseline, run_baseline
 from bposim.engine.model import compile_scenario
 from bposim.montecarlo import Results, combine, run_replications
 from bposim.outputs import ResultsDir
@@ -61,7 +61,7 @@ def run_to_directory(scenario: Scenario, out: str | Path, *, replications: int |
     if not done:
         return BatchOutcome(None, directory.path, len(already), interrupted)
     results = combine(scenario, seed, directory.load_replications(done), {"seconds": elapsed})
-    baseline = run_baseline(compile_scenario(scenario))
+    model = compile_scenario(scenario)
     timings = {"seconds_this_run": round(elapsed, 3), "replications_this_run": len(done) - len(already)}
-    directory.finish(results, baseline, timings)
+    directory.finish(results, run_baseline(model), timings, queue_baseline(model))
     return BatchOutcome(results, directory.path, len(already), interrupted)

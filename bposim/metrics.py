@@ -21,7 +21,8 @@ import pandas as pd
 
 from bposim.engine.model import Model
 from bposim.engine.recorder import (
-    AGENT_STATE_COLUMNS, CONTACT_COLUMNS, HOLD, IDLE, STATE_NAMES, TALK, WRAP, Recording,
+    AGENT_STATE_COLUMNS, BUSY_STATES, CAMPAIGN_COUNTS, CONTACT_COLUMNS, DIALING, IDLE,
+    OUTBOUND_STATES, STATE_NAMES, Recording,
 )
 
 PERCENTILES = (50, 90, 95)
@@ -36,6 +37,7 @@ class ReplicationMetrics:
     totals: pd.DataFrame  # tidy: metric, scope, value
     contacts: pd.DataFrame | None = None
     agent_states: pd.DataFrame | None = None
+    outbound: pd.DataFrame | None = None  # interval x campaign, when there are campaigns
 
 
 def _ratio(num, den):
@@ -92,6 +94,9 @@ def _queue_frame(model: Model, rec: Recording, starts) -> pd.DataFrame:
             "abandon_rate": _ratio(abandoned, offered),
         })
         frames.append(f)
+    if not frames:  # an outbound-only centre
+        return pd.DataFrame({"interval": pd.Series(dtype=int), "start": pd.Series(dtype="datetime64[ns]"),
+                             "queue": pd.Series(dtype=str)})
     return pd.concat(frames, ignore_index=True)
 
 
@@ -99,8 +104,8 @@ def _pool_frame(model: Model, rec: Recording, starts) -> pd.DataFrame:
     frames = []
     for pm, st in zip(model.pools, rec.pools):
         t = {name: np.asarray(st.time[k]) for k, name in enumerate(STATE_NAMES) if k}
-        busy = np.asarray(st.time[TALK]) + np.asarray(st.time[WRAP]) + np.asarray(st.time[HOLD])
-        available = busy + np.asarray(st.time[IDLE])
+        busy = np.sum([st.time[k] for k in BUSY_STATES], axis=0)
+        available = busy + np.asarray(st.time[IDLE]) + np.asarray(st.time[DIALING])
         paid = np.asarray(st.paid)
         frames.append(pd.DataFrame({
             "interval": np.arange(model.n_intervals),
@@ -161,7 +166,7 @@ def _queue_totals(model: Model, rec: Recording, q: pd.DataFrame) -> list[tuple[s
 
 def _busy_totals(f: pd.DataFrame) -> dict[str, float]:
     busy, paid = f["busy_s"].sum(), f["paid_s"].sum()
-    available = busy + f["idle_s"].sum()
+    available = busy + f["idle_s"].sum() + f["dialing_s"].sum()
     return {
         "occupancy": float(_ratio(busy, available)),
         "utilisation": float(_ratio(busy, paid)),
@@ -196,12 +201,66 @@ def _pool_totals(model: Model, rec: Recording, p: pd.DataFrame) -> list[tuple[st
     return rows
 
 
+def _outbound_frame(model: Model, rec: Recording, starts) -> pd.DataFrame | None:
+    if not model.campaigns:
+        return None
+    frames = []
+    for cm, st in zip(model.campaigns, rec.campaigns):
+        f = pd.DataFrame({"interval": np.arange(model.n_intervals), "start": starts, "campaign": cm.id,
+                          **{k: np.asarray(v, dtype=float) for k, v in st.counts.items()},
+                          "talk_s": np.asarray(st.talk)})
+        f["abandon_rate"] = _ratio(f["abandoned"], f["live"])
+        f["abandon_rate_incl_amd"] = _ratio(f["abandoned"] + f["amd_false_positive"], f["live"])
+        frames.append(f)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _outbound_totals(model: Model, rec: Recording, o: pd.DataFrame, p: pd.DataFrame):
+    """Campaign results, with the abandoned-call rate as both regulators measure it:
+    abandoned / live answers per 24 h (Ofcom) and over rolling 30 days (FTC), with and
+    without answering-machine false positives counted as abandons."""
+    rows = []
+    per_day = model.horizon.intervals_per_day
+    for cm, st in zip(model.campaigns, rec.campaigns):
+        f = o[o["campaign"] == cm.id]
+        total = f[list(CAMPAIGN_COUNTS) + ["talk_s"]].sum()
+        day = f["interval"] // per_day
+        daily = f.groupby(day)[["abandoned", "amd_false_positive", "live"]].sum()
+        window = min(30, model.horizon.days)
+        roll = daily.rolling(window, min_periods=1).sum()
+        pools = p[p["pool"].isin([model.pools[i].id for i in cm.pools])]
+        outbound_s = sum(pools[f"{STATE_NAMES[k]}_s"].sum() for k in OUTBOUND_STATES)
+        only = [model.pools[i].id for i in cm.pools if not model.pools[i].levels]
+        outbound_s += pools.loc[pools["pool"].isin(only), "idle_s"].sum()
+        hours = outbound_s / 3600.0
+        values = {
+            **{k: float(total[k]) for k in CAMPAIGN_COUNTS},
+            "abandon_rate": float(_ratio(total["abandoned"], total["live"])),
+            "abandon_rate_incl_amd": float(_ratio(total["abandoned"] + total["amd_false_positive"],
+                                                  total["live"])),
+            "max_daily_abandon_rate": float(np.nanmax(_ratio(daily["abandoned"] + daily["amd_false_positive"],
+                                                             daily["live"]), initial=0.0)),
+            "max_30day_abandon_rate": float(np.nanmax(_ratio(roll["abandoned"], roll["live"]), initial=0.0)),
+            "outbound_agent_hours": hours,
+            "right_party_per_agent_hour": float(_ratio(total["right_party"], hours)),
+            "connects_per_agent_hour": float(_ratio(total["connected"], hours)),
+            "talk_minutes_per_agent_hour": float(_ratio(total["talk_s"] / 60.0, hours)),
+            "list_penetration": float(_ratio(st.records_attempted, cm.n_records)),
+            "list_closed": float(_ratio(st.records_closed, cm.n_records)),
+        }
+        rows += [(k, f"campaign:{cm.id}", v) for k, v in values.items()]
+    return rows
+
+
 def replication_metrics(model: Model, rec: Recording) -> ReplicationMetrics:
     """All frames for one replication."""
     starts = interval_starts(model)
     q = _queue_frame(model, rec, starts)
     p = _pool_frame(model, rec, starts)
+    o = _outbound_frame(model, rec, starts)
     rows = _queue_totals(model, rec, q) + _pool_totals(model, rec, p)
+    if o is not None:
+        rows += _outbound_totals(model, rec, o, p)
     external = [qm.id for qm in model.queues if qm.volumes.any()]
     f = q[(q["interval"] >= model.warmup_intervals) & q["queue"].isin(external)]
     if len(f):
@@ -219,4 +278,4 @@ def replication_metrics(model: Model, rec: Recording) -> ReplicationMetrics:
                 if rec.contacts is not None else None)
     states = (pd.DataFrame(rec.agent_states, columns=list(AGENT_STATE_COLUMNS))
               if rec.agent_states is not None else None)
-    return ReplicationMetrics(q, p, totals, contacts, states)
+    return ReplicationMetrics(q, p, totals, contacts, states, o)

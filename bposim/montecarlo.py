@@ -49,7 +49,8 @@ def replicate(scenario: Scenario, seed: int, rep: int, replications: int) -> Rep
     del replications  # the stream of rep r does not depend on the batch size
     seq = replication_seeds(seed, rep + 1)[rep]
     result = simulate(scenario, seq)
-    for frame in (result.intervals, result.pools, result.totals, result.contacts, result.agent_states):
+    for frame in (result.intervals, result.pools, result.totals, result.contacts, result.agent_states,
+                  result.outbound):
         if frame is not None:
             frame.insert(0, "replication", rep)
     return result
@@ -106,6 +107,7 @@ class Results:
     intervals: pd.DataFrame
     pools: pd.DataFrame
     contacts: pd.DataFrame | None = None
+    outbound: pd.DataFrame | None = None
     timings: dict = field(default_factory=dict)
 
     @property
@@ -117,6 +119,12 @@ class Results:
     @property
     def interval_summary(self) -> pd.DataFrame:
         return summarise(self.intervals, ["interval", "start", "queue"], _numeric(self.intervals))
+
+    @property
+    def outbound_summary(self) -> pd.DataFrame | None:
+        if self.outbound is None:
+            return None
+        return summarise(self.outbound, ["interval", "start", "campaign"], _numeric(self.outbound))
 
     @property
     def pool_summary(self) -> pd.DataFrame:
@@ -135,6 +143,7 @@ def combine(scenario: Scenario, seed: int, parts: list[ReplicationMetrics], timi
     """Put replication results together in replication order."""
     parts = sorted(parts, key=lambda p: int(p.totals["replication"].iloc[0]))
     contacts = [p.contacts for p in parts if p.contacts is not None]
+    outbound = [p.outbound for p in parts if p.outbound is not None]
     return Results(
         scenario=scenario,
         seed=seed,
@@ -143,6 +152,7 @@ def combine(scenario: Scenario, seed: int, parts: list[ReplicationMetrics], timi
         intervals=pd.concat([p.intervals for p in parts], ignore_index=True),
         pools=pd.concat([p.pools for p in parts], ignore_index=True),
         contacts=pd.concat(contacts, ignore_index=True) if contacts else None,
+        outbound=pd.concat(outbound, ignore_index=True) if outbound else None,
         timings=timings or {},
     )
 

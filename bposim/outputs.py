@@ -36,7 +36,7 @@ from bposim.montecarlo import Results
 from bposim.scenario.schema import Scenario
 
 FORMAT_VERSION = 1
-FRAMES = ("totals", "intervals", "pools", "contacts", "agent_states")
+FRAMES = ("totals", "intervals", "pools", "contacts", "agent_states", "outbound")
 
 
 def _plain(value):
@@ -60,6 +60,13 @@ def scenario_hash(scenario: Scenario) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def _umask_mode() -> int:
+    """The mode a newly created file gets (mkstemp's temporary files are 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file and a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -67,6 +74,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -86,6 +94,7 @@ def _atomic_frame(frame: pd.DataFrame, path: Path) -> None:
             frame.to_csv(tmp, index=False)
         else:
             frame.to_parquet(tmp, index=False)
+        os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -158,7 +167,8 @@ class ResultsDir:
             out.append(ReplicationMetrics(**frames))
         return out
 
-    def finish(self, results: Results, baseline: pd.DataFrame, timings: dict) -> None:
+    def finish(self, results: Results, baseline: pd.DataFrame, timings: dict,
+               interval_baseline: pd.DataFrame | None = None) -> None:
         """Write the combined tables and mark the directory complete (or partial)."""
         p = self.path
         _atomic_frame(results.totals, p / "totals.parquet")
@@ -166,10 +176,15 @@ class ResultsDir:
         _atomic_frame(results.pools, p / "pools.parquet")
         if results.contacts is not None:
             _atomic_frame(results.contacts, p / "contacts.parquet")
+        if results.outbound is not None:
+            _atomic_frame(results.outbound, p / "outbound.parquet")
+            _atomic_frame(results.outbound_summary, p / "outbound_summary.parquet")
         _atomic_frame(results.summary, p / "summary.csv")
         _atomic_frame(results.interval_summary, p / "interval_summary.parquet")
         _atomic_frame(results.pool_summary, p / "pool_summary.parquet")
         _atomic_frame(baseline, p / "baseline.csv")
+        if interval_baseline is not None:
+            _atomic_frame(interval_baseline, p / "interval_baseline.csv")
         status = "complete" if len(results.replications) >= self.replications else "partial"
         self._manifest(status, results.replications, timings)
 

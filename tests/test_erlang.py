@@ -64,8 +64,10 @@ def test_published_cases_file_is_complete():
 @PROPS
 @given(st.floats(0.01, 400), st.integers(0, 600))
 def test_erlang_b_matches_the_plain_recursion(load, agents):
+    # log-space evaluation and the plain recursion round differently in the far tail
+    # (B ~ 1e-169 agrees to ~1e-11); 1e-9 relative is still far below any use
     assert erlang.erlang_b(load, agents) == pytest.approx(erlang_b_recursion(load, agents),
-                                                          rel=1e-11, abs=1e-300)
+                                                          rel=1e-9, abs=1e-300)
 
 
 @pytest.mark.parametrize("load, agents", [(1e5, 100_000), (1e5, 98_700), (1e5, 90_000),

@@ -24,6 +24,7 @@ from simpy.events import Timeout
 from bposim.distributions import DistributionSpec
 from bposim.engine.duty import DutyMixin
 from bposim.engine.model import Model
+from bposim.engine.outbound import OutboundMixin
 from bposim.engine.recorder import (
     CONSULT, EXTERNAL, HOLD, IDLE, OFF, ORIGIN_NAMES, REPEAT, TALK, TRANSFER, WRAP, PoolStats,
     QueueStats, Recording,
@@ -64,7 +65,7 @@ class Contact:
 
 class Agent:
     __slots__ = ("id", "pool", "state", "since", "spans", "span_i", "span_end", "leaving",
-                 "pending", "epoch", "contact", "hired", "factor")
+                 "pending", "epoch", "contact", "hired", "factor", "dials_out")
 
     def __init__(self, aid, pool, spans, hired):
         self.id = aid
@@ -79,6 +80,7 @@ class Agent:
         self.epoch = 0
         self.contact = None
         self.hired = hired
+        self.dials_out = 0  # outbound dials this agent placed and waits on
         # handle-time multiplier: fixed unless the agent is still learning
         learning = pool.m.proficiency is not None and hired is not None
         self.factor = None if learning else pool.m.handle_factor
@@ -106,7 +108,7 @@ class _Queue:
 
 class _Pool:
     __slots__ = ("m", "stats", "idle", "agents", "away_mean", "avail_mean", "on_duty",
-                 "on_break", "shrink_rng", "absence")
+                 "on_break", "shrink_rng", "absence", "camp")
 
     def __init__(self, m, n, streams: Streams):
         self.m = m
@@ -120,9 +122,10 @@ class _Pool:
         self.on_break = 0
         self.shrink_rng = streams.get("shrinkage", m.id)
         self.absence = BufferedSampler(_UNIFORM, streams.get("absence", m.id))
+        self.camp = None  # the outbound campaign this pool works, if any
 
 
-class Engine(DutyMixin):
+class Engine(DutyMixin, OutboundMixin):
     """One replication of a compiled :class:`Model` driven by named random streams."""
 
     def __init__(self, model: Model, streams: Streams):
@@ -388,6 +391,8 @@ class Engine(DutyMixin):
                 return
         self._set_state(agent, IDLE)
         agent.pool.idle[agent] = None
+        if agent.pool.camp is not None:
+            self._outbound_free(agent)
 
     # -- records and the run ------------------------------------------------------
     def _record(self, c: Contact, end: float, outcome: str) -> None:
@@ -402,6 +407,7 @@ class Engine(DutyMixin):
     def run(self) -> Recording:
         for q in self.queues:
             self._start_arrivals(q)
+        self._setup_campaigns()
         for p in self.pools:
             rng = self.streams.get("attrition", p.m.id) if p.m.attrition else None
             people = staffers(p.m, self.model.end, rng)
@@ -420,6 +426,7 @@ class Engine(DutyMixin):
             contacts=self.contacts,
             agent_states=self.agent_states,
             busyness=self.busyness,
+            campaigns=[c.stats for c in self.campaigns],
         )
 
     def _close(self, end: float) -> None:

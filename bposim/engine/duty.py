@@ -10,11 +10,11 @@ agent's ``epoch`` so that a timer set in an earlier duty span does nothing.
 
 from __future__ import annotations
 
-from bposim.engine.recorder import AWAY, BREAK, HOLD, IDLE, OFF, STATE_NAMES, TALK, WRAP
+from bposim.engine.recorder import AWAY, BREAK, BUSY_STATES, DIALING, IDLE, OFF, STATE_NAMES
 from bposim.engine.roster import add_time
 
 BREAK_RETRY = 300.0  # seconds before a break held back by the cap is tried again
-BUSY = (TALK, WRAP, HOLD)
+BUSY = (*BUSY_STATES, DIALING)  # an agent in these finishes what it is doing first
 
 
 class DutyMixin:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bposim.distributions import DistributionSpec
+from bposim.engine.campaigns import compile_campaigns
 from bposim.engine.roster import Span, agent_spans, headcount
 from bposim.engine.roster import add_time  # noqa: F401  (re-exported for the engine)
 from bposim.scenario.schema import (
@@ -85,6 +86,7 @@ class Model:
     keep_contacts: bool
     keep_agent_states: bool
     currency: str = "USD"
+    campaigns: tuple = ()  # CampaignModel, see bposim.engine.campaigns
 
 
 def _day_factors(horizon: Horizon, day_of_week: dict[str, float]) -> np.ndarray:
@@ -169,6 +171,7 @@ def compile_scenario(scenario: Scenario) -> Model:
         keep_contacts=scenario.simulation.keep_contacts,
         keep_agent_states=scenario.simulation.keep_agent_states,
         currency=scenario.currency,
+        campaigns=compile_campaigns(scenario),
     )
 
 

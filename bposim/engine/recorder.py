@@ -11,8 +11,11 @@ from array import array
 from dataclasses import dataclass, field
 
 # Agent states; OFF time is not accounted. AWAY is random shrinkage, BREAK a planned break.
-OFF, IDLE, TALK, WRAP, HOLD, AWAY, BREAK = range(7)
-STATE_NAMES = ("off", "idle", "handling", "wrap", "consult_hold", "unavailable", "break")
+OFF, IDLE, TALK, WRAP, HOLD, AWAY, BREAK, PREVIEW, DIALING, OUT_TALK, OUT_WRAP = range(11)
+STATE_NAMES = ("off", "idle", "handling", "wrap", "consult_hold", "unavailable", "break",
+               "preview", "dialing", "outbound_talk", "outbound_wrap")
+BUSY_STATES = (TALK, WRAP, HOLD, PREVIEW, OUT_TALK, OUT_WRAP)  # counted in occupancy
+OUTBOUND_STATES = (PREVIEW, DIALING, OUT_TALK, OUT_WRAP)
 
 # Contact origins.
 EXTERNAL, TRANSFER, CONSULT, REPEAT = range(4)
@@ -87,6 +90,29 @@ class PoolStats:
         self.escalations_taken = _zeros(self.n)
 
 
+CAMPAIGN_COUNTS = (
+    "dials", "no_answer", "busy", "machine", "machine_detected", "machine_to_agent",
+    "machine_unconnected", "live",
+    "connected", "abandoned", "amd_false_positive", "right_party", "wrong_party",
+)
+
+
+@dataclass
+class CampaignStats:
+    """Per-interval dial outcomes of one campaign, by the interval the dial was placed."""
+
+    n: int
+    counts: dict = None  # name -> list per interval
+    talk: list = None  # outbound talk seconds per interval
+    records_attempted: int = 0
+    records_closed: int = 0
+    dial_times: list | None = None  # (time, record zone) of every dial, when contacts are kept
+
+    def __post_init__(self) -> None:
+        self.counts = {name: _zeros(self.n) for name in CAMPAIGN_COUNTS}
+        self.talk = _fzeros(self.n)
+
+
 @dataclass
 class Recording:
     """Everything one replication produced, before it is turned into metrics."""
@@ -96,4 +122,5 @@ class Recording:
     contacts: list | None = None  # tuples in CONTACT_COLUMNS order, when kept
     agent_states: list | None = None  # tuples in AGENT_STATE_COLUMNS order, when kept
     busyness: dict = field(default_factory=dict)  # queue id -> per-day factors drawn
+    campaigns: list = field(default_factory=list)  # CampaignStats per campaign
     events: int = 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -22,11 +23,12 @@ from bposim.scenario.build import build_scenario
 from bposim.scenario.fields import Context, item, join
 from bposim.scenario.schema import Scenario
 
-__all__ = ["load_scenario", "parse_scenario", "read_yaml"]
+__all__ = ["load_scenario", "load_scenario_data", "parse_scenario", "read_yaml"]
 
 _STD = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
 _MERGE_TAG = _STD + "merge"
+_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-]*$")
 _MAX_NODES = 1_000_000  # guards against alias bombs ("billion laughs")
 
 
@@ -37,9 +39,30 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
     a forecast CSV named by the scenario is read relative to the file's folder.
     """
     file = Path(path)
+    scenario = parse_scenario(_read_text(path), source=str(path), base_dir=file.parent)
+    return dataclasses.replace(scenario, source=file.resolve())
+
+
+def load_scenario_data(path: str | os.PathLike) -> tuple[dict, dict[str, int]]:
+    """The plain data of the scenario file at ``path`` (not validated, ``variants``
+    included) and the line of each field path in it (``queues[0].handle_time``).
+
+    Raises :class:`ScenarioError` when the file cannot be read or is not valid YAML.
+    """
+    data, lines, problems = read_yaml(_read_text(path), str(path))
+    if problems:
+        raise ScenarioError(problems)
+    if not isinstance(data, Mapping):
+        raise ScenarioError(Problem(str(path), "", "a scenario must be a mapping with keys name, "
+                                    "horizon, queues and pools"))
+    return data, lines
+
+
+def _read_text(path: str | os.PathLike) -> str:
+    file = Path(path)
     shown = str(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        return file.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ScenarioError(Problem(shown, "", "file not found")) from None
     except IsADirectoryError:
@@ -49,8 +72,6 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
         raise ScenarioError(Problem(shown, "", message)) from None
     except OSError as exc:
         raise ScenarioError(Problem(shown, "", f"cannot read: {exc.strerror or exc}")) from None
-    scenario = parse_scenario(text, source=shown, base_dir=file.parent)
-    return dataclasses.replace(scenario, source=file.resolve())
 
 
 def parse_scenario(
@@ -70,10 +91,30 @@ def parse_scenario(
         raise TypeError(f"parse_scenario needs YAML text or a mapping, not {type(text_or_dict).__name__}")
     ctx = Context(source, lines)
     ctx.problems.extend(problems)  # duplicate keys: reported, validation goes on with the last value
+    if isinstance(data, Mapping) and "variants" in data:  # experiments: see bposim.experiments
+        _check_variants(ctx, data["variants"])
+        data = {k: v for k, v in data.items() if k != "variants"}
     scenario = build_scenario(data, ctx, Path(base_dir) if base_dir is not None else None)
     if ctx.problems:  # in file order; problems in a forecast CSV come after the scenario's
         raise ScenarioError(sorted(ctx.problems, key=lambda p: (p.file != source, p.file, p.line or 0)))
     return scenario
+
+
+def _check_variants(ctx: Context, value: object) -> None:
+    """``variants``: a mapping of variant name to a mapping of field path to value.
+
+    Only the shape is checked here; each variant is applied and validated by
+    :func:`bposim.experiments.load_variants`.
+    """
+    if not isinstance(value, Mapping) or not value:
+        ctx.add("variants", "must be a mapping of variant name to {field.path: value, ...}")
+        return
+    for name, sets in value.items():
+        path = join("variants", name)
+        if not _NAME.match(str(name)):
+            ctx.add(path, f"{str(name)!r} is not a valid variant name: use letters, digits, '_' and '-'")
+        if not isinstance(sets, Mapping) or not sets:
+            ctx.add(path, "must be a mapping of field path to value, e.g. {pools.tier1.agents: 20}")
 
 
 def read_yaml(text: str, source: str = "<string>") -> tuple[object, dict[str, int], list[Problem]]:

@@ -19,6 +19,7 @@ CHANNELS = ("voice", "chat", "email")
 SL_DEFINITIONS = ("offered", "answered", "offered_excl_short")
 ESCALATION_MODES = ("transfer", "consult")
 SITE_KINDS = ("onshore", "nearshore", "offshore")
+DIALER_MODES = ("preview", "progressive", "predictive")
 LEARNING_CURVES = ("linear", "exponential")
 
 
@@ -233,6 +234,111 @@ class Pool:
 
 
 @dataclass(frozen=True)
+class CallingWindow:
+    """Calls may be placed from ``start`` to ``end`` (customer's local time) on ``days``."""
+
+    start: dt.time
+    end: dt.time
+    days: tuple[str, ...] = WEEKDAYS
+
+
+@dataclass(frozen=True)
+class ContactList:
+    """Whom to call: ``size`` generated records spread over ``timezones`` (zone, share),
+    or explicit ``records`` (record id, customer time zone) read from a CSV file."""
+
+    size: int = 0
+    timezones: tuple[tuple[str, float], ...] = ()
+    records: tuple[tuple[str, str], ...] | None = None
+
+    @property
+    def n(self) -> int:
+        return len(self.records) if self.records is not None else self.size
+
+
+@dataclass(frozen=True)
+class DialOutcomes:
+    """Probabilities of a dial's outcome (they sum to 1), and of reaching the right
+    party among live answers."""
+
+    no_answer: float
+    busy: float
+    machine: float
+    live: float
+    right_party: float = 1.0
+
+
+@dataclass(frozen=True)
+class AnsweringMachineDetection:
+    """AMD classifies an answer as machine or human with ``accuracy`` (for both), taking
+    ``decision_seconds``; a detected machine is dropped, a human taken for a machine is
+    hung up on (an abandoned call under Ofcom's rule)."""
+
+    enabled: bool = False
+    accuracy: float = 0.9
+    decision_seconds: float = 3.0
+
+
+@dataclass(frozen=True)
+class RetryRules:
+    """At most ``max_attempts`` dials per record; the delay before the next attempt
+    depends on the outcome (seconds; ``None``: no retry after that outcome)."""
+
+    max_attempts: int = 3
+    after_no_answer: float | None = 7200.0
+    after_busy: float | None = 1800.0
+    after_machine: float | None = 14400.0
+    after_wrong_party: float | None = 86400.0
+    after_abandoned: float | None = 86400.0
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """Predictive pacing: dials in flight = ``factor`` × agents free for outbound ÷
+    observed live-answer rate. The factor starts at ``initial`` and moves within
+    [``minimum``, ``maximum``]: down by ``step`` whenever the abandon rate over the last
+    ``window`` live answers exceeds the target, up by ``step`` when it is below half."""
+
+    initial: float = 1.0
+    minimum: float = 0.1
+    maximum: float = 3.0
+    step: float = 0.05
+    window: int = 100
+    prior_live_rate: float = 0.3
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """An outbound campaign worked by ``pools`` (blended when they also take inbound)."""
+
+    id: str
+    pools: tuple[str, ...]
+    contact_list: ContactList
+    windows: tuple[CallingWindow, ...]
+    outcomes: DialOutcomes
+    talk_right_party: DistributionSpec
+    mode: str = "predictive"
+    dials_per_agent: float = 1.0  # progressive: dials placed per free agent
+    preview_time: DistributionSpec | None = None  # preview: agent reviews the record first
+    ring_seconds: float = 25.0  # a dial not answered by then is a no-answer
+    answer_delay: DistributionSpec = field(
+        default_factory=lambda: DistributionSpec("uniform", low=4.0, high=16.0))
+    busy_seconds: float = 4.0
+    connect_limit: float = 2.0  # a live answer not connected to an agent by then is abandoned
+    talk_wrong_party: DistributionSpec | None = None
+    talk_machine: DistributionSpec | None = None  # undetected machine: agent leaves a message
+    wrap: DistributionSpec | None = None
+    amd: AnsweringMachineDetection = field(default_factory=AnsweringMachineDetection)
+    retry: RetryRules = field(default_factory=RetryRules)
+    abandon_target: float = 0.03
+    pacing: Pacing = field(default_factory=Pacing)
+    # blending: agents of a pool that also takes inbound go outbound only while more
+    # than this many of the pool's agents are idle; a mapping queue -> reserve applies
+    # the sum over those queues that have arrivals expected in the current interval
+    reserve: int | dict[str, int] = 0
+
+
+@dataclass(frozen=True)
 class SimulationSettings:
     """How to run: replications, seed, warm-up, and which records to keep."""
 
@@ -256,6 +362,7 @@ class Scenario:
     source: Path | None = None
     sites: tuple[Site, ...] = ()
     currency: str = "USD"
+    campaigns: tuple[Campaign, ...] = ()
 
     def queue(self, queue_id: str) -> Queue:
         for q in self.queues:

@@ -1,0 +1,274 @@
+"""``bposim compare`` and ``bposim sweep``: experiments over scenario variants."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from bposim.cli.common import fail, user_errors
+from bposim.cli.tables import render, with_ci
+
+_EXECUTORS = click.Choice(["processes", "serial", "dask"])
+
+
+class _Bar:
+    """A click progress bar on stderr fed with absolute counts (or nothing when quiet)."""
+
+    def __init__(self, label: str, length: int, quiet: bool):
+        self.bar = None if quiet else click.progressbar(
+            length=length, label=label, show_pos=True, show_eta=True,
+            file=click.get_text_stream("stderr"))
+        self.shown = 0
+
+    def __enter__(self):
+        if self.bar is not None:
+            self.bar.__enter__()
+        return self
+
+    def __call__(self, done: int, _total: int) -> None:
+        if self.bar is not None and done > self.shown:
+            self.bar.update(done - self.shown)
+            self.shown = done
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+def _present(summary: pd.DataFrame, metric: str, scope: str) -> bool:
+    return bool(((summary["metric"] == metric) & (summary["scope"] == scope)).any())
+
+
+def _has_cost(summaries) -> bool:
+    """Cost metrics exist and some variant has a cost (0 everywhere: no rates given)."""
+    for s in summaries:
+        row = s[(s["metric"] == "cost") & (s["scope"] == "all")]
+        if not row.empty and row["mean"].abs().max() > 0:
+            return True
+    return False
+
+
+def _signed(mean: float, low: float, high: float, kind: str) -> str:
+    """A difference: ``+2.3 pp ± 0.8`` (percentage points) or ``-4.1 ± 1.2``."""
+    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
+        return "-"
+    scale, unit = (100.0, " pp") if kind == "pct" else (1.0, "")
+    digits = 2 if kind == "cost" else 0 if kind == "int" else 1
+    text = f"{scale * mean:+,.{digits}f}{unit}"
+    if low is None or (isinstance(low, float) and math.isnan(low)):
+        return text
+    return f"{text} ± {scale * (high - low) / 2:,.{digits}f}"
+
+
+def _compare_rows(comparison) -> list[tuple[str, str, str, str]]:
+    """(label, metric, scope, kind) of the rows the compare table shows."""
+    first = [r.scenario for r in comparison.results.values()]
+    summaries = [r.summary for r in comparison.results.values()]
+    rows, seen = [], set()
+    for sc in first:
+        for q in sc.queues:
+            if q.id in seen:
+                continue
+            seen.add(q.id)
+            scope = f"queue:{q.id}"
+            rows += [(f"{q.id}: service level", "service_level", scope, "pct"),
+                     (f"{q.id}: ASA (s)", "asa", scope, "num"),
+                     (f"{q.id}: abandoned", "abandon_rate", scope, "pct")]
+    if any(_present(s, "sme_utilisation", "all") for s in summaries):
+        rows.append(("SME utilisation", "sme_utilisation", "all", "pct"))
+    if _has_cost(summaries):
+        currency = getattr(first[0], "currency", "")
+        rows += [(f"cost ({currency})".replace(" ()", ""), "cost", "all", "int"),
+                 (f"cost per contact ({currency})".replace(" ()", ""), "cost_per_contact", "all", "cost")]
+    return rows
+
+
+def comparison_text(comparison) -> str:
+    """The side-by-side table: base ± CI, then each variant ± CI and its difference."""
+    names = list(comparison.results)
+    t = comparison.table.set_index(["variant", "metric", "scope"])
+    headers = ["", f"{names[0]} (base)"]
+    for name in names[1:]:
+        headers += [name, f"Δ {name}"]
+    body = []
+    for label, metric, scope, kind in _compare_rows(comparison):
+        cell_kind, digits = ("num", 2) if kind == "cost" else (kind, 1)
+        row = [label]
+        for i, name in enumerate(names):
+            if (name, metric, scope) not in t.index:
+                row += ["-"] if i == 0 else ["-", "-"]
+                continue
+            r = t.loc[(name, metric, scope)]
+            row.append(with_ci(r["mean"], r["ci_low"], r["ci_high"], kind=cell_kind, digits=digits))
+            if i > 0:
+                row.append(_signed(r["diff_mean"], r["diff_ci_low"], r["diff_ci_high"], kind))
+        body.append(row)
+    return render(headers, body)
+
+
+def _scenarios_from_files(files: tuple[Path, ...]) -> dict:
+    from bposim.experiments import load_variants
+
+    named: dict = {}
+    for path in files:
+        found = load_variants(path)
+        base_name = next(iter(found))
+        for name, sc in found.items():
+            key = name if len(files) == 1 else (path.stem if name == base_name else f"{path.stem}.{name}")
+            k, unique = 2, key
+            while unique in named:
+                unique, k = f"{key}-{k}", k + 1
+            named[unique] = sc
+    if len(named) < 2:
+        fail(f"{files[0]} has no variants: give a second scenario file, or add a top-level "
+             "'variants:' mapping (see docs/experiments.md)")
+    return named
+
+
+def _cost_figure(comparison, out: Path) -> Path | None:
+    """Write cost_vs_service_level.png when the variants have costs."""
+    summaries = {name: r.summary for name, r in comparison.results.items()}
+    if not _has_cost(summaries.values()):
+        return None
+    from bposim.report.figures import cost_service_figure, cost_service_frame
+
+    frame = cost_service_frame(summaries)
+    if frame is None:
+        return None
+    currency = getattr(next(iter(comparison.results.values())).scenario, "currency", "")
+    fig = cost_service_figure(frame, cost_label=f"cost ({currency})" if currency else "cost")
+    path = out / "cost_vs_service_level.png"
+    tmp = out / ".cost_vs_service_level.png.tmp"
+    fig.savefig(tmp, dpi=120, format="png")
+    tmp.replace(path)
+    return path
+
+
+@click.command("compare")
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-n", "--replications", type=click.IntRange(min=2),
+              help="Replications per variant (default: the base scenario's).")
+@click.option("--seed", type=click.IntRange(min=0), help="Seed shared by all variants (default: the base's).")
+@click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default: all cores).")
+@click.option("--executor", type=_EXECUTORS, default="processes", show_default=True,
+              help="Where replications run.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Output directory (default: results/compare-<base file name>).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@user_errors
+def compare_command(scenarios, replications, seed, workers, executor, out, quiet):
+    """Compare scenario variants with common random numbers.
+
+    Give two or more scenario files (the first is the base), or one file with a
+    top-level 'variants:' mapping. Every variant runs with the same seed, so the
+    differences from the base (Δ, with 95 % CIs of the paired differences) are far
+    less noisy than separate runs. Writes comparison.csv, each variant's results and,
+    when costs are known, cost_vs_service_level.png. Rerunning resumes."""
+    from bposim.experiments import compare
+
+    named = _scenarios_from_files(scenarios)
+    base = next(iter(named.values()))
+    out = out or Path("results") / f"compare-{scenarios[0].stem}"
+    reps = replications or base.simulation.replications
+    if reps < 2:
+        fail("confidence intervals need at least 2 replications; use -n 2 or more")
+    try:
+        with _Bar("replications", reps * len(named), quiet) as bar:
+            comparison = compare(named, reps, seed, workers=workers, executor=executor,
+                                 out_dir=out, progress=bar)
+    except KeyboardInterrupt:
+        click.echo(f"\nInterrupted: finished replications are kept in {out}; "
+                   "run the same command again to resume.", err=True)
+        raise SystemExit(130) from None
+    click.echo(f"\n{base.name}: {len(named)} variants, {comparison.replications} replication(s) "
+               f"each, common seed {comparison.seed}.")
+    click.echo("± is the 95 % CI half-width; Δ is the variant minus the base, with the CI of the "
+               "paired differences (pp: percentage points).\n")
+    click.echo(comparison_text(comparison))
+    figure = _cost_figure(comparison, out)
+    click.echo(f"\nComparison written to {out / 'comparison.csv'}"
+               + (f"; cost vs service level in {figure}" if figure else ""))
+
+
+def _first_metric(table: pd.DataFrame, metric: str, scope: str) -> pd.Series:
+    rows = table[(table["metric"] == metric) & (table["scope"] == scope)]
+    return rows.set_index("point")
+
+
+def sweep_text(table: pd.DataFrame, paths: list[str], queue: str | None, pool: str | None) -> str:
+    """One row per point: parameters, SL, ASA, abandonment, occupancy, cost."""
+    columns = [("SL", "sl_offered", "all", "pct"),
+               (f"ASA {queue} (s)", "asa", f"queue:{queue}", "num"),
+               ("abandoned", "abandon_rate", "all", "pct"),
+               (f"occupancy {pool}", "occupancy", f"pool:{pool}", "pct")]
+    columns = [c for c in columns if not c[2].endswith(":None")]
+    cost = table[(table["metric"] == "cost") & (table["scope"] == "all")]
+    if not cost.empty and cost["mean"].abs().max() > 0:
+        columns.append(("cost", "cost", "all", "int"))
+    wide = {label: _first_metric(table, metric, scope) for label, metric, scope, _ in columns}
+    points = table.drop_duplicates("point").set_index("point")
+    rows = []
+    for k, point in points.iterrows():
+        row = [str(k)] + [str(point[p]) for p in paths]
+        for label, _m, _s, kind in columns:
+            w = wide[label]
+            row.append(with_ci(*w.loc[k, ["mean", "ci_low", "ci_high"]], kind=kind)
+                       if k in w.index else "-")
+        rows.append(row)
+    return render(["point", *paths, *(c[0] for c in columns)], rows)
+
+
+@click.command("sweep")
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--set", "settings", multiple=True, required=True, metavar="PATH=VALUES",
+              help="A setting to sweep: START:STOP:STEP (STOP included), a,b,c or one value. "
+                   "Repeat for a grid, e.g. --set pools.tier1.agents=10:14:2.")
+@click.option("-n", "--replications", type=click.IntRange(min=2),
+              help="Replications per point (default: the scenario's).")
+@click.option("--seed", type=click.IntRange(min=0), help="Seed for every point (default: the scenario's).")
+@click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default: all cores).")
+@click.option("--executor", type=_EXECUTORS, default="processes", show_default=True,
+              help="Where replications run.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Output directory (default: results/sweep-<scenario file name>).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@user_errors
+def sweep_command(scenario, settings, replications, seed, workers, executor, out, quiet):
+    """Run SCENARIO at every combination of the --set values.
+
+    Paths are dotted (pools.<id>.agents, queues.<id>.handle_time.mean, queues.0.patience.mean).
+    Every point uses the same seed (common random numbers). Writes each point's results
+    to OUT/point-<k>/, points.csv and sweep.csv; rerunning resumes."""
+    from bposim.experiments import sweep, sweep_grid
+    from bposim.overlay import parse_assignment, parse_values
+    from bposim.scenario.load import load_scenario
+
+    parsed: dict[str, list] = {}
+    for text in settings:
+        path, values = parse_assignment(text)
+        if path in parsed:
+            fail(f"--set {path} is given twice; give all its values in one --set (a,b,c)")
+        parsed[path] = parse_values(values)
+    base = load_scenario(scenario)
+    out = out or Path("results") / f"sweep-{scenario.stem}"
+    reps = replications or base.simulation.replications
+    if reps < 2:
+        fail("confidence intervals need at least 2 replications; use -n 2 or more")
+    points = len(sweep_grid(parsed))
+    try:
+        with _Bar(f"{points} points", reps * points, quiet) as bar:
+            table = sweep(scenario, parsed, reps, seed, out_dir=out, workers=workers,
+                          executor=executor, progress=bar)
+    except KeyboardInterrupt:
+        click.echo(f"\nInterrupted: finished replications are kept in {out}; "
+                   "run the same command again to resume.", err=True)
+        raise SystemExit(130) from None
+    queue = next((q.id for q in base.queues if q.arrivals is not None),
+                 base.queues[0].id if base.queues else None)
+    click.echo(f"\n{base.name}: {points} point(s) × {reps} replication(s), seed "
+               f"{base.simulation.seed if seed is None else seed}; ± is the 95 % CI half-width.\n")
+    click.echo(sweep_text(table, list(parsed), queue, base.pools[0].id if base.pools else None))
+    click.echo(f"\nSweep table written to {out / 'sweep.csv'}")

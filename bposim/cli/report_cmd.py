@@ -1,0 +1,28 @@
+"""``bposim report``: one self-contained HTML page (and PNG figures) from a results directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from bposim.cli.common import user_errors
+
+
+@click.command("report")
+@click.argument("results_dir", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="The HTML file to write (default: RESULTS_DIR/report.html); "
+                   "the figures go to figures/*.png beside it.")
+@user_errors
+def report_command(results_dir, out):
+    """Write an HTML report of RESULTS_DIR (a directory written by `bposim run`): the
+    scenario, headline metrics with 95 % CIs, per-queue and per-pool tables beside the
+    Erlang baseline, and figures. An interrupted run is reported as PARTIAL."""
+    from bposim.report import load_results, report_results
+
+    data = load_results(results_dir)
+    path = report_results(data, out)
+    if data.partial:
+        click.echo(f"PARTIAL: {data.partial_reason}", err=True)
+    click.echo(f"Report written to {path} (figures in {path.parent / 'figures'}/)")

@@ -1,0 +1,395 @@
+"""Outbound campaigns inside the engine: dialer modes, predictive pacing, blending.
+
+A mixin of :class:`bposim.engine.core.Engine`. A dial rings; it ends as no answer,
+busy, a machine or a live answer (outcome drawn from the campaign's stream when it
+is placed). With answering-machine detection a detected machine is dropped and a
+human taken for a machine is hung up on. A live answer (or an undetected machine)
+goes to an agent within ``connect_limit`` seconds or is **abandoned**.
+
+- ``preview``: a free agent reviews a record (``preview_time``), then dials it and
+  waits for the result: no call can be abandoned.
+- ``progressive``: a free agent places ``dials_per_agent`` dials (a fractional ratio is
+  rounded at random to keep its mean) and waits; with a ratio of 1 nothing is abandoned.
+- ``predictive``: dials in flight are kept at ``factor × free agents ÷ live-answer
+  rate`` (the rate observed so far, shrunk toward ``prior_live_rate``). The factor
+  is reviewed every ``window``/10 live answers: it falls by ``step`` while the abandon
+  rate over the last ``window`` live answers is above 70 % of the target, and rises by
+  ``step`` while it is below 30 % of it (once a full window has been seen). Calls
+  hung up by answering-machine detection are reported (they count as abandons under
+  Ofcom's rule) but do not steer the pacing: no dial rate can prevent them.
+
+Blending: an agent of a pool with inbound skills takes inbound work first and is
+used for outbound only while more than ``reserve`` of its pool's agents are idle.
+Records are called only inside their own time zone's calling windows, oldest due
+first; retries wait the delay of their last outcome.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import math
+from collections import deque
+
+from bposim.distributions import DistributionSpec
+from bposim.engine.recorder import DIALING, IDLE, OUT_TALK, OUT_WRAP, PREVIEW, CampaignStats
+from bposim.rng import BufferedSampler
+
+_UNIFORM = DistributionSpec("uniform", low=0.0, high=1.0)
+_WRONG_PARTY = DistributionSpec("exponential", mean=30.0)
+_MACHINE_MESSAGE = DistributionSpec("deterministic", mean=20.0)
+_PREVIEW = DistributionSpec("exponential", mean=20.0)
+_PRIOR_WEIGHT = 20.0  # the prior live rate counts as this many dials
+
+
+class Call:
+    __slots__ = ("record", "owner", "live", "interval", "waiting")
+
+    def __init__(self, record, owner, live, interval):
+        self.record = record
+        self.owner = owner
+        self.live = live  # True: a person; False: an undetected answering machine
+        self.interval = interval
+        self.waiting = False
+
+
+class _Campaign:
+    """Run-time state of a campaign."""
+
+    def __init__(self, m, n_intervals, streams):
+        self.m = m
+        spec = m.spec
+        self.spec = spec
+        self.stats = CampaignStats(n_intervals)
+        self.pools = []
+        self.heaps = [[(0.0, r) for r in g.records] for g in m.groups]
+        for h in self.heaps:
+            heapq.heapify(h)
+        self.starts = [[a for a, _ in g.windows] for g in m.groups]
+        self.group_of = {r: k for k, g in enumerate(m.groups) for r in g.records}
+        self.attempts = [0] * m.n_records
+        self.in_flight = 0
+        self.waiting = deque()
+        self.factor = spec.pacing.initial
+        self.live_seen = 0
+        self.resolved = 0
+        self.recent = deque(maxlen=spec.pacing.window)
+        self.since_adjust = 0
+        self.wake_at = math.inf
+
+        def sampler(name, dist):
+            return BufferedSampler(dist, streams.get(name, m.id))
+
+        self.u_outcome = sampler("dial_outcome", _UNIFORM)
+        self.u_party = sampler("right_party", _UNIFORM)
+        self.u_amd = sampler("amd", _UNIFORM)
+        self.u_round = sampler("dial_rounding", _UNIFORM)
+        self.answer_delay = sampler("answer_delay", spec.answer_delay)
+        self.talk_rp = sampler("talk_right_party", spec.talk_right_party)
+        self.talk_wp = sampler("talk_wrong_party", spec.talk_wrong_party or _WRONG_PARTY)
+        self.talk_machine = sampler("talk_machine", spec.talk_machine or _MACHINE_MESSAGE)
+        self.wrap = sampler("outbound_wrap", spec.wrap) if spec.wrap else None
+        self.preview = sampler("preview", spec.preview_time or _PREVIEW)
+        o = spec.outcomes
+        self.cuts = (o.no_answer, o.no_answer + o.busy, o.no_answer + o.busy + o.machine)
+
+
+class OutboundMixin:
+    """Campaign events; expects the engine's ``env``, ``_at``, ``_set_state``, ``_free``,
+    ``L``, ``n``, ``pools``, ``queues`` and ``model``."""
+
+    def _setup_campaigns(self) -> None:
+        self.campaigns = []
+        for cm in self.model.campaigns:
+            camp = _Campaign(cm, self.n, self.streams)
+            if self.contacts is not None:
+                camp.stats.dial_times = []
+            for p in cm.pools:
+                self.pools[p].camp = camp
+                camp.pools.append(self.pools[p])
+            self.campaigns.append(camp)
+            self._at(0.0, lambda _e, c=camp: self._wake(c))
+
+    # -- who may work outbound now ----------------------------------------------------
+    def _reserve(self, pool, camp) -> int:
+        if not pool.m.levels:
+            return 0  # an outbound-only pool keeps nobody back
+        reserve = camp.m.reserve
+        if camp.m.reserve_by_queue:
+            i = min(int(self.env.now // self.L), self.n - 1)
+            reserve += sum(r for q, r in camp.m.reserve_by_queue if self.queues[q].m.volumes[i] > 0)
+        return reserve
+
+    def _spare(self, pool, camp) -> int:
+        """Idle agents of ``pool`` beyond its reserve."""
+        return max(0, len(pool.idle) - self._reserve(pool, camp))
+
+    def _free_agent(self, camp):
+        """The longest-idle agent that may take outbound work, or None."""
+        best = None
+        for pool in camp.pools:
+            if pool.idle and self._spare(pool, camp) > 0:
+                a = next(iter(pool.idle))
+                if best is None or a.since < best.since:
+                    best = a
+        return best
+
+    def _outbound_free(self, agent) -> None:
+        """Hook: ``agent`` of a campaign pool has just become idle."""
+        camp = agent.pool.camp
+        while camp.waiting and not camp.waiting[0].waiting:
+            camp.waiting.popleft()
+        if camp.waiting and self._spare(agent.pool, camp) > 0:
+            self._connect(camp, camp.waiting.popleft(), agent)
+            return
+        if camp.spec.mode == "predictive":
+            self._pace(camp)
+        elif self._spare(agent.pool, camp) > 0:
+            self._agent_dials(camp, agent)
+
+    def _wake(self, camp) -> None:
+        camp.wake_at = math.inf
+        if camp.spec.mode == "predictive":
+            self._pace(camp)
+            return
+        while True:
+            agent = self._free_agent(camp)
+            if agent is None or not self._agent_dials(camp, agent):
+                return
+
+    # -- records -------------------------------------------------------------------
+    def _next_record(self, camp):
+        """The record due longest whose calling window is open now, or None (and a wake-up
+        is set for when one will be)."""
+        now = self.env.now
+        best, best_k = None, -1
+        wake = math.inf
+        for k, heap in enumerate(camp.heaps):
+            if not heap:
+                continue
+            spans = camp.m.groups[k].windows
+            due = max(heap[0][0], now)
+            j = bisect.bisect_right(camp.starts[k], due) - 1
+            if j >= 0 and spans[j][0] <= due < spans[j][1]:
+                opens = due
+            elif j + 1 < len(spans):
+                opens = spans[j + 1][0]
+            else:
+                continue  # no window left in the horizon
+            if opens <= now:
+                if best is None or heap[0][0] < best:
+                    best, best_k = heap[0][0], k
+            else:
+                wake = min(wake, opens)
+        if best_k >= 0:
+            return heapq.heappop(camp.heaps[best_k])[1]
+        if wake < camp.wake_at and wake < self.model.end:
+            camp.wake_at = wake
+            self._at(wake - now, lambda _e, c=camp: self._wake(c))
+        return None
+
+    def _retry(self, camp, record, delay) -> None:
+        if delay is None or camp.attempts[record] >= camp.spec.retry.max_attempts:
+            camp.stats.records_closed += 1
+            return
+        heapq.heappush(camp.heaps[camp.group_of[record]], (self.env.now + delay, record))
+        due = self.env.now + delay
+        if due < camp.wake_at and due < self.model.end:
+            camp.wake_at = due
+            self._at(delay, lambda _e, c=camp: self._wake(c))
+
+    # -- placing dials -------------------------------------------------------------
+    def _agent_dials(self, camp, agent) -> bool:
+        """Preview or progressive: ``agent`` takes records and dials; False if none is due."""
+        record = self._next_record(camp)
+        if record is None:
+            return False
+        agent.pool.idle.pop(agent, None)
+        if camp.spec.mode == "preview":
+            self._set_state(agent, PREVIEW)
+            self._at(camp.preview(), lambda _e: self._after_preview(camp, agent, record))
+            return True
+        ratio = camp.spec.dials_per_agent
+        n = int(ratio) + (1 if camp.u_round() < ratio - int(ratio) else 0)
+        records = [record] + [r for r in (self._next_record(camp) for _ in range(max(n, 1) - 1))
+                              if r is not None]
+        self._set_state(agent, DIALING)
+        agent.dials_out = len(records)
+        for r in records:
+            self._dial(camp, r, agent)
+        return True
+
+    def _after_preview(self, camp, agent, record) -> None:
+        k = camp.group_of[record]
+        spans, now = camp.m.groups[k].windows, self.env.now
+        j = bisect.bisect_right(camp.starts[k], now) - 1
+        if not (j >= 0 and spans[j][0] <= now < spans[j][1]):  # the window closed meanwhile
+            heapq.heappush(camp.heaps[k], (now, record))
+            self._free(agent)
+            return
+        self._set_state(agent, DIALING)
+        agent.dials_out = 1
+        self._dial(camp, record, agent)
+
+    def _pace(self, camp) -> None:
+        """Predictive: top dials in flight up to factor × free agents ÷ live rate."""
+        free = sum(self._spare(pool, camp) for pool in camp.pools)
+        if free == 0:
+            return
+        p = (camp.live_seen + camp.spec.pacing.prior_live_rate * _PRIOR_WEIGHT) / (camp.resolved + _PRIOR_WEIGHT)
+        wanted = int(camp.factor * free / max(p, 1e-3)) - camp.in_flight
+        for _ in range(wanted):
+            record = self._next_record(camp)
+            if record is None:
+                return
+            self._dial(camp, record, None)
+
+    def _dial(self, camp, record, owner) -> None:
+        now = self.env.now
+        i = min(int(now // self.L), self.n - 1)
+        st = camp.stats
+        st.counts["dials"][i] += 1
+        if camp.attempts[record] == 0:
+            st.records_attempted += 1
+        camp.attempts[record] += 1
+        if st.dial_times is not None:
+            st.dial_times.append((now, camp.m.groups[camp.group_of[record]].zone))
+        camp.in_flight += 1
+        u = camp.u_outcome()
+        no_answer, busy, machine = camp.cuts
+        spec = camp.spec
+        if u < no_answer:
+            self._at(spec.ring_seconds, lambda _e: self._end_dial(camp, record, owner, i, "no_answer"))
+            return
+        if u < busy:
+            self._at(spec.busy_seconds, lambda _e: self._end_dial(camp, record, owner, i, "busy"))
+            return
+        live = u >= machine
+        delay = camp.answer_delay()
+        if spec.amd.enabled:
+            delay += spec.amd.decision_seconds
+            correct = camp.u_amd() < spec.amd.accuracy
+            if not live and correct:
+                self._at(delay, lambda _e: self._end_dial(camp, record, owner, i, "machine_detected"))
+                return
+            if live and not correct:
+                self._at(delay, lambda _e: self._end_dial(camp, record, owner, i, "amd_false_positive"))
+                return
+        self._at(delay, lambda _e: self._answered(camp, Call(record, owner, live, i)))
+
+    # -- outcomes ------------------------------------------------------------------
+    def _end_dial(self, camp, record, owner, i, outcome) -> None:
+        """A dial ended without reaching an agent."""
+        camp.in_flight -= 1
+        camp.resolved += 1
+        c = camp.stats.counts
+        c[outcome][i] += 1
+        retry = camp.spec.retry
+        if outcome == "machine_detected":
+            c["machine"][i] += 1
+            delay = retry.after_machine
+        elif outcome in ("amd_false_positive", "abandoned"):
+            c["live"][i] += 1
+            camp.live_seen += 1
+            if outcome == "abandoned":  # AMD's mistakes are not the pacing's to correct
+                self._paced(camp, abandoned=True)
+            delay = retry.after_abandoned
+        else:
+            delay = retry.after_no_answer if outcome == "no_answer" else retry.after_busy
+        self._retry(camp, record, delay)
+        self._owner_done(owner)
+        if camp.spec.mode == "predictive":
+            self._pace(camp)
+
+    def _owner_done(self, owner, connected_to=None) -> None:
+        """One of ``owner``'s dials is settled; free the owner when none is left."""
+        if owner is None:
+            return
+        owner.dials_out -= 1
+        if owner.dials_out <= 0 and owner.state == DIALING and owner is not connected_to:
+            self._free(owner)
+
+    def _answered(self, camp, call: Call) -> None:
+        """A person (or undetected machine) answered: connect to an agent or wait."""
+        owner = call.owner
+        if owner is not None and owner.state == DIALING:
+            agent = owner
+        else:
+            agent = self._free_agent(camp)
+        if agent is not None:
+            self._connect(camp, call, agent)
+            return
+        call.waiting = True
+        camp.waiting.append(call)
+        self._at(camp.spec.connect_limit, lambda _e: self._connect_timeout(camp, call))
+
+    def _connect_timeout(self, camp, call: Call) -> None:
+        if not call.waiting:
+            return
+        call.waiting = False
+        if call.live:
+            self._end_dial(camp, call.record, call.owner, call.interval, "abandoned")
+        else:  # an undetected machine nobody picked up: it just records silence
+            camp.stats.counts["machine"][call.interval] += 1
+            camp.stats.counts["machine_unconnected"][call.interval] += 1
+            camp.in_flight -= 1
+            camp.resolved += 1
+            self._retry(camp, call.record, camp.spec.retry.after_machine)
+            self._owner_done(call.owner)
+
+    def _connect(self, camp, call: Call, agent) -> None:
+        call.waiting = False
+        camp.in_flight -= 1
+        camp.resolved += 1
+        i, c, retry = call.interval, camp.stats.counts, camp.spec.retry
+        if call.live:
+            camp.live_seen += 1
+            c["live"][i] += 1
+            c["connected"][i] += 1
+            self._paced(camp, abandoned=False)
+            if camp.u_party() < camp.spec.outcomes.right_party:
+                c["right_party"][i] += 1
+                talk, delay = camp.talk_rp(), None  # reached: the record is done
+            else:
+                c["wrong_party"][i] += 1
+                talk, delay = camp.talk_wp(), retry.after_wrong_party
+        else:
+            c["machine"][i] += 1
+            c["machine_to_agent"][i] += 1
+            talk, delay = camp.talk_machine(), retry.after_machine
+        self._retry(camp, call.record, delay)
+        agent.pool.idle.pop(agent, None)
+        owner = call.owner
+        if owner is agent:
+            agent.dials_out -= 1
+        else:
+            self._owner_done(owner)
+        j = min(int(self.env.now // self.L), self.n - 1)
+        camp.stats.talk[j] += talk
+        self._set_state(agent, OUT_TALK)
+        self._at(talk, lambda _e: self._outbound_talk_end(camp, agent))
+
+    def _outbound_talk_end(self, camp, agent) -> None:
+        if camp.wrap is not None:
+            self._set_state(agent, OUT_WRAP)
+            self._at(camp.wrap(), lambda _e: self._free(agent))
+        else:
+            self._free(agent)
+
+    def _paced(self, camp, abandoned: bool) -> None:
+        """Predictive pacing control on every live answer."""
+        camp.recent.append(1 if abandoned else 0)
+        camp.since_adjust += 1
+        window = camp.recent.maxlen
+        if camp.spec.mode != "predictive" or camp.since_adjust < max(1, window // 10):
+            return
+        camp.since_adjust = 0
+        rate = sum(camp.recent) / len(camp.recent)
+        pacing, target = camp.spec.pacing, camp.spec.abandon_target
+        if rate > 0.7 * target:
+            camp.factor = max(pacing.minimum, camp.factor - pacing.step)
+        elif rate < 0.3 * target and len(camp.recent) == window:
+            camp.factor = min(pacing.maximum, camp.factor + pacing.step)
+
+
+__all__ = ["OutboundMixin", "IDLE"]

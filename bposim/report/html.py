@@ -1,0 +1,264 @@
+"""The report as one self-contained HTML page: inline CSS, figures as data: PNGs.
+
+No script and no external reference of any kind (a Content-Security-Policy meta tag
+forbids both), so the file can be mailed, archived or opened offline as it is.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import math
+from dataclasses import dataclass
+from html import escape
+
+from bposim import __version__
+from bposim.report.load import ResultsData
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:0;
+ color:#1f2328;background:#fff;line-height:1.45}
+main{max-width:1240px;margin:0 auto;padding:1.5rem}
+h1{margin:.2rem 0 0;font-size:1.7rem}
+h2{margin-top:2.2rem;border-bottom:1px solid #d0d7de;padding-bottom:.2rem}
+.sub{color:#57606a;margin:.2rem 0 1rem}
+.partial{background:#fff1e5;border:2px solid #bc4c00;color:#762c00;padding:.8rem 1rem;border-radius:6px;
+ font-size:1.05rem;margin:1rem 0}
+.cards{display:flex;flex-wrap:wrap;gap:.8rem}
+.card{border:1px solid #d0d7de;border-radius:6px;padding:.6rem .9rem;min-width:11rem;flex:1}
+.card .label{color:#57606a;font-size:.85rem}.card .value{font-size:1.5rem;font-weight:600}
+.ci{color:#57606a;font-size:.85em;white-space:nowrap}
+.scroll{overflow-x:auto}table{border-collapse:collapse;margin:.6rem 0;font-size:.9rem}
+th,td{border-bottom:1px solid #d8dee4;padding:.3rem .6rem;text-align:right;vertical-align:top}
+th{background:#f6f8fa}th:first-child,td:first-child{text-align:left}
+table.facts td{text-align:left}table.facts th{text-align:left;width:12rem}
+.erlang{background:#f3f0ff}
+figure{margin:1.2rem 0}figure img{max-width:100%;height:auto;border:1px solid #d8dee4}
+figcaption{color:#57606a;font-size:.9rem;margin-top:.3rem}
+.notes li{margin:.2rem 0}footer{color:#57606a;font-size:.85rem;margin-top:2rem}
+"""
+
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+
+
+@dataclass
+class FigurePng:
+    slug: str
+    title: str
+    caption: str
+    png: bytes
+
+
+def _nan(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def fmt(v, kind: str = "num", digits: int = 1) -> str:
+    """A number for a table cell: ``pct``, ``int`` or plain; a dash when missing."""
+    if _nan(v):
+        return "–"
+    v = float(v)
+    if kind == "pct":
+        return f"{100 * v:.{digits}f} %"
+    if kind == "int":
+        return f"{v:,.0f}"
+    return f"{v:,.{digits}f}"
+
+
+def _metric(summary, metric: str, scope: str):
+    row = summary[(summary["metric"] == metric) & (summary["scope"] == scope)]
+    if row.empty:
+        return None
+    r = row.iloc[0]
+    return float(r["mean"]), float(r["ci_low"]), float(r["ci_high"]), int(r["n"])
+
+
+def with_ci(summary, metric: str, scope: str, kind: str = "num", digits: int = 1) -> str:
+    """``mean`` with its 95 % CI as a range beneath it, HTML-ready."""
+    m = _metric(summary, metric, scope)
+    if m is None:
+        return "–"
+    mean, lo, hi, _ = m
+    text = escape(fmt(mean, kind, digits))
+    if _nan(lo) or _nan(hi) or _nan(mean) or hi <= lo:
+        return text  # no interval (one replication) or none to show (the same in every one)
+    scale = 100 if kind == "pct" else 1
+    return (f'{text}<br><span class="ci">[{scale * lo:,.{digits}f} – {scale * hi:,.{digits}f}]</span>')
+
+
+def _table(headers: list[str], rows: list[list[str]], erlang_cols=(), cls: str = "") -> str:
+    """Rows of ready HTML cells; headers are escaped here."""
+    def cell(tag, i, content):
+        c = ' class="erlang"' if i in erlang_cols else ""
+        return f"<{tag}{c}>{content}</{tag}>"
+
+    head = "".join(cell("th", i, escape(h)) for i, h in enumerate(headers))
+    body = "".join("<tr>" + "".join(cell("td", i, c) for i, c in enumerate(r)) + "</tr>" for r in rows)
+    return (f'<div class="scroll"><table class="{cls}"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table></div>")
+
+
+def _scenario_facts(d: ResultsData) -> str:
+    m, h = d.manifest, d.horizon
+    horizon = (f"{h.get('days', 1)} day(s) from {h.get('start', '?')}, "
+               f"{h.get('interval_minutes', 30)}-minute intervals, time zone {h.get('timezone', 'UTC')}"
+               if h else "–")
+    if d.warmup_minutes:
+        horizon += f"; warm-up {d.warmup_minutes:g} min left out of run-level figures"
+    queues = ", ".join(f"{q.id} ({q.definition} SL {q.target:.0%} within {q.answer_within:g} s)"
+                       if q.target == q.target else q.id for q in d.queues)
+    pools = ", ".join(f"{p.id} ({p.tier})" for p in d.pools)
+    facts = [
+        ("Scenario", d.name), ("Description", d.description or "–"), ("Horizon", horizon),
+        ("Queues", queues), ("Pools", pools),
+        ("Replications", f"{len(d.replications)} of {d.requested} (run status: {m.get('status', '?')})"),
+        ("Seed", str(d.seed)), ("Scenario hash", str(m.get("scenario_hash", "–"))),
+        ("bposim version", f"results written by {m.get('bposim_version', '?')}, report by {__version__}"),
+        ("Results written", str(m.get("written", "–"))), ("Results directory", str(d.path)),
+    ]
+    rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in facts)
+    return f'<table class="facts"><tbody>{rows}</tbody></table>'
+
+
+def _headline(d: ResultsData) -> str:
+    s = d.summary
+    items = [("Offered contacts (external queues)", "offered", "all", "int"),
+             ("Service level (answered in target / offered, all external)", "sl_offered", "all", "pct"),
+             ("Abandon rate (external queues)", "abandon_rate", "all", "pct"),
+             ("SME utilisation", "sme_utilisation", "all", "pct")]
+    items += [(f"Service level, queue {q.id}", "service_level", f"queue:{q.id}", "pct") for q in d.queues]
+    items += [(f"Cost ({d.currency})", "cost", "all", "int"),
+              (f"Cost per answered contact ({d.currency})", "cost_per_contact", "all", "num")]
+    cards = []
+    for label, metric, scope, kind in items:
+        m = _metric(s, metric, scope)
+        if m is None or (metric.startswith("cost") and not m[0]):
+            continue
+        mean, lo, hi, n = m
+        scale = 100 if kind == "pct" else 1
+        digits = 0 if kind == "int" else 1
+        ci = (f'<span class="ci">n = {n}</span>' if _nan(lo) or _nan(hi) or hi <= lo else
+              f'<span class="ci">95 % CI [{scale * lo:,.{digits}f} – {scale * hi:,.{digits}f}], '
+              f"n = {n}</span>")
+        cards.append(f'<div class="card"><div class="label">{escape(label)}</div>'
+                     f'<div class="value">{escape(fmt(mean, kind))}</div>{ci}</div>')
+    return f'<div class="cards">{"".join(cards)}</div>'
+
+
+def _queue_table(d: ResultsData) -> str:
+    s = d.summary
+    base = d.baseline.set_index("queue") if "queue" in d.baseline.columns and len(d.baseline) else None
+    rows = []
+    for q in d.queues:
+        scope = f"queue:{q.id}"
+        b = base.loc[q.id] if base is not None and q.id in base.index else {}
+        target = (f'{q.target:.0%} in {q.answer_within:g} s<br><span class="ci">{escape(q.definition)}</span>'
+                  if q.target == q.target else "–")
+        rows.append([
+            escape(q.id), target, with_ci(s, "offered", scope, "int", 0),
+            with_ci(s, "service_level", scope, "pct"), fmt(b.get("erlang_service_level"), "pct"),
+            with_ci(s, "asa", scope), fmt(b.get("erlang_asa")),
+            with_ci(s, "abandon_rate", scope, "pct"), fmt(b.get("erlang_abandon_rate"), "pct"),
+            with_ci(s, "wait_p90", scope), with_ci(s, "escalation_rate", scope, "pct"),
+            fmt(b.get("erlang_required_agents_peak"), "int"),
+        ])
+    headers = ["queue", "target", "offered", "service level", "Erlang SL", "ASA (s)", "Erlang ASA (s)",
+               "abandoned", "Erlang abandoned", "p90 wait (s)", "escalated", "Erlang peak agents"]
+    return _table(headers, rows, erlang_cols=(4, 6, 8, 11))
+
+
+def _pool_table(d: ResultsData) -> str:
+    s = d.summary
+    sites = any(p.site for p in d.pools)
+    cost = s[(s["metric"] == "cost") & s["scope"].astype(str).str.startswith("pool:")]
+    costs = bool(len(cost)) and bool((cost["mean"].fillna(0) != 0).any())
+    rows = []
+    for p in d.pools:
+        scope = f"pool:{p.id}"
+        rows.append([
+            escape(p.id + (" (SME)" if p.is_sme else "")), escape(p.tier),
+            *([escape(p.site or "–")] if sites else []),
+            with_ci(s, "occupancy", scope, "pct"), with_ci(s, "utilisation", scope, "pct"),
+            with_ci(s, "handled", scope, "int", 0), with_ci(s, "escalations_taken", scope, "int", 0),
+            with_ci(s, "paid_hours", scope, "int", 0), with_ci(s, "overrun_hours", scope),
+            *([with_ci(s, "cost", scope, "int", 0)] if costs else []),
+        ])
+    headers = ["pool", "tier", *(["site"] if sites else []), "occupancy", "utilisation", "handled",
+               "escalations taken", "paid hours", "overrun hours",
+               *([f"cost ({d.currency})"] if costs else [])]
+    return _table(headers, rows)
+
+
+def _site_table(d: ResultsData) -> str:
+    """Sites, when the scenario has them: paid hours, cost, occupancy and utilisation."""
+    s = d.summary
+    sites = sorted({str(x)[5:] for x in s["scope"] if str(x).startswith("site:")})
+    if not sites:
+        return ""
+    rows = [[escape(site), escape(d.site_kinds.get(site, "") or "–"),
+             with_ci(s, "paid_hours", f"site:{site}", "int", 0), with_ci(s, "cost", f"site:{site}", "int", 0),
+             with_ci(s, "occupancy", f"site:{site}", "pct"), with_ci(s, "utilisation", f"site:{site}", "pct")]
+            for site in sites]
+    headers = ["site", "kind", "paid hours", f"cost ({d.currency})", "occupancy", "utilisation"]
+    return "<h2>Sites</h2>" + _table(headers, rows)
+
+
+def _figures(figures: list[FigurePng]) -> str:
+    out = []
+    for f in figures:
+        data = base64.b64encode(f.png).decode("ascii")
+        out.append(f'<figure id="fig-{escape(f.slug)}"><h3>{escape(f.title)}</h3>'
+                   f'<img alt="{escape(f.title)}" src="data:image/png;base64,{data}">'
+                   f"<figcaption>{escape(f.caption)} (also figures/{escape(f.slug)}.png)</figcaption>"
+                   "</figure>")
+    return "".join(out)
+
+
+def render_html(d: ResultsData, figures: list[FigurePng]) -> str:
+    """The whole page for the results ``d`` and the rendered ``figures``."""
+    title = f"{d.name}: bposim report" + (" (PARTIAL)" if d.partial else "")
+    partial = (f'<div class="partial"><strong>PARTIAL RESULTS</strong>: {escape(d.partial_reason)}</div>'
+               if d.partial else "")
+    notes = [
+        "Figures in tables are means over replications; the bracketed range is the Student-t "
+        "95 % confidence interval of that mean.",
+        "Erlang columns (shaded) are analytic: Erlang C, or Erlang A when the queue has a patience "
+        "distribution (taken as exponential with its mean), at the expected volume including "
+        "escalated inflow. Erlang SL, ASA and abandonment are shown only for a queue served by one "
+        "dedicated pool, for that pool's headcount less shrinkage; the peak agents figure is the "
+        "largest per-interval requirement for the queue's target.",
+        "Erlang assumes a stationary single-skill queue with exponential times; the gap to the "
+        "simulation (skills, escalations, shifts, breaks, abandonment) is often the point.",
+        *d.notes,
+    ]
+    generated = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(title)}</title>
+<style>{CSS}</style>
+</head>
+<body><main>
+<h1>{escape(d.name)}</h1>
+<p class="sub">bposim simulation report: {len(d.replications)} replication(s), seed {escape(str(d.seed))}</p>
+{partial}
+<h2>Scenario</h2>
+{_scenario_facts(d)}
+<h2>Headline</h2>
+{_headline(d)}
+<h2>Queues, beside the Erlang baseline</h2>
+{_queue_table(d)}
+<h2>Pools</h2>
+{_pool_table(d)}
+{_site_table(d)}
+<h2>Figures</h2>
+{_figures(figures)}
+<h2>Notes</h2>
+<ul class="notes">{"".join(f"<li>{escape(n)}</li>" for n in notes)}</ul>
+<footer>Generated by bposim {escape(__version__)} at {generated} from {escape(str(d.path))}.</footer>
+</main></body>
+</html>
+"""

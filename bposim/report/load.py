@@ -1,0 +1,246 @@
+"""Read a results directory back for reporting: manifest, scenario facts and frames.
+
+A finished directory is read from its combined tables. An interrupted one (manifest
+status ``running`` or ``partial``, or combined tables missing) is rebuilt from the
+replications already written under ``replications/rep-*``, and marked partial so
+that the report can say so. The scenario copy is read as plain YAML for its facts
+(names, targets, horizon), because a scenario built in code is stored in a form the
+loader may not accept; the per-interval Erlang baseline needs the full scenario and
+is left out when it cannot be rebuilt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from bposim.errors import InputError
+from bposim.metrics import ReplicationMetrics
+from bposim.montecarlo import combine, summarise
+from bposim.outputs import read_manifest
+from bposim.scenario.schema import ServiceLevelTarget
+
+COMBINED = ("summary.csv", "intervals.parquet", "pools.parquet",
+            "interval_summary.parquet", "pool_summary.parquet")
+
+
+@dataclass
+class QueueInfo:
+    id: str
+    answer_within: float
+    target: float
+    definition: str
+
+
+@dataclass
+class PoolInfo:
+    id: str
+    tier: str
+    site: str = ""
+
+    @property
+    def is_sme(self) -> bool:
+        return self.tier == "sme"
+
+
+@dataclass
+class ResultsData:
+    """Everything a report shows, read from one results directory."""
+
+    path: Path
+    manifest: dict
+    name: str
+    description: str
+    horizon: dict
+    warmup_minutes: float
+    currency: str
+    site_kinds: dict[str, str]
+    queues: list[QueueInfo]
+    pools: list[PoolInfo]
+    replications: list[int]
+    summary: pd.DataFrame
+    intervals: pd.DataFrame
+    pools_frame: pd.DataFrame
+    interval_summary: pd.DataFrame
+    pool_summary: pd.DataFrame
+    baseline: pd.DataFrame  # run level, one row per queue (may be empty)
+    interval_baseline: pd.DataFrame | None = None  # per interval x queue, when available
+    contacts: pd.DataFrame | None = None
+    partial: bool = False
+    partial_reason: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def seed(self):
+        return self.manifest.get("seed")
+
+    @property
+    def requested(self) -> int:
+        return int(self.manifest.get("replications_requested") or len(self.replications))
+
+    def targets(self) -> dict[str, float]:
+        return {q.id: q.target for q in self.queues}
+
+    def answer_within(self) -> dict[str, float]:
+        return {q.id: q.answer_within for q in self.queues}
+
+
+CONTACT_COLUMNS = ["replication", "queue", "arrival", "wait", "outcome"]  # all the report needs
+
+
+def _read(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path, columns=columns)
+    except Exception as exc:  # pyarrow and pandas raise many kinds
+        reason = " ".join(str(exc).split())[:200]
+        raise InputError(f"{path}: unreadable table ({reason})") from exc
+
+
+def _summarise(frame: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
+    """Mean and CI per interval of every numeric column, whichever key columns the
+    replications were written with (older directories lack some)."""
+    by = [k for k in keys if k in frame.columns]
+    values = [c for c in frame.select_dtypes("number").columns if c not in {"replication", *by}]
+    return summarise(frame, by, values)
+
+
+def _rep_folders(path: Path) -> list[Path]:
+    reps = path / "replications"
+    if not reps.is_dir():
+        return []
+    return sorted(p for p in reps.iterdir()
+                  if p.is_dir() and p.name.startswith("rep-") and p.name[4:].isdigit()
+                  and all((p / f"{n}.parquet").is_file() for n in ("totals", "intervals", "pools")))
+
+
+def _scenario_facts(path: Path, manifest_name: str, frames_queues, frames_pools) -> dict:
+    """Name, horizon, queues and pools from scenario.yaml, falling back on the frames."""
+    raw: dict = {}
+    file = path / "scenario.yaml"
+    if file.is_file():
+        try:
+            loaded = yaml.safe_load(file.read_text())
+            raw = loaded if isinstance(loaded, dict) else {}
+        except (OSError, yaml.YAMLError):
+            raw = {}
+    default = ServiceLevelTarget()
+    queues = []
+    for q in raw.get("queues") or []:
+        if isinstance(q, dict) and "id" in q:
+            sl = q.get("service_level") or {}
+            queues.append(QueueInfo(str(q["id"]), float(sl.get("answer_within", default.answer_within)),
+                                    float(sl.get("target", default.target)),
+                                    str(sl.get("definition", default.definition))))
+    known = {q.id for q in queues}
+    queues += [QueueInfo(str(q), default.answer_within, float("nan"), "?")
+               for q in frames_queues if q not in known]
+    pools = [PoolInfo(str(p["id"]), str(p.get("tier") or "tier1"), str(p.get("site") or ""))
+             for p in raw.get("pools") or [] if isinstance(p, dict) and "id" in p]
+    known = {p.id for p in pools}
+    pools += [PoolInfo(str(p), str(t)) for p, t in frames_pools if p not in known]
+    sim = raw.get("simulation") or {}
+    return {
+        "name": str(raw.get("name") or manifest_name),
+        "description": " ".join(str(raw.get("description") or "").split()),
+        "horizon": raw.get("horizon") if isinstance(raw.get("horizon"), dict) else {},
+        "currency": str(raw.get("currency") or "USD"),
+        "site_kinds": {str(x["id"]): str(x.get("kind") or "") for x in raw.get("sites") or []
+                       if isinstance(x, dict) and "id" in x},
+        "warmup_minutes": float(sim.get("warmup_minutes") or 0) if isinstance(sim, dict) else 0.0,
+        "queues": queues,
+        "pools": pools,
+    }
+
+
+def _load_scenario(path: Path):
+    """The scenario as run, or None when the stored copy cannot be built again."""
+    import bposim
+
+    try:
+        return bposim.load_scenario(path / "scenario.yaml")
+    except Exception:  # any failure only costs the per-interval baseline
+        return None
+
+
+def _baselines(path: Path, scenario) -> tuple[pd.DataFrame, pd.DataFrame | None, str]:
+    from bposim.baseline import queue_baseline, run_baseline
+    from bposim.engine.model import compile_scenario
+
+    run_level, per_interval = None, None
+    for name in ("baseline.csv", "interval_baseline.csv"):
+        frame = _read(path / name) if (path / name).is_file() else None
+        if frame is not None and {"interval", "erlang_required_agents"} <= set(frame.columns):
+            per_interval = frame
+        elif frame is not None and "erlang_required_agents_peak" in frame.columns:
+            run_level = frame
+    note = ""
+    if scenario is not None and (per_interval is None or run_level is None):
+        try:
+            model = compile_scenario(scenario)
+            per_interval = queue_baseline(model) if per_interval is None else per_interval
+            run_level = run_baseline(model) if run_level is None else run_level
+        except Exception as exc:  # the report goes on without the baseline
+            note = f"Erlang baseline not recomputed: {' '.join(str(exc).split())[:200]}"
+    if run_level is None and per_interval is not None:
+        run_level = (per_interval.groupby("queue", sort=False)["erlang_required_agents"].max()
+                     .rename("erlang_required_agents_peak").reset_index())
+    if per_interval is None and not note:
+        note = ("The per-interval Erlang requirement is not shown: the results directory has no "
+                "per-interval baseline and its scenario copy could not be read back (for example, "
+                "it names a forecast CSV that was not copied with it).")
+    return (run_level if run_level is not None else pd.DataFrame(columns=["queue"])), per_interval, note
+
+
+def load_results(results_dir: str | Path) -> ResultsData:
+    """Read ``results_dir``; raise :class:`InputError` when it is not a results directory,
+    was written by a newer bposim, or holds no finished replication yet."""
+    path = Path(results_dir)
+    manifest = read_manifest(path)
+    status = manifest.get("status", "?")
+    combined_ok = all((path / f).is_file() for f in COMBINED)
+    partial = status != "complete" or not combined_ok
+    contacts = None
+    scenario = _load_scenario(path)
+    if not partial:
+        summary = _read(path / "summary.csv")
+        intervals = _read(path / "intervals.parquet")
+        pools = _read(path / "pools.parquet")
+        interval_summary = _read(path / "interval_summary.parquet")
+        pool_summary = _read(path / "pool_summary.parquet")
+        if (path / "contacts.parquet").is_file():
+            contacts = _read(path / "contacts.parquet", CONTACT_COLUMNS)
+        replications = sorted(int(r) for r in intervals["replication"].unique())
+        reason = ""
+    else:
+        folders = _rep_folders(path)
+        if not folders:
+            raise InputError(f"{path}: no finished replication yet (status {status}); nothing to report")
+        parts = []
+        for folder in folders:
+            frames = {n: _read(folder / f"{n}.parquet") for n in ("totals", "intervals", "pools")}
+            c = folder / "contacts.parquet"
+            kept = _read(c, CONTACT_COLUMNS) if c.is_file() else None
+            parts.append(ReplicationMetrics(**frames, contacts=kept))
+        res = combine(scenario, int(manifest.get("seed") or 0), parts)
+        summary, intervals, pools = res.summary, res.intervals, res.pools
+        interval_summary = _summarise(intervals, ("interval", "start", "queue"))
+        pool_summary = _summarise(pools, ("interval", "start", "pool", "tier", "site"))
+        contacts, replications = res.contacts, res.replications
+        requested = manifest.get("replications_requested") or "?"
+        why = f"run status '{status}'" if status != "complete" else "combined tables missing"
+        reason = (f"{len(replications)} of {requested} replications finished ({why}); "
+                  "every figure and table covers the finished replications only.")
+    facts = _scenario_facts(path, str(manifest.get("scenario") or path.name),
+                            list(dict.fromkeys(intervals["queue"])),
+                            list(dict.fromkeys(zip(pools["pool"], pools["tier"]))))
+    baseline, interval_baseline, note = _baselines(path, scenario)
+    return ResultsData(
+        path=path, manifest=manifest, replications=replications, summary=summary,
+        intervals=intervals, pools_frame=pools, interval_summary=interval_summary,
+        pool_summary=pool_summary, baseline=baseline, interval_baseline=interval_baseline,
+        contacts=contacts, partial=partial, partial_reason=reason,
+        notes=[note] if note else [], **facts,
+    )
