@@ -71,3 +71,13 @@ def test_out_dir_of_another_scenario_is_refused(tmp_path):
     assert invoke("run", EXAMPLES[0], "-n", 1, "--out", out, "--quiet").exit_code == 0
     r = invoke("run", EXAMPLES[1], "-n", 1, "--out", out, "--quiet")
     assert r.exit_code == 2 and "another scenario" in r.output
+
+
+def test_run_with_report_writes_a_self_contained_page(tmp_path):
+    out = tmp_path / "res"
+    r = invoke("run", ROOT / "scenarios/tech_support_tiers.yaml", "-n", 2, "--workers", 1,
+               "--out", out, "--report", "--quiet")
+    assert r.exit_code == 0, r.output
+    html = (out / "report.html").read_text()
+    assert "data:image/png;base64" in html and "http://" not in html and "https://" not in html
+    assert "Report:" in r.output

@@ -74,7 +74,31 @@ def summary_tables(results, baseline) -> str:
                                  site_rows, title="Sites")]
         lines += ["", f"Cost: {with_ci(*cost, kind='int')} {cur}; per answered contact "
                       f"{with_ci(*_row(s, 'cost_per_contact', 'all'), digits=2)} {cur}"]
+    if scenario.campaigns:
+        lines += ["", _campaign_table(s, scenario)]
     return "\n".join(lines)
+
+
+def _campaign_table(s, scenario) -> str:
+    """Outbound results beside the regulatory abandoned-call cap."""
+    rows = []
+    for c in scenario.campaigns:
+        scope = f"campaign:{c.id}"
+        rows.append([
+            c.id, c.mode,
+            fmt(_row(s, "dials", scope)[0], "int"),
+            fmt(_row(s, "connected", scope)[0], "int"),
+            fmt(_row(s, "right_party", scope)[0], "int"),
+            with_ci(*_row(s, "abandon_rate", scope), kind="pct"),
+            with_ci(*_row(s, "max_daily_abandon_rate", scope), kind="pct"),
+            f"{c.abandon_target:.0%}",
+            with_ci(*_row(s, "right_party_per_agent_hour", scope)),
+            with_ci(*_row(s, "talk_minutes_per_agent_hour", scope)),
+            fmt(_row(s, "list_penetration", scope)[0], "pct"),
+        ])
+    return render(["campaign", "mode", "dials", "connects", "right party", "abandoned/live",
+                   "worst day (incl. AMD)", "cap", "RPC/agent h", "talk min/agent h", "list reached"],
+                  rows, title="Outbound campaigns")
 
 
 @click.command("run")
@@ -88,9 +112,12 @@ def summary_tables(results, baseline) -> str:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Results directory (default: results/<scenario file name>).")
 @click.option("--keep-contacts", is_flag=True, help="Also keep every contact record (contacts.parquet).")
+@click.option("--report", "make_report", is_flag=True,
+              help="Also write report.html (figures and tables) into the results directory.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @user_errors
-def run_command(scenario, replications, seed, workers, executor, scheduler, out, keep_contacts, quiet):
+def run_command(scenario, replications, seed, workers, executor, scheduler, out, keep_contacts,
+                make_report, quiet):
     """Simulate SCENARIO and print service level, waits, abandonment and utilisation
     with 95 % confidence intervals and the Erlang baseline; write a results directory.
 
@@ -129,6 +156,8 @@ def run_command(scenario, replications, seed, workers, executor, scheduler, out,
         click.echo(f"(resumed: {outcome.resumed} replication(s) were already in {out})")
     click.echo(summary_tables(res, bposim.run_baseline(bposim.compile_scenario(sc))))
     click.echo(f"\nResults written to {out}/")
+    if make_report:
+        click.echo(f"Report: {bposim.write_report(out)}")
     if outcome.interrupted:
         click.echo(f"Interrupted: {n} of {reps} replications kept; run the same command again to resume.",
                    err=True)
