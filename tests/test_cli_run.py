@@ -81,3 +81,16 @@ def test_run_with_report_writes_a_self_contained_page(tmp_path):
     html = (out / "report.html").read_text()
     assert "data:image/png;base64" in html and "http://" not in html and "https://" not in html
     assert "Report:" in r.output
+
+
+def test_validate_checks_every_variant(tmp_path):
+    bad = tmp_path / "variants.yaml"
+    bad.write_text(
+        "name: x\nhorizon: {start: 2026-01-05}\nqueues:\n"
+        "  - {id: q, arrivals: {daily_volume: 100}, handle_time: {dist: exponential, mean: 100}}\n"
+        "pools:\n  - {id: p, skills: [q], staffing: {agents: 3}}\n"
+        "variants:\n  more: {pools.p.agents: -2}\n  typo: {pools.p.agentz: 4}\n")
+    r = invoke("validate", bad)
+    assert r.exit_code == 2
+    assert "variants.yaml:8: variants.more: pools[0].staffing.agents: must be >= 0" in r.output
+    assert "did you mean 'pools.p.agents'" in r.output

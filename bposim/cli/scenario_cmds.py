@@ -30,13 +30,15 @@ def validate_command(files: tuple[Path, ...]) -> None:
     invalid = 0
     for file in files:
         try:
-            scenario = bposim.load_scenario(file)
+            scenarios = bposim.load_variants(file)  # the base, then each variant, all checked
+            scenario = next(iter(scenarios.values()))
         except bposim.ScenarioError as exc:
             invalid += 1
             for problem in exc.problems:
                 click.echo(str(problem))
             continue
-        click.echo(f"OK  {file} ({summary(scenario)})")
+        extra = f"; variants: {', '.join(list(scenarios)[1:])}" if len(scenarios) > 1 else ""
+        click.echo(f"OK  {file} ({summary(scenario)}{extra})")
     if invalid:
         fail(f"{invalid} of {len(files)} scenario file{'s' if len(files) != 1 else ''} "
              f"{'has' if invalid == 1 else 'have'} problems")
