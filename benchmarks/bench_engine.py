@@ -103,6 +103,7 @@ def parallel_speedup(reps: int = 8) -> tuple[float, float]:
         queues=(Queue(id="q", handle_time=exponential(AHT), arrivals=Arrivals(volumes=(170.0,) * 48)),),
         pools=(Pool(id="p", skills=(Skill("q"),), staffing=Staffing(agents=20)),),
     )
+    bposim.run(sc, replications=2, seed=0, workers=1)  # warm up: imports and caches
     times = []
     for workers in (1, 2):
         start = time.perf_counter()

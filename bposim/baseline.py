@@ -80,6 +80,9 @@ def queue_baseline(model: Model) -> pd.DataFrame:
             frame["erlang_asa"] = asa
             frame["erlang_abandon_rate"] = abandon
         frames.append(frame)
+    if not frames:  # an outbound-only centre has no queue to compare with Erlang
+        return pd.DataFrame(columns=["interval", "queue", "expected_offered", "load_erlangs",
+                                     "erlang_required_agents"])
     return pd.concat(frames, ignore_index=True)
 
 
@@ -88,6 +91,8 @@ def run_baseline(model: Model) -> pd.DataFrame:
     b = queue_baseline(model)
     b = b[b["interval"] >= model.warmup_intervals]
     rows = []
+    if b.empty:
+        return pd.DataFrame(columns=["queue", "expected_offered", "erlang_required_agents_peak"])
     for qid, g in b.groupby("queue", sort=False):
         w = g["expected_offered"].to_numpy()
         row = {"queue": qid, "expected_offered": float(w.sum()),

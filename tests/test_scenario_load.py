@@ -71,7 +71,7 @@ def test_example_scenarios_load(path):
     scenario = load_scenario(path)
     assert isinstance(scenario, Scenario)
     assert scenario.source == path.resolve()
-    assert scenario.queues and scenario.pools
+    assert (scenario.queues or scenario.campaigns) and scenario.pools
     served = {s.queue for p in scenario.pools for s in p.skills}
     assert all(q.id in served for q in scenario.queues)
 

@@ -79,6 +79,12 @@ def _compare_rows(comparison) -> list[tuple[str, str, str, str]]:
                      (f"{q.id}: abandoned", "abandon_rate", scope, "pct")]
     if any(_present(s, "sme_utilisation", "all") for s in summaries):
         rows.append(("SME utilisation", "sme_utilisation", "all", "pct"))
+    campaigns = {c.id for sc in first for c in getattr(sc, "campaigns", ())}
+    for cid in sorted(campaigns):
+        scope = f"campaign:{cid}"
+        rows += [(f"{cid}: connects", "connected", scope, "int"),
+                 (f"{cid}: right-party contacts", "right_party", scope, "int"),
+                 (f"{cid}: abandoned / live", "abandon_rate", scope, "pct")]
     if _has_cost(summaries):
         currency = getattr(first[0], "currency", "")
         rows += [(f"cost ({currency})".replace(" ()", ""), "cost", "all", "int"),

@@ -72,8 +72,9 @@ def summary_tables(results, baseline) -> str:
         if site_rows:
             lines += ["", render(["site", "kind", "paid hours", f"cost ({cur})", "utilisation"],
                                  site_rows, title="Sites")]
-        lines += ["", f"Cost: {with_ci(*cost, kind='int')} {cur}; per answered contact "
-                      f"{with_ci(*_row(s, 'cost_per_contact', 'all'), digits=2)} {cur}"]
+        per = _row(s, "cost_per_contact", "all")
+        per_text = (f"; per answered contact {with_ci(*per, digits=2)} {cur}" if per[0] == per[0] else "")
+        lines += ["", f"Cost: {with_ci(*cost, kind='int')} {cur}{per_text}"]
     if scenario.campaigns:
         lines += ["", _campaign_table(s, scenario)]
     return "\n".join(lines)

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from bposim.scenario import fields as F
+from bposim.scenario.campaigns import build_campaigns, campaign_pool_ids
 from bposim.scenario.fields import MISSING, Context, item, join
 from bposim.scenario.queues import build_queue
 from bposim.scenario.workforce import POOL_WORKFORCE_KEYS, build_sites, check_workforce, pool_workforce
@@ -30,7 +31,8 @@ from bposim.scenario.schema import (
     Staffing,
 )
 
-TOP_KEYS = ("name", "description", "horizon", "queues", "pools", "simulation", "sites", "currency")
+TOP_KEYS = ("name", "description", "horizon", "queues", "pools", "simulation", "sites", "currency",
+            "campaigns")
 HORIZON_KEYS = ("start", "days", "interval_minutes", "timezone")
 POOL_KEYS = ("id", "tier", "skills", "staffing", "shrinkage", "shrinkage_period_minutes",
              *POOL_WORKFORCE_KEYS)
@@ -51,15 +53,17 @@ def build_scenario(data: object, ctx: Context, base_dir: Path | None) -> Scenari
         return None
     # top-level keys starting with "x-" are ignored: a place for YAML anchors (&name) to reuse
     data = {k: v for k, v in data.items() if not str(k).startswith("x-")}
-    top = F.mapping(ctx, data, "", TOP_KEYS, required=("name", "horizon", "queues", "pools"))
+    outbound = "campaigns" in data  # with campaigns, queues may be absent or empty
+    required = ("name", "horizon", "pools") if outbound else ("name", "horizon", "queues", "pools")
+    top = F.mapping(ctx, data, "", TOP_KEYS, required=required)
     name = F.text(ctx, top.get("name", MISSING), "name")
     description = F.text(ctx, top.get("description", MISSING), "description", allow_empty=True)
     horizon = _horizon(ctx, top.get("horizon", MISSING))
     currency = F.text(ctx, top.get("currency", MISSING), "currency")
-    raw_queues = _list(ctx, top, "queues")
+    raw_queues = _list(ctx, top, "queues", nonempty=not outbound)
     raw_pools = _list(ctx, top, "pools")
     queue_ids = _unique_ids(ctx, raw_queues, "queues", "queue")
-    _unique_ids(ctx, raw_pools, "pools", "pool")
+    pool_ids = _unique_ids(ctx, raw_pools, "pools", "pool")
     sites = build_sites(ctx, top, _timezone)
     site_ids = _unique_ids(ctx, top.get("sites") if isinstance(top.get("sites"), list) else [],
                            "sites", "site")
@@ -67,22 +71,28 @@ def build_scenario(data: object, ctx: Context, base_dir: Path | None) -> Scenari
     queues = [build_queue(ctx, raw, item("queues", i), horizon, queue_ids, base_dir)
               for i, raw in enumerate(raw_queues)]
     priorities = {q.id: q.priority for q in queues if q is not None and isinstance(q.id, str)}
-    pools = [_pool(ctx, raw, item("pools", i), horizon, queue_ids, priorities, site_ids)
+    dialling = campaign_pool_ids(top)  # pools named by a campaign may have no skills
+    pools = [_pool(ctx, raw, item("pools", i), horizon, queue_ids, priorities, site_ids, dialling)
              for i, raw in enumerate(raw_pools)]
+    campaigns = build_campaigns(ctx, top, horizon, pool_ids, queue_ids, base_dir,
+                                timezone=_timezone, time=_time, weekdays=_weekdays)
+    _unique_ids(ctx, top["campaigns"] if isinstance(top.get("campaigns"), list) else [],
+                "campaigns", "campaign")
     simulation = _simulation(ctx, top.get("simulation", MISSING), horizon)
     _check_served(ctx, raw_queues, queues, pools)
     check_workforce(ctx, pools, queues, sites)
     return Scenario(
         name=name, horizon=horizon, queues=tuple(queues), pools=tuple(pools),
         **F.given(simulation=simulation, description=description, currency=currency,
-                  sites=tuple(sites) if "sites" in top else MISSING),
+                  sites=tuple(sites) if "sites" in top else MISSING,
+                  campaigns=tuple(campaigns) if "campaigns" in top else MISSING),
     )
 
 
-def _list(ctx: Context, top: dict, key: str) -> list:
+def _list(ctx: Context, top: dict, key: str, nonempty: bool = True) -> list:
     if key not in top:
         return []
-    return F.sequence(ctx, top[key], key, nonempty=True) or []
+    return F.sequence(ctx, top[key], key, nonempty=nonempty) or []
 
 
 def _unique_ids(ctx: Context, raws: list, path: str, kind: str) -> set[str]:
@@ -151,14 +161,18 @@ def _timezone(ctx: Context, value: object, path: str) -> str | None:
 # --- pools ---------------------------------------------------------------------------
 
 
-def _pool(ctx, raw, path, horizon, queue_ids, priorities, site_ids) -> Pool | None:
-    m = F.mapping(ctx, raw, path, POOL_KEYS, required=("id", "skills", "staffing"))
+def _pool(ctx, raw, path, horizon, queue_ids, priorities, site_ids, dialling=frozenset()) -> Pool | None:
+    rid = raw.get("id") if isinstance(raw, Mapping) else None
+    outbound_only = isinstance(rid, str) and rid in dialling and "skills" not in raw
+    m = F.mapping(ctx, raw, path, POOL_KEYS,
+                  required=("id", "staffing") if outbound_only else ("id", "skills", "staffing"))
     if m is None:
         return None
     get = lambda key: m.get(key, MISSING)  # noqa: E731
     return Pool(
         id=F.identifier(ctx, get("id"), join(path, "id")),
-        skills=_skills(ctx, get("skills"), join(path, "skills"), queue_ids, priorities),
+        skills=() if outbound_only else _skills(ctx, get("skills"), join(path, "skills"), queue_ids,
+                                                priorities),
         staffing=_staffing(ctx, get("staffing"), join(path, "staffing"), horizon),
         **F.given(
             tier=F.text(ctx, get("tier"), join(path, "tier"), choices=TIERS),
