@@ -7,9 +7,10 @@ Definitions (see docs/concepts.md):
   (offered - short abandons); ``service_level`` is the queue's chosen definition;
 - ASA = mean wait of answered contacts; ``mean_wait`` includes abandoned contacts'
   time to abandon and, for contacts still waiting at the end, the wait so far;
-- occupancy = (handling + wrap + consult hold) / (that + idle): busy share of
-  available time; utilisation = the same busy time / paid (on-duty) time, shrinkage
-  included. Warm-up intervals are left out of run-level figures.
+- occupancy = busy / available time, where busy is handling, wrap, consult hold and
+  outbound preview, talk and wrap, and available adds idle time and time waiting on
+  outbound dials; utilisation = the same busy time / paid (scheduled, attended) time,
+  breaks and shrinkage included. Warm-up intervals are left out of run-level figures.
 """
 
 from __future__ import annotations

@@ -44,9 +44,9 @@ def simulate(scenario: Scenario, seed: int | np.random.SeedSequence | None = Non
     return replication_metrics(model, recording)
 
 
-def replicate(scenario: Scenario, seed: int, rep: int, replications: int) -> ReplicationMetrics:
-    """Replication ``rep`` of a batch: the task every executor runs."""
-    del replications  # the stream of rep r does not depend on the batch size
+def replicate(scenario: Scenario, seed: int, rep: int) -> ReplicationMetrics:
+    """Replication ``rep`` of a batch: the task every executor runs. Its streams depend
+    only on ``seed`` and ``rep``, not on the batch size or the executor."""
     seq = replication_seeds(seed, rep + 1)[rep]
     result = simulate(scenario, seq)
     for frame in (result.intervals, result.pools, result.totals, result.contacts, result.agent_states,
@@ -164,7 +164,6 @@ def run_replications(scenario: Scenario, reps: list[int], seed: int, *, workers:
     """Run the given replication indices; ``on_result`` sees each as it finishes."""
     if executor not in EXECUTORS:
         raise BposimError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
-    n = max(reps, default=-1) + 1
     done: list[ReplicationMetrics] = []
 
     def collect(result):
@@ -175,10 +174,10 @@ def run_replications(scenario: Scenario, reps: list[int], seed: int, *, workers:
     workers = workers or os.cpu_count() or 1
     if executor == "serial" or (executor == "processes" and (workers == 1 or len(reps) <= 1)):
         for r in reps:
-            collect(replicate(scenario, seed, r, n))
+            collect(replicate(scenario, seed, r))
     elif executor == "processes":
         with ProcessPoolExecutor(max_workers=min(workers, len(reps))) as pool:
-            pending = {pool.submit(replicate, scenario, seed, r, n) for r in reps}
+            pending = {pool.submit(replicate, scenario, seed, r) for r in reps}
             try:
                 while pending:
                     finished, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -189,11 +188,11 @@ def run_replications(scenario: Scenario, reps: list[int], seed: int, *, workers:
                     f.cancel()
                 raise
     else:
-        _run_dask(scenario, reps, seed, n, workers, scheduler, collect)
+        _run_dask(scenario, reps, seed, workers, scheduler, collect)
     return done
 
 
-def _run_dask(scenario, reps, seed, n, workers, scheduler, collect) -> None:
+def _run_dask(scenario, reps, seed, workers, scheduler, collect) -> None:
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError as exc:  # an optional extra
@@ -206,7 +205,7 @@ def _run_dask(scenario, reps, seed, n, workers, scheduler, collect) -> None:
                                dashboard_address=None)
         client = Client(cluster)
     try:
-        futures = [client.submit(replicate, scenario, seed, r, n, pure=False) for r in reps]
+        futures = [client.submit(replicate, scenario, seed, r, pure=False) for r in reps]
         for f in as_completed(futures):
             collect(f.result())
     finally:
