@@ -16,12 +16,13 @@ def main() -> None:
 def _register() -> None:
     from bposim.cli.analytic import erlang_command, staff_command
     from bposim.cli.compare_cmds import compare_command, sweep_command
+    from bposim.cli.new_cmd import new_command
     from bposim.cli.report_cmd import report_command
     from bposim.cli.scenario_cmds import validate_command
     from bposim.cli.simulate import run_command
 
-    for command in (run_command, validate_command, compare_command, sweep_command, report_command,
-                    erlang_command, staff_command):
+    for command in (new_command, validate_command, run_command, compare_command, sweep_command,
+                    report_command, erlang_command, staff_command):
         main.add_command(command)
 
 
