@@ -4,7 +4,6 @@ pass of :mod:`bposim.scenario.build`; contact-list CSV problems carry the file's
 
 from __future__ import annotations
 
-import csv
 import zoneinfo
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -13,6 +12,7 @@ from pathlib import Path
 
 from bposim.distributions import DistributionSpec
 from bposim.scenario import fields as F
+from bposim.scenario.csvfile import data_rows_problem, read_rows
 from bposim.scenario.fields import MISSING, Context, item, join
 from bposim.scenario.queues import distribution
 from bposim.scenario.schema import (
@@ -193,73 +193,26 @@ _ZONES = lru_cache(maxsize=1)(zoneinfo.available_timezones)
 def read_contact_list(ctx: Context, name: str, path: str, base_dir: Path | None):
     """Records ``(record_id, timezone)`` from the CSV ``name`` (relative to ``base_dir``);
     problems name the file and the row (the header is row 1)."""
-    file = Path(name).expanduser()
-    if not file.is_absolute() and base_dir is not None:
-        file = Path(base_dir) / file
-    shown = str(file)
-    try:
-        with open(file, newline="", encoding="utf-8-sig") as fh:
-            return _parse(ctx, csv.reader(fh), shown, path)
-    except FileNotFoundError:
-        ctx.add(path, f"contact list CSV {shown} not found")
-    except UnicodeDecodeError:
-        ctx.add(path, f"contact list CSV {shown} is not UTF-8 text")
-    except OSError as exc:  # a directory, no permission, ...
-        ctx.add(path, f"cannot read contact list CSV {shown}: {exc.strerror or exc}")
-    return None
-
-
-def _parse(ctx: Context, reader, shown: str, path: str):
-    bad, hidden = 0, []  # hidden: rows of the problems past MAX_CSV_PROBLEMS
-
-    def add(line: int, message: str) -> None:
-        nonlocal bad
-        bad += 1
-        if bad <= MAX_CSV_PROBLEMS:
-            ctx.add(path, message, file=shown, line=line)
-        else:
-            hidden.append(line)
-
     records: list[tuple[str, str]] = []
     first: dict[str, int] = {}
-    try:
-        header = next(reader, None)
-        if header is None:
-            add(1, "is empty; expected a header row: record_id,timezone")
-            return None
-        columns = [h.strip().lower() for h in header]
-        missing = [c for c in ("record_id", "timezone") if c not in columns]
-        if missing:
-            add(1, f"header must name the columns record_id and timezone; missing {', '.join(missing)}")
-            return None
-        i_col, z_col = columns.index("record_id"), columns.index("timezone")
-        for row in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) <= max(i_col, z_col):
-                add(line, f"has {len(row)} columns; the header has {len(columns)}")
-                continue
-            rid, zone = row[i_col].strip(), row[z_col].strip()
-            if not rid or not zone:
-                add(line, "record_id is empty" if not rid else f"timezone is empty (record {rid!r})")
-            elif _zone_problem(zone):
-                add(line, f"{_zone_problem(zone)} (record {rid!r})")
-            elif rid in first:
-                add(line, f"record_id {rid!r} appears twice (first on row {first[rid]})")
-            else:
-                first[rid] = line
-                records.append((rid, zone))
-    except csv.Error as exc:
-        add(reader.line_num, f"is not valid CSV: {exc}")
-        return None
-    if hidden:
-        ctx.add(path, f"{len(hidden)} more rows with problems, from this row on, not shown",
-                file=shown, line=hidden[0])
-    if bad:
+
+    def row(line: int, cells: dict, add) -> None:
+        rid, zone = cells["record_id"], cells["timezone"]
+        if not rid or not zone:
+            add(line, "record_id is empty" if not rid else f"timezone is empty (record {rid!r})")
+        elif _zone_problem(zone):
+            add(line, f"{_zone_problem(zone)} (record {rid!r})")
+        elif rid in first:
+            add(line, f"record_id {rid!r} appears twice (first on row {first[rid]})")
+        else:
+            first[rid] = line
+            records.append((rid, zone))
+
+    if not read_rows(ctx, name, path, base_dir, "contact list CSV", ("record_id", "timezone"), row,
+                     max_problems=MAX_CSV_PROBLEMS):
         return None
     if not records:
-        add(1, "has no data rows")
+        data_rows_problem(ctx, path, name, base_dir)
         return None
     return tuple(records)
 
