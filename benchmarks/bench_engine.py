@@ -99,7 +99,7 @@ def parallel_speedup(reps: int = 8) -> tuple[float, float]:
     from bposim.scenario.schema import Arrivals, Horizon, Pool, Queue, Scenario, Skill, Staffing
 
     sc = Scenario(
-        name="par", horizon=Horizon(start=dt.date(2026, 1, 5), days=10),
+        name="par", horizon=Horizon(start=dt.date(2026, 1, 5), days=20),
         queues=(Queue(id="q", handle_time=exponential(AHT), arrivals=Arrivals(volumes=(170.0,) * 48)),),
         pools=(Pool(id="p", skills=(Skill("q"),), staffing=Staffing(agents=20)),),
     )
