@@ -134,3 +134,14 @@ def test_cli_reference_lists_every_template():
     section = _sections(CLI_DOC.read_text(encoding="utf-8"))["new"]
     missing = [t for t in templates() if f"`{t}`" not in section]
     assert not missing, f"docs/cli.md (bposim new) does not describe templates {missing}"
+
+
+def test_api_pages_show_no_rest_role_markup(tmp_path):
+    pytest.importorskip("mkdocs")
+    pytest.importorskip("mkdocstrings")
+    root = Path(__file__).resolve().parent.parent
+    site = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+                   cwd=root, check=True, capture_output=True)
+    html = (site / "api" / "index.html").read_text()
+    assert ":class:" not in html and ":func:" not in html
