@@ -222,6 +222,8 @@ def _outbound_totals(model: Model, rec: Recording, o: pd.DataFrame, p: pd.DataFr
     without answering-machine false positives counted as abandons."""
     rows = []
     per_day = model.horizon.intervals_per_day
+    o = o[o["interval"] >= model.warmup_intervals]
+    p = p[p["interval"] >= model.warmup_intervals]
     for cm, st in zip(model.campaigns, rec.campaigns):
         f = o[o["campaign"] == cm.id]
         total = f[list(CAMPAIGN_COUNTS) + ["talk_s"]].sum()

@@ -120,6 +120,9 @@ class ResultsDir:
                                  "choose another --out")
             return
         m = read_manifest(self.path)
+        if m.get("bposim_version") != __version__:
+            raise InputError(f"{self.path} was written by bposim {m.get('bposim_version')}; this is "
+                             f"{__version__}, whose replications may differ: choose another --out")
         if m.get("scenario_hash") != self.hash or m.get("seed") != self.seed:
             raise InputError(f"{self.path} holds results of another scenario or seed "
                              f"(hash {m.get('scenario_hash')}, seed {m.get('seed')}); "

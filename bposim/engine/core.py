@@ -433,6 +433,8 @@ class Engine(DutyMixin, OutboundMixin):
         """Flush agent time and count contacts still waiting when the horizon ends."""
         for p in self.pools:
             for a in p.agents:
+                if a.leaving:  # still finishing a contact after the end of duty
+                    p.stats.overrun += end - a.span_end
                 c = a.contact
                 if self.contacts is not None and c is not None and c.state == SERVING:
                     self._record(c, math.nan, "answered")  # still in service at the end

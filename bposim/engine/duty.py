@@ -32,8 +32,13 @@ class DutyMixin:
         agent.since = now
 
     def _schedule_next_span(self, agent) -> None:
-        """Set the timer for the agent's next span, skipping days they are absent."""
+        """Set the timer for the agent's next span, skipping days they are absent.
+
+        An agent still finishing a contact may run into (or through) the next span: that
+        time is paid as scheduled, so it is taken off the overrun, and a span already over
+        is not started at all."""
         pool = agent.pool
+        now = self.env.now
         while agent.span_i < len(agent.spans):
             span = agent.spans[agent.span_i]
             agent.span_i += 1
@@ -41,8 +46,12 @@ class DutyMixin:
                 add_time(pool.stats.absent, span.start, span.end, self.L, self.n)
                 continue
             add_time(pool.stats.paid, span.start, span.end, self.L, self.n)
+            if span.start < now:
+                pool.stats.overrun -= min(span.end, now) - span.start
+            if span.end <= now:
+                continue
             pool.stats.breaks_planned += len(span.breaks)
-            self._at(max(span.start - self.env.now, 0.0), lambda _e, a=agent, s=span: self._on_duty(a, s))
+            self._at(max(span.start - now, 0.0), lambda _e, a=agent, s=span: self._on_duty(a, s))
             return
 
     def _on_duty(self, agent, span) -> None:

@@ -214,7 +214,7 @@ class OutboundMixin:
         records = [record] + [r for r in (self._next_record(camp) for _ in range(max(n, 1) - 1))
                               if r is not None]
         self._set_state(agent, DIALING)
-        agent.dials_out = len(records)
+        agent.dials_out += len(records)  # dials of an earlier round may still be ringing
         for r in records:
             self._dial(camp, r, agent)
         return True
@@ -228,7 +228,7 @@ class OutboundMixin:
             self._free(agent)
             return
         self._set_state(agent, DIALING)
-        agent.dials_out = 1
+        agent.dials_out += 1
         self._dial(camp, record, agent)
 
     def _pace(self, camp) -> None:

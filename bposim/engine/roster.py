@@ -108,8 +108,11 @@ def plan_breaks(agents: list[list[Span]], horizon: Horizon, breaks: tuple[Break,
     for lo, hi, secs, a, k in sorted(items):
         first, last = int(np.ceil(lo / GRID)), int(np.floor(hi / GRID))
         width = max(1, int(np.ceil(secs / GRID)))
-        if last < first:
-            last = first
+        if last < first:  # a window narrower than the grid: start at its opening
+            pos = int(lo // GRID)
+            load[pos:pos + width + 1] += 1
+            placed.setdefault((a, k), []).append((lo, secs))
+            continue
         best, best_load = first, None
         for pos in range(first, last + 1):
             peak = int(load[pos:pos + width].max(initial=0))

@@ -61,7 +61,9 @@ def staffers(pool, end: float, rng: np.random.Generator | None) -> list[Staffer]
             if leave >= end:
                 out.append(Staffer(spans, hired, person.replaces))
                 break
-            kept = tuple(s._replace(end=min(s.end, leave)) for s in spans if s.start < leave)
+            kept = tuple(s._replace(end=min(s.end, leave),
+                                    breaks=tuple(b for b in s.breaks if b[0] + b[1] <= leave))
+                         for s in spans if s.start < leave)
             out.append(Staffer(kept, hired, person.replaces, leave))
             start = leave + delay
             rest = tuple(
