@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import re
 import shutil
+from pathlib import Path
 
 import click
 import matplotlib.dates as mdates
@@ -330,3 +331,12 @@ def test_running_dir_without_replications_is_a_one_line_error(sme_dir, tmp_path)
     empty = _interrupted(sme_dir, tmp_path / "early", "running")
     shutil.rmtree(empty / "replications")
     assert "no finished replication" in _one_line_error(_invoke(empty))
+
+
+def test_report_shows_outbound_campaigns(tmp_path):
+    out = tmp_path / "res"
+    root = Path(__file__).resolve().parent.parent
+    sc = bposim.load_scenario(root / "scenarios" / "blended_renewals.yaml")
+    bposim.run_to_directory(sc, out, replications=2, seed=1, executor="serial")
+    html = write_report(out).read_text()
+    assert "Outbound campaigns" in html and "renewals" in html and "24-hour rule" in html

@@ -203,6 +203,28 @@ def _site_table(d: ResultsData) -> str:
     return "<h2>Sites</h2>" + _table(headers, rows)
 
 
+def _campaign_table(d: ResultsData) -> str:
+    """Outbound campaigns, when the scenario has them: output and the abandoned-call rates
+    as the two regulators measure them."""
+    s = d.summary
+    campaigns = sorted({str(x)[9:] for x in s["scope"] if str(x).startswith("campaign:")})
+    if not campaigns:
+        return ""
+    rows = []
+    for c in campaigns:
+        scope = f"campaign:{c}"
+        rows.append([escape(c), with_ci(s, "dials", scope, "int", 0), with_ci(s, "connected", scope, "int", 0),
+                     with_ci(s, "right_party", scope, "int", 0), with_ci(s, "abandon_rate", scope, "pct"),
+                     with_ci(s, "max_daily_abandon_rate", scope, "pct"),
+                     with_ci(s, "right_party_per_agent_hour", scope),
+                     with_ci(s, "talk_minutes_per_agent_hour", scope),
+                     with_ci(s, "list_penetration", scope, "pct")])
+    headers = ["campaign", "dials", "connects", "right party", "abandoned / live (30-day rule)",
+               "worst day, AMD hang-ups included (24-hour rule)", "right party per agent hour",
+               "talk minutes per agent hour", "list reached"]
+    return "<h2>Outbound campaigns</h2>" + _table(headers, rows)
+
+
 def _figures(figures: list[FigurePng]) -> str:
     out = []
     for f in figures:
@@ -254,6 +276,7 @@ def render_html(d: ResultsData, figures: list[FigurePng]) -> str:
 <h2>Pools</h2>
 {_pool_table(d)}
 {_site_table(d)}
+{_campaign_table(d)}
 <h2>Figures</h2>
 {_figures(figures)}
 <h2>Notes</h2>
