@@ -22,6 +22,8 @@ _EXPORTS = {
     "run": "bposim.montecarlo",
     "Results": "bposim.montecarlo",
     "run_to_directory": "bposim.batch",
+    "run_to_precision": "bposim.batch",
+    "Precision": "bposim.batch",
     "compile_scenario": "bposim.engine.model",
     "queue_baseline": "bposim.baseline",
     "run_baseline": "bposim.baseline",

@@ -15,6 +15,7 @@ from typing import Callable
 
 from bposim.baseline import queue_baseline, run_baseline
 from bposim.engine.model import compile_scenario
+from bposim.errors import InputError
 from bposim.montecarlo import Results, combine, run_replications
 from bposim.outputs import ResultsDir
 from bposim.scenario.schema import Scenario
@@ -65,3 +66,54 @@ def run_to_directory(scenario: Scenario, out: str | Path, *, replications: int |
     timings = {"seconds_this_run": round(elapsed, 3), "replications_this_run": len(done) - len(already)}
     directory.finish(results, run_baseline(model), timings, queue_baseline(model))
     return BatchOutcome(results, directory.path, len(already), interrupted)
+
+
+@dataclass(frozen=True)
+class Precision:
+    """A stopping rule: run until the 95 % CI half-width of ``metric`` for ``scope`` is at
+    most ``half_width`` (in the metric's own units: 0.01 is one percentage point of a
+    service level)."""
+
+    metric: str
+    scope: str
+    half_width: float
+
+    @classmethod
+    def parse(cls, text: str) -> "Precision":
+        """``METRIC@SCOPE=HALF_WIDTH``, e.g. ``service_level@queue:support=0.01``."""
+        try:
+            left, value = text.rsplit("=", 1)
+            metric, scope = left.split("@", 1)
+            half = float(value)
+        except ValueError:
+            raise InputError(f"precision {text!r} must look like METRIC@SCOPE=HALF_WIDTH, "
+                             "e.g. service_level@queue:support=0.01") from None
+        if not metric or not scope or not half > 0:
+            raise InputError(f"precision {text!r}: give a metric, a scope and a half-width > 0")
+        return cls(metric.strip(), scope.strip(), half)
+
+
+def run_to_precision(scenario: Scenario, out: str | Path, precision: Precision, *,
+                     seed: int | None = None, batch: int = 4, min_replications: int = 4,
+                     max_replications: int = 200, workers: int | None = None,
+                     executor: str = "processes", scheduler: str | None = None,
+                     progress: Callable[[int, int], None] | None = None) -> BatchOutcome:
+    """Add replications ``batch`` at a time until ``precision`` is met (or
+    ``max_replications`` is reached). The number of replications run depends only on the
+    seed and the rule, never on the number of workers; an interrupted run resumes."""
+    n = min(max(min_replications, batch), max_replications)
+    while True:
+        outcome = run_to_directory(scenario, out, replications=n, seed=seed, workers=workers,
+                                   executor=executor, scheduler=scheduler, progress=progress)
+        if outcome.interrupted or outcome.results is None:
+            return outcome
+        try:
+            row = outcome.results.metric(precision.metric, precision.scope)
+        except KeyError:
+            scopes = sorted(set(outcome.results.totals["scope"]))
+            raise InputError(f"no metric {precision.metric!r} for scope {precision.scope!r}; "
+                             f"scopes are: {', '.join(scopes)}") from None
+        half = (row["ci_high"] - row["ci_low"]) / 2
+        if half <= precision.half_width or n >= max_replications:
+            return outcome
+        n = min(n + batch, max_replications)

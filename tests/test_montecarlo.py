@@ -127,3 +127,26 @@ def test_interrupted_batch_keeps_finished_replications(small, tmp_path, monkeypa
     assert outcome.interrupted
     assert read_manifest(out)["status"] == "partial"
     assert len(outcome.results.replications) == 2
+
+
+def test_run_to_precision_stops_at_the_first_batch_meeting_the_rule(small, tmp_path):
+    rule = bposim.Precision.parse("service_level@queue:q=0.015")
+    a = bposim.run_to_precision(small, tmp_path / "a", rule, seed=9, executor="serial")
+    n = len(a.results.replications)
+    assert n % 4 == 0 and 4 <= n < 200
+    row = a.results.metric("service_level", "queue:q")
+    assert (row["ci_high"] - row["ci_low"]) / 2 <= 0.015
+    if n > 4:  # one batch fewer would not have met it
+        fewer = bposim.run(small, replications=n - 4, seed=9, executor="serial")
+        r = fewer.metric("service_level", "queue:q")
+        assert (r["ci_high"] - r["ci_low"]) / 2 > 0.015
+    # the stopping point depends on the seed and the rule, not on the workers
+    b = bposim.run_to_precision(small, tmp_path / "b", rule, seed=9, workers=2)
+    pd.testing.assert_frame_equal(a.results.summary, b.results.summary)
+
+
+def test_precision_rule_errors_are_clear():
+    with pytest.raises(InputError, match="METRIC@SCOPE=HALF_WIDTH"):
+        bposim.Precision.parse("service_level=0.01")
+    with pytest.raises(InputError, match="half-width > 0"):
+        bposim.Precision.parse("service_level@queue:q=0")

@@ -113,12 +113,15 @@ def _campaign_table(s, scenario) -> str:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Results directory (default: results/<scenario file name>).")
 @click.option("--keep-contacts", is_flag=True, help="Also keep every contact record (contacts.parquet).")
+@click.option("--precision", metavar="METRIC@SCOPE=HALF_WIDTH",
+              help="Add replications (4 at a time) until this CI half-width is reached, e.g. "
+                   "service_level@queue:support=0.01; -n then sets the maximum (default 200).")
 @click.option("--report", "make_report", is_flag=True,
               help="Also write report.html (figures and tables) into the results directory.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @user_errors
 def run_command(scenario, replications, seed, workers, executor, scheduler, out, keep_contacts,
-                make_report, quiet):
+                precision, make_report, quiet):
     """Simulate SCENARIO and print service level, waits, abandonment and utilisation
     with 95 % confidence intervals and the Erlang baseline; write a results directory.
 
@@ -129,9 +132,11 @@ def run_command(scenario, replications, seed, workers, executor, scheduler, out,
     if scheduler:
         executor = "dask"
     out = out or Path("results") / scenario.stem
-    reps = replications or sc.simulation.replications
+    rule = bposim.Precision.parse(precision) if precision else None
+    reps = (replications or 200) if rule else (replications or sc.simulation.replications)
     bar = None if quiet else click.progressbar(length=reps, label="replications", show_pos=True,
-                                               show_eta=True, file=click.get_text_stream("stderr"))
+                                               show_eta=rule is None,
+                                               file=click.get_text_stream("stderr"))
     shown = [0]
 
     def progress(done, total):
@@ -142,9 +147,14 @@ def run_command(scenario, replications, seed, workers, executor, scheduler, out,
     if bar is not None:
         bar.__enter__()
     try:
-        outcome = bposim.run_to_directory(sc, out, replications=replications, seed=seed,
-                                          workers=workers, executor=executor, scheduler=scheduler,
-                                          progress=progress)
+        if rule:
+            outcome = bposim.run_to_precision(sc, out, rule, seed=seed, max_replications=reps,
+                                              workers=workers, executor=executor,
+                                              scheduler=scheduler, progress=progress)
+        else:
+            outcome = bposim.run_to_directory(sc, out, replications=replications, seed=seed,
+                                              workers=workers, executor=executor,
+                                              scheduler=scheduler, progress=progress)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
@@ -156,6 +166,12 @@ def run_command(scenario, replications, seed, workers, executor, scheduler, out,
     if outcome.resumed:
         click.echo(f"(resumed: {outcome.resumed} replication(s) were already in {out})")
     click.echo(summary_tables(res, bposim.run_baseline(bposim.compile_scenario(sc))))
+    if rule:
+        row = res.metric(rule.metric, rule.scope)
+        half = (row["ci_high"] - row["ci_low"]) / 2
+        met = "met" if half <= rule.half_width else f"NOT met within {reps} replications"
+        click.echo(f"\nPrecision: {rule.metric} for {rule.scope} ± {half:.4g} after {n} replications "
+                   f"(asked ± {rule.half_width:g}): {met}.")
     click.echo(f"\nResults written to {out}/")
     if make_report:
         click.echo(f"Report: {bposim.write_report(out)}")
