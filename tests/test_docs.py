@@ -30,8 +30,10 @@ def test_documented_example_runs(doc, code, monkeypatch, tmp_path):
 def test_quickstart_commands_are_the_ci_commands():
     readme = (ROOT / "README.md").read_text()
     ci = (ROOT / ".ci" / "run").read_text()
-    test_cmd = "python3 -m pip install -e '.[test]' && python3 -m pytest -q"
+    test_cmd = ("python3 -m venv .venv && .venv/bin/python -m pip install -e '.[test]' "
+                "&& .venv/bin/python -m pytest -q")
     assert test_cmd in readme and test_cmd in ci
-    main = re.search(r"python3 -m pip install -e \. && bposim run (\S+)", readme)
+    main = re.search(r"python3 -m venv \.venv && \.venv/bin/python -m pip install -e \. "
+                     r"&& \.venv/bin/bposim run (\S+)", readme)
     assert main and (ROOT / main.group(1)).is_file()
     assert os.access(ROOT / ".ci" / "run", os.X_OK)
