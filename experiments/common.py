@@ -25,11 +25,11 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from scipy import stats  # noqa: E402
 
 from bposim.distributions import DistributionSpec, exponential  # noqa: E402
 import bposim  # noqa: E402
 from bposim import Results  # noqa: E402
+from bposim.montecarlo import t_interval  # noqa: E402
 from bposim.report.figures import palette  # noqa: E402
 from bposim.scenario.schema import (  # noqa: E402
     Arrivals, Horizon, Pool, Queue, Scenario, ServiceLevelTarget, SimulationSettings, Skill,
@@ -143,17 +143,8 @@ def per_replication(results: Results, metric: str, scope: str) -> np.ndarray:
     return rows["value"].to_numpy(dtype=float)
 
 
-def interval(values, confidence: float = 0.95) -> tuple[float, float, float]:
-    """Mean and Student-t ``confidence`` limits of replication values (NaNs dropped)."""
-    v = np.asarray(values, dtype=float)
-    v = v[~np.isnan(v)]
-    if v.size == 0:
-        return math.nan, math.nan, math.nan
-    mean = float(v.mean())
-    if v.size < 2:
-        return mean, math.nan, math.nan
-    half = float(stats.t.ppf(0.5 + confidence / 2, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
-    return mean, mean - half, mean + half
+# Mean and Student-t limits of replication values: the same interval bposim reports.
+interval = t_interval
 
 
 # --- output ----------------------------------------------------------------------------
