@@ -3,9 +3,9 @@
 Per queue and interval: the offered load (expected volume, escalation inflow included,
 × mean handle + wrap), the agents Erlang C (or Erlang A, when the queue has a patience
 distribution, taken as exponential with its mean) says the target needs, and, where
-the queue has a dedicated pool (a pool serving that queue alone, and the only pool
-serving it), the service level, ASA and abandonment Erlang predicts for the agents
-that pool has available (headcount × (1 − shrinkage)). Everything here is an
+the queue has dedicated pools (every pool serving it serves that queue alone), the
+service level, ASA and abandonment Erlang predicts for the agents those pools have
+available (headcount less planned breaks, × (1 − shrinkage)). Everything here is an
 approximation of a stationary single-skill queue; differences from the simulation are
 the point of simulating.
 """
@@ -33,12 +33,19 @@ def expected_inflow(model: Model) -> list[np.ndarray]:
 
 
 def _dedicated_agents(model: Model, q: QueueModel) -> np.ndarray | None:
-    if len(q.servers) != 1:
+    """Agents available to ``q`` per interval when every pool serving it serves nothing
+    else: scheduled headcount less planned breaks, times (1 − shrinkage), summed over
+    those pools and rounded down; ``None`` when a pool shares its agents with other work."""
+    if not q.servers:
         return None
-    pool = model.pools[q.servers[0][0]]
-    if sum(len(level) for level in pool.levels) != 1:
-        return None
-    return np.floor(pool.headcount * (1.0 - pool.shrinkage) + 1e-9)
+    total = np.zeros(model.n_intervals)
+    for p, _after in q.servers:
+        pool = model.pools[p]
+        if sum(len(level) for level in pool.levels) != 1 or any(pool.index in c.pools
+                                                               for c in model.campaigns):
+            return None
+        total += (pool.headcount - pool.on_break) * (1.0 - pool.shrinkage)
+    return np.floor(total + 1e-9)
 
 
 def queue_baseline(model: Model) -> pd.DataFrame:

@@ -14,7 +14,7 @@ import numpy as np
 
 from bposim.distributions import DistributionSpec
 from bposim.engine.campaigns import compile_campaigns
-from bposim.engine.roster import Span, agent_spans, headcount
+from bposim.engine.roster import Span, agent_spans, break_headcount, headcount
 from bposim.engine.roster import add_time  # noqa: F401  (re-exported for the engine)
 from bposim.scenario.schema import (
     WEEKDAYS, Arrivals, Attrition, Horizon, Pool, Proficiency, Scenario, Site,
@@ -59,6 +59,7 @@ class PoolModel:
     levels: tuple[tuple[tuple[int, float], ...], ...]
     spans: tuple[tuple[Span, ...], ...]  # per agent: on-duty spans with planned breaks
     headcount: np.ndarray  # scheduled agents per interval (time-averaged)
+    on_break: np.ndarray  # agents on a planned break per interval (time-averaged)
     shrinkage: float
     shrinkage_period: float  # seconds
     site: str | None = None
@@ -192,6 +193,7 @@ def _compile_pool(index: int, pool: Pool, queue_index: dict[str, int], h: Horizo
         levels=tuple(tuple(by_priority[k]) for k in sorted(by_priority)),
         spans=tuple(tuple(s) for s in spans),
         headcount=headcount(spans, h),
+        on_break=break_headcount(spans, h),
         shrinkage=float(pool.shrinkage),
         shrinkage_period=float(pool.shrinkage_period_minutes) * 60.0,
         site=site.id if site else None,

@@ -134,6 +134,17 @@ def headcount(agents, horizon: Horizon) -> np.ndarray:
     return out / length
 
 
+def break_headcount(agents, horizon: Horizon) -> np.ndarray:
+    """Time-averaged number of agents on a planned break per interval."""
+    n, length = horizon.n_intervals, horizon.interval_seconds
+    out = np.zeros(n)
+    for spans in agents:
+        for span in spans:
+            for start, secs in span.breaks:
+                add_time(out, start, start + secs, length, n)
+    return out / length
+
+
 def add_time(acc, start: float, end: float, length: float, n: int) -> None:
     """Add the span [start, end) to per-interval accumulator ``acc``, split at boundaries."""
     i = int(start // length)
