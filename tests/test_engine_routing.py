@@ -178,3 +178,17 @@ def test_deterministic_handle_times_are_honoured():
     c = bposim.simulate(replace(sc, queues=(q,)), seed=1).contacts
     done = c.dropna(subset=["end"])
     np.testing.assert_allclose(done["end"] - done["answer"], 100)
+
+
+def test_consult_time_sets_the_length_of_a_consult():
+    sc = _tiered(0.0, 0.3, keep=True)
+    t1 = sc.queues[0]
+    t1 = replace(t1, escalations=(Escalation("t2", 0.2, "transfer"),
+                                  Escalation("sme", 0.3, "consult", consult_time=deterministic(75))))
+    one = bposim.simulate(replace(sc, queues=(t1, *sc.queues[1:])), seed=4)
+    c = one.contacts
+    consults = c[(c["origin"] == "consult") & (c["outcome"] == "answered")].dropna(subset=["end"])
+    assert len(consults) > 50
+    np.testing.assert_allclose(consults["end"] - consults["answer"], 75)
+    sme_calls = c[(c["queue"] == "sme") & (c["origin"] != "consult")].dropna(subset=["end"])
+    assert (sme_calls["end"] - sme_calls["answer"]).std() > 1  # other SME work keeps its own times

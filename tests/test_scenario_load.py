@@ -527,3 +527,28 @@ def test_validate_command_prints_every_problem(tmp_path):
     assert f"{tmp_path / 'nope.yaml'}: file not found" in lines
     assert any(line.startswith("OK  ") for line in lines)
     assert "2 of 3 scenario files have problems" in result.stderr
+
+
+def test_consult_time_only_with_consults():
+    text = """\
+name: c
+horizon: {start: 2026-01-05}
+queues:
+  - id: a
+    arrivals: {daily_volume: 100}
+    handle_time: {dist: exponential, mean: 200}
+    escalations:
+      - {to: b, probability: 0.1, mode: transfer, consult_time: {dist: exponential, mean: 60}}
+      - {to: b, probability: 0.1, mode: consult, consult_time: {dist: exponential, mean: 60}}
+  - {id: b, handle_time: {dist: exponential, mean: 600}}
+pools:
+  - {id: p, skills: [a, b], staffing: {agents: 5}}
+"""
+    with pytest.raises(ScenarioError) as err:
+        parse_scenario(text, source="c.yaml")
+    (problem,) = err.value.problems
+    assert problem.line == 8 and problem.path == "queues[0].escalations[0].consult_time"
+    assert "consult only" in problem.message
+    ok = parse_scenario(text.replace("mode: transfer, consult_time: {dist: exponential, mean: 60}",
+                                     "mode: transfer"), source="c.yaml")
+    assert ok.queues[0].escalations[1].consult_time.mean == 60

@@ -142,6 +142,7 @@ class Engine(DutyMixin, OutboundMixin):
         self.agent_states = [] if model.keep_agent_states else None
         self.next_id = 0
         self.busyness = {}
+        self.consult_samplers = {}
 
     # -- scheduling helpers -------------------------------------------------------
     def _at(self, delay, callback):
@@ -319,6 +320,8 @@ class Engine(DutyMixin, OutboundMixin):
             origin = CONSULT if route.consult else TRANSFER
             child = self._new_contact(target, origin, c.id, now, min(int(now // self.L), self.n - 1))
             if route.consult:
+                if route.consult_time is not None:
+                    child.handle = self._consult_time(route)
                 child.holder = agent
                 self._set_state(agent, HOLD)
                 self._offer(child)
@@ -329,6 +332,13 @@ class Engine(DutyMixin, OutboundMixin):
         if c.holder is not None:  # a consult ended: the holding agent finishes its contact
             self._finish(c.holder)
         self._finish(agent)
+
+    def _consult_time(self, route) -> float:
+        sampler = self.consult_samplers.get(route.name)
+        if sampler is None:
+            sampler = self.consult_samplers[route.name] = BufferedSampler(
+                route.consult_time, self.streams.get("consult_time", route.name))
+        return sampler()
 
     def _unresolved(self, c: Contact) -> None:
         """Not resolved at first contact: the customer calls back after a delay."""

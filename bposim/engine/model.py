@@ -28,6 +28,8 @@ class EscalationRoute:
     target: int  # queue index
     probability: float
     consult: bool
+    consult_time: DistributionSpec | None = None  # None: the target queue's handle time
+    name: str = ""  # "<from>-><to>": names the consult-time stream
 
 
 @dataclass(frozen=True)
@@ -152,7 +154,8 @@ def compile_scenario(scenario: Scenario) -> Model:
                 sl_definition=q.service_level.definition,
                 short_abandon=float(q.short_abandon_seconds),
                 escalations=tuple(
-                    EscalationRoute(queue_index[e.to], float(e.probability), e.mode == "consult")
+                    EscalationRoute(queue_index[e.to], float(e.probability), e.mode == "consult",
+                                    e.consult_time, f"{q.id}->{e.to}")
                     for e in q.escalations
                 ),
                 servers=tuple(servers[i]),

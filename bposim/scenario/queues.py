@@ -41,7 +41,7 @@ DIST_PARAMS = {
     "empirical": ("values",),
 }
 SL_KEYS = ("answer_within", "target", "definition")
-ESCALATION_KEYS = ("to", "probability", "mode")
+ESCALATION_KEYS = ("to", "probability", "mode", "consult_time")
 
 
 def build_queue(ctx, raw, path: str, horizon: Horizon | None, queue_ids: set[str], base_dir: Path | None):
@@ -218,7 +218,10 @@ def _escalations(ctx: Context, value: object, path: str, own_id, queue_ids: set[
             ctx.add(p, f"repeats the {key[1]} escalation to {to!r}")
         seen.add(key)
         total = None if total is None or not isinstance(prob, float) else total + prob
-        out.append(Escalation(to=to, probability=prob, **F.given(mode=mode)))
+        consult_time = distribution(ctx, m.get("consult_time", MISSING), join(p, "consult_time"))
+        if consult_time not in (MISSING, None) and mode != "consult":
+            ctx.add(join(p, "consult_time"), "applies to mode: consult only")
+        out.append(Escalation(to=to, probability=prob, **F.given(mode=mode, consult_time=consult_time)))
     if total is not None and total > 1 + 1e-9:
         ctx.add(path, f"escalation probabilities add up to {total:g}; they must total at most 1")
     return tuple(out)

@@ -91,12 +91,14 @@ class Escalation:
     and handle time). ``consult``: the first agent stays with the customer while an
     agent of ``to`` works the consult; both are busy until it ends. A consult waits in
     queue ``to`` like any contact and gives up after that queue's patience; the first
-    agent then finishes the contact alone. A consult does not escalate further.
+    agent then finishes the contact alone. A consult lasts ``consult_time`` (default:
+    queue ``to``'s handle time) and does not escalate further.
     """
 
     to: str
     probability: float
     mode: str = "transfer"
+    consult_time: DistributionSpec | None = None  # consult length; default: ``to``'s handle time
 
 
 @dataclass(frozen=True)
