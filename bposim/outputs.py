@@ -25,6 +25,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 import yaml
@@ -67,38 +68,36 @@ def _umask_mode() -> int:
     return 0o666 & ~mask
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file and a rename."""
+def atomic_write(path: Path, write: Callable[[str], None]) -> None:
+    """Have ``write(tmp)`` fill a temporary file beside ``path``, then rename it into
+    place: a reader sees the old file or the whole new one, never half of it."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+        write(tmp)
         os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
 
 
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def _atomic_frame(frame: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        if path.suffix == ".csv":
-            frame.to_csv(tmp, index=False)
-        else:
-            frame.to_parquet(tmp, index=False)
-        os.chmod(tmp, _umask_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def atomic_write_frame(frame: pd.DataFrame, path: Path) -> None:
+    """A frame as CSV (``.csv``) or Parquet (anything else), written atomically."""
+    if Path(path).suffix == ".csv":
+        atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
+    else:
+        atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
 
 class ResultsDir:
@@ -174,20 +173,20 @@ class ResultsDir:
                interval_baseline: pd.DataFrame | None = None) -> None:
         """Write the combined tables and mark the directory complete (or partial)."""
         p = self.path
-        _atomic_frame(results.totals, p / "totals.parquet")
-        _atomic_frame(results.intervals, p / "intervals.parquet")
-        _atomic_frame(results.pools, p / "pools.parquet")
+        atomic_write_frame(results.totals, p / "totals.parquet")
+        atomic_write_frame(results.intervals, p / "intervals.parquet")
+        atomic_write_frame(results.pools, p / "pools.parquet")
         if results.contacts is not None:
-            _atomic_frame(results.contacts, p / "contacts.parquet")
+            atomic_write_frame(results.contacts, p / "contacts.parquet")
         if results.outbound is not None:
-            _atomic_frame(results.outbound, p / "outbound.parquet")
-            _atomic_frame(results.outbound_summary, p / "outbound_summary.parquet")
-        _atomic_frame(results.summary, p / "summary.csv")
-        _atomic_frame(results.interval_summary, p / "interval_summary.parquet")
-        _atomic_frame(results.pool_summary, p / "pool_summary.parquet")
-        _atomic_frame(baseline, p / "baseline.csv")
+            atomic_write_frame(results.outbound, p / "outbound.parquet")
+            atomic_write_frame(results.outbound_summary, p / "outbound_summary.parquet")
+        atomic_write_frame(results.summary, p / "summary.csv")
+        atomic_write_frame(results.interval_summary, p / "interval_summary.parquet")
+        atomic_write_frame(results.pool_summary, p / "pool_summary.parquet")
+        atomic_write_frame(baseline, p / "baseline.csv")
         if interval_baseline is not None:
-            _atomic_frame(interval_baseline, p / "interval_baseline.csv")
+            atomic_write_frame(interval_baseline, p / "interval_baseline.csv")
         status = "complete" if len(results.replications) >= self.replications else "partial"
         self._manifest(status, results.replications, timings)
 

@@ -240,9 +240,7 @@ def overstaffing_figure(analytic: pd.DataFrame, simulated: pd.DataFrame | None):
 
 
 def main(argv=None) -> dict:
-    args = common.parser(__doc__.splitlines()[0], SEED).parse_args(argv)
-    out = common.out_dir(args.out)
-    clock = common.stopwatch()
+    args, out, clock = common.start(__doc__, SEED, argv)
     cfg = _config(args.quick)
     sims = simulations(cfg, args.seed, args.workers)
     validation = validation_table(args.quick, args.seed, args.workers, sims)

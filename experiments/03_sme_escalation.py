@@ -179,9 +179,7 @@ def figure(table: pd.DataFrame):
 
 
 def main(argv=None) -> dict:
-    args = common.parser(__doc__.splitlines()[0], SEED).parse_args(argv)
-    out = common.out_dir(args.out)
-    clock = common.stopwatch()
+    args, out, clock = common.start(__doc__, SEED, argv)
     table, _ = run(args.quick, args.seed, args.workers)
     common.write_csv(table, out / "03_sme_escalation.csv")
     common.save(figure(table), out / "03_sme_escalation.png")

@@ -136,9 +136,7 @@ def differences_figure(table: pd.DataFrame):
 
 
 def main(argv=None) -> dict:
-    args = common.parser(__doc__.splitlines()[0], SEED).parse_args(argv)
-    out = common.out_dir(args.out)
-    clock = common.stopwatch()
+    args, out, clock = common.start(__doc__, SEED, argv)
     table, comparison = run(args.quick, args.seed, args.workers)
     common.write_csv(table, out / "04_sourcing_mix.csv")
     frame = cost_service_frame({k: r.summary for k, r in comparison.results.items()})

@@ -194,6 +194,12 @@ def stopwatch():
     return lambda: time.perf_counter() - start
 
 
+def start(doc: str, seed: int, argv=None):
+    """Parse the standard flags; return (args, output folder, stopwatch)."""
+    args = parser(doc.splitlines()[0], seed).parse_args(argv)
+    return args, out_dir(args.out), stopwatch()
+
+
 # --- steady-state M/M/n(+M) points and simulation-based staffing -------------------------
 
 

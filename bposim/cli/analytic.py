@@ -5,13 +5,14 @@ from __future__ import annotations
 import math
 import os
 import re
-import tempfile
+from pathlib import Path
 
 import click
 import numpy as np
 
 from bposim import erlang, staffing
 from bposim.cli.common import fail, user_errors
+from bposim.outputs import atomic_write_frame
 
 MAX_ROWS = 1000
 _TARGET = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%?\s*/\s*(\d+(?:\.\d+)?)\s*s?\s*$")
@@ -85,19 +86,13 @@ def _table(header: list[str], rows: list[list[str]], notes: list[str] | None = N
 
 
 def _write_csv_atomic(frame, path: str) -> None:
-    """Write a CSV through a temporary file in the same folder, then os.replace."""
+    """Write a CSV through a temporary file in the same folder, then rename it."""
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         fail(f"{path}: folder {folder} does not exist")
-    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".csv", dir=folder)
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            frame.to_csv(fh, index=False)
-        os.replace(tmp, path)
+        atomic_write_frame(frame, Path(path))
     except OSError as exc:
-        if tmp and os.path.exists(tmp):
-            os.unlink(tmp)
         fail(f"{path}: cannot write: {exc.strerror or exc}")
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from bposim.cli.common import fail, user_errors
 from bposim.cli.tables import render, with_ci
+from bposim.outputs import atomic_write
 
 _EXECUTORS = click.Choice(["processes", "serial", "dask"])
 
@@ -147,9 +148,7 @@ def _cost_figure(comparison, out: Path) -> Path | None:
     currency = getattr(next(iter(comparison.results.values())).scenario, "currency", "")
     fig = cost_service_figure(frame, cost_label=f"cost ({currency})" if currency else "cost")
     path = out / "cost_vs_service_level.png"
-    tmp = out / ".cost_vs_service_level.png.tmp"
-    fig.savefig(tmp, dpi=120, format="png")
-    tmp.replace(path)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
     return path
 
 
