@@ -169,20 +169,25 @@ class Engine(DutyMixin, OutboundMixin):
         return np.sort(times).tolist()
 
     def _start_arrivals(self, q: _Queue) -> None:
-        times = self._arrival_times(q)
-        if not times:
+        """Chain the queue's arrivals: each offers one contact and schedules the next.
+
+        The iterator is the only source of times, so the first event is scheduled
+        from ``next(it)`` too: every time is offered exactly once."""
+        it = iter(self._arrival_times(q))
+        first = next(it, None)
+        if first is None:
             return
-        it = iter(times)
         env = self.env
         L = self.L
+        last = self.n - 1  # (idx + u) * L can round up to the next boundary
 
         def arrive(_event):
-            self._offer(self._new_contact(q, EXTERNAL, None, env.now, int(env.now // L)))
+            self._offer(self._new_contact(q, EXTERNAL, None, env.now, min(int(env.now // L), last)))
             t = next(it, None)
             if t is not None:
                 self._at(t - env.now, arrive)
 
-        self._at(times[0], arrive)
+        self._at(first, arrive)
 
     def _sampler(self, q: _Queue, origin: int):
         s = q.samplers.get(origin)
@@ -206,8 +211,15 @@ class Engine(DutyMixin, OutboundMixin):
     def _new_contact(self, q: _Queue, origin, parent, now, interval) -> Contact:
         handle, wrap, patience, esc, resolve, repeat = self._sampler(q, origin)
         self.next_id += 1
-        return Contact(self.next_id, parent, q, origin, now, interval, handle(),
-                       wrap() if wrap else 0.0, patience() if patience else _INF,
+        h, w = handle(), wrap() if wrap else 0.0
+        p = patience() if patience else _INF
+        m = q.m
+        if m.handle_scale is not None:  # the forecast's mean for this interval, same shape
+            h *= m.handle_scale[interval]
+            w *= m.handle_scale[interval]
+        if m.patience_scale is not None:
+            p *= m.patience_scale[interval]
+        return Contact(self.next_id, parent, q, origin, now, interval, h, w, p,
                        esc() if esc else None, resolve() if resolve else None,
                        repeat() if repeat else None)
 
@@ -445,6 +457,8 @@ class Engine(DutyMixin, OutboundMixin):
             for a in p.agents:
                 if a.leaving:  # still finishing a contact after the end of duty
                     p.stats.overrun += end - a.span_end
+                    a.leaving = False
+                    self._schedule_next_span(a)  # later spans it worked through are paid
                 c = a.contact
                 if self.contacts is not None and c is not None and c.state == SERVING:
                     self._record(c, math.nan, "answered")  # still in service at the end
