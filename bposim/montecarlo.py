@@ -176,7 +176,8 @@ def run_replications(scenario: Scenario, reps: list[int], seed: int, *, workers:
         for r in reps:
             collect(replicate(scenario, seed, r))
     elif executor == "processes":
-        with ProcessPoolExecutor(max_workers=min(workers, len(reps))) as pool:
+        with ProcessPoolExecutor(max_workers=min(workers, len(reps)), initializer=_watch_parent,
+                                 initargs=(os.getpid(),)) as pool:
             pending = {pool.submit(replicate, scenario, seed, r) for r in reps}
             try:
                 while pending:
@@ -190,6 +191,27 @@ def run_replications(scenario: Scenario, reps: list[int], seed: int, *, workers:
     else:
         _run_dask(scenario, reps, seed, workers, scheduler, collect)
     return done
+
+
+PARENT_CHECK_SECONDS = 0.5
+
+
+def _watch_parent(parent: int) -> None:
+    """Run in each worker process as it starts: exit as soon as the process that started
+    it is gone (killed with SIGKILL, say), instead of waiting for work for ever. A daemon
+    thread polls ``os.getppid()``, which changes when an orphan is re-parented; this works
+    on every POSIX system and whichever thread of the parent started the worker."""
+    import threading
+    import time
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    if os.getppid() != parent:  # the caller died before this worker started
+        os._exit(1)
+    threading.Thread(target=watch, name="bposim-parent-watch", daemon=True).start()
 
 
 def _run_dask(scenario, reps, seed, workers, scheduler, collect) -> None:
