@@ -18,7 +18,9 @@ from bposim.scenario import fields as F
 from bposim.scenario.campaigns import build_campaigns, campaign_pool_ids
 from bposim.scenario.fields import MISSING, Context, item, join
 from bposim.scenario.queues import build_queue
+from bposim.scenario.planning import build_planning
 from bposim.scenario.workforce import POOL_WORKFORCE_KEYS, build_sites, check_workforce, pool_workforce
+from bposim.scenario.workforce import _break as read_break
 from bposim.scenario.schema import (
     TIERS,
     WEEKDAYS,
@@ -32,7 +34,7 @@ from bposim.scenario.schema import (
 )
 
 TOP_KEYS = ("name", "description", "horizon", "queues", "pools", "simulation", "sites", "currency",
-            "campaigns")
+            "campaigns", "planning")
 HORIZON_KEYS = ("start", "days", "interval_minutes", "timezone")
 POOL_KEYS = ("id", "tier", "skills", "staffing", "shrinkage", "shrinkage_period_minutes",
              *POOL_WORKFORCE_KEYS)
@@ -81,11 +83,14 @@ def build_scenario(data: object, ctx: Context, base_dir: Path | None) -> Scenari
     simulation = _simulation(ctx, top.get("simulation", MISSING), horizon)
     _check_served(ctx, raw_queues, queues, pools)
     check_workforce(ctx, pools, queues, sites)
+    planning = build_planning(ctx, top, queues, pools, sites, time_reader=_time,
+                              weekdays_reader=_weekdays, break_reader=read_break)
     return Scenario(
         name=name, horizon=horizon, queues=tuple(queues), pools=tuple(pools),
         **F.given(simulation=simulation, description=description, currency=currency,
                   sites=tuple(sites) if "sites" in top else MISSING,
-                  campaigns=tuple(campaigns) if "campaigns" in top else MISSING),
+                  campaigns=tuple(campaigns) if "campaigns" in top else MISSING,
+                  planning=planning),
     )
 
 

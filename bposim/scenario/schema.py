@@ -10,8 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bposim.distributions import DistributionSpec
+
+if TYPE_CHECKING:
+    from bposim.scenario.planning import PlanningSpec
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TIERS = ("tier1", "tier2", "sme")
@@ -365,6 +369,7 @@ class Scenario:
     sites: tuple[Site, ...] = ()
     currency: str = "USD"
     campaigns: tuple[Campaign, ...] = ()
+    planning: PlanningSpec | None = None  # the optional planning section (bposim plan)
 
     def queue(self, queue_id: str) -> Queue:
         for q in self.queues:
