@@ -1,8 +1,9 @@
 """The analytic (Erlang) baseline shown beside every simulated result.
 
 Per queue and interval: the offered load (expected volume, escalation inflow included,
-× mean handle + wrap), the agents Erlang C (or Erlang A, when the queue has a patience
-distribution, taken as exponential with its mean) says the target needs, and, where
+× mean handle + wrap: the forecast's ``aht`` for that interval when it gives one), the
+agents Erlang C (or Erlang A, when the queue has a patience distribution, taken as
+exponential with that interval's mean) says the target needs, and, where
 the queue has dedicated pools (every pool serving it serves that queue alone), the
 service level, ASA and abandonment Erlang predicts for the agents those pools have
 available (headcount less planned breaks, × (1 − shrinkage)). Everything here is an
@@ -53,17 +54,19 @@ def queue_baseline(model: Model) -> pd.DataFrame:
     frames = []
     volumes = expected_inflow(model)
     for q, vol in zip(model.queues, volumes):
-        aht = q.handle.expected + (q.wrap.expected if q.wrap else 0.0)
+        aht = q.mean_handle  # per interval: the forecast's aht column, else the queue's mean
         load = vol / model.interval * aht
-        patience = q.patience.expected if q.patience is not None else np.inf
+        patience = q.mean_patience
+        erlang_c = q.patience is None
         active = load > 0
         required = np.zeros(load.size)
         if active.any():
-            if np.isinf(patience):
-                required[active] = erlang.required_agents(load[active], aht, q.answer_within, q.sl_target)
+            if erlang_c:
+                required[active] = erlang.required_agents(load[active], aht[active], q.answer_within,
+                                                          q.sl_target)
             else:
                 required[active] = erlang.required_agents_erlang_a(
-                    load[active], aht, patience, q.answer_within, q.sl_target)
+                    load[active], aht[active], patience[active], q.answer_within, q.sl_target)
         frame = pd.DataFrame({
             "interval": np.arange(model.n_intervals), "queue": q.id, "expected_offered": vol,
             "load_erlangs": load, "erlang_required_agents": required,
@@ -75,12 +78,12 @@ def queue_baseline(model: Model) -> pd.DataFrame:
             abandon = np.full(load.size, np.nan)
             ok = active & (agents > 0)
             if ok.any():
-                if np.isinf(patience):
-                    sl[ok] = erlang.service_level(load[ok], agents[ok], aht, q.answer_within)
-                    asa[ok] = erlang.asa(load[ok], agents[ok], aht)
+                if erlang_c:
+                    sl[ok] = erlang.service_level(load[ok], agents[ok], aht[ok], q.answer_within)
+                    asa[ok] = erlang.asa(load[ok], agents[ok], aht[ok])
                     abandon[ok] = 0.0
                 else:
-                    res = erlang.erlang_a(load[ok], agents[ok], aht, patience, q.answer_within)
+                    res = erlang.erlang_a(load[ok], agents[ok], aht[ok], patience[ok], q.answer_within)
                     sl[ok], asa[ok], abandon[ok] = res.service_level, res.asa, res.p_abandon
             frame["erlang_agents"] = agents
             frame["erlang_service_level"] = sl

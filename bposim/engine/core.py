@@ -211,8 +211,15 @@ class Engine(DutyMixin, OutboundMixin):
     def _new_contact(self, q: _Queue, origin, parent, now, interval) -> Contact:
         handle, wrap, patience, esc, resolve, repeat = self._sampler(q, origin)
         self.next_id += 1
-        return Contact(self.next_id, parent, q, origin, now, interval, handle(),
-                       wrap() if wrap else 0.0, patience() if patience else _INF,
+        h, w = handle(), wrap() if wrap else 0.0
+        p = patience() if patience else _INF
+        m = q.m
+        if m.handle_scale is not None:  # the forecast's mean for this interval, same shape
+            h *= m.handle_scale[interval]
+            w *= m.handle_scale[interval]
+        if m.patience_scale is not None:
+            p *= m.patience_scale[interval]
+        return Contact(self.next_id, parent, q, origin, now, interval, h, w, p,
                        esc() if esc else None, resolve() if resolve else None,
                        repeat() if repeat else None)
 

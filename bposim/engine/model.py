@@ -50,6 +50,25 @@ class QueueModel:
     # (pool index, overflow_after) of every pool that serves this queue
     servers: tuple[tuple[int, float], ...]
     repeat_after: DistributionSpec = DEFAULT_REPEAT_AFTER
+    # per interval, multipliers of the drawn handle + wrap and patience that give the
+    # forecast's mean in that interval (1 where it gives none); None without such a column
+    handle_scale: np.ndarray | None = None
+    patience_scale: np.ndarray | None = None
+
+    @property
+    def mean_handle(self) -> np.ndarray:
+        """Mean handle + wrap time per interval (seconds), before site and learning factors."""
+        base = self.handle.expected + (self.wrap.expected if self.wrap else 0.0)
+        n = self.volumes.size
+        return base * (self.handle_scale if self.handle_scale is not None else np.ones(n))
+
+    @property
+    def mean_patience(self) -> np.ndarray:
+        """Mean patience per interval (seconds; inf when customers never abandon)."""
+        if self.patience is None:
+            return np.full(self.volumes.size, np.inf)
+        scale = self.patience_scale if self.patience_scale is not None else 1.0
+        return self.patience.expected * np.ones(self.volumes.size) * scale
 
 
 @dataclass(frozen=True)
@@ -160,6 +179,7 @@ def compile_scenario(scenario: Scenario) -> Model:
                 ),
                 servers=tuple(servers[i]),
                 repeat_after=q.repeat_after or DEFAULT_REPEAT_AFTER,
+                **_scales(q, h),
             )
         )
     warmup = int(math.ceil(scenario.simulation.warmup_minutes * 60.0 / h.interval_seconds - 1e-9))
@@ -177,6 +197,23 @@ def compile_scenario(scenario: Scenario) -> Model:
         currency=scenario.currency,
         campaigns=compile_campaigns(scenario),
     )
+
+
+def _scales(q, h: Horizon) -> dict:
+    """``handle_scale`` and ``patience_scale`` from the forecast's per-interval means."""
+    out = {}
+    wrap = q.after_work.expected if q.after_work else 0.0
+    bases = (("handle_scale", q.arrivals.aht if q.arrivals else None, q.handle_time.expected + wrap),
+             ("patience_scale", q.arrivals.patience if q.arrivals else None,
+              q.patience.expected if q.patience else None))
+    for key, means, base in bases:
+        if means is None or not base:
+            continue
+        arr = np.asarray(means, dtype=float)
+        if arr.size == h.intervals_per_day:
+            arr = np.tile(arr, h.days)
+        out[key] = np.where(np.isnan(arr), 1.0, arr / base)
+    return out
 
 
 def _compile_pool(index: int, pool: Pool, queue_index: dict[str, int], h: Horizon,

@@ -18,11 +18,13 @@ RowHandler = Callable[[int, dict, Callable[[int, str], None]], None]
 
 
 def read_rows(ctx: Context, name: str, path: str, base_dir: Path | None, what: str,
-              columns: tuple[str, ...], handle: RowHandler, max_problems: int | None = None) -> bool:
+              columns: tuple[str, ...], handle: RowHandler, max_problems: int | None = None,
+              optional: tuple[str, ...] = ()) -> bool:
     """Call ``handle(line, {column: text}, add)`` for each data row of the CSV ``name``.
 
     ``path`` is the scenario field naming the file; ``what`` names the file in messages
-    ("forecast CSV"). Returns True when the file was read and every row was clean.
+    ("forecast CSV"). Columns in ``optional`` are passed too when the header names them.
+    Returns True when the file was read and every row was clean.
     """
     file = Path(name).expanduser()
     if not file.is_absolute() and base_dir is not None:
@@ -41,7 +43,7 @@ def read_rows(ctx: Context, name: str, path: str, base_dir: Path | None, what: s
         with open(file, newline="", encoding="utf-8-sig") as fh:
             reader = csv.reader(fh)
             try:
-                _rows(reader, columns, handle, add)
+                _rows(reader, columns, handle, add, optional)
             except csv.Error as exc:
                 add(reader.line_num, f"is not valid CSV: {exc}")
     except FileNotFoundError:
@@ -62,7 +64,8 @@ def read_rows(ctx: Context, name: str, path: str, base_dir: Path | None, what: s
     return count[0] == 0
 
 
-def _rows(reader, columns: tuple[str, ...], handle: RowHandler, add) -> None:
+def _rows(reader, columns: tuple[str, ...], handle: RowHandler, add,
+          optional: tuple[str, ...] = ()) -> None:
     header = next(reader, None)
     if header is None:
         add(1, f"is empty; expected a header row: {','.join(columns)}")
@@ -72,7 +75,7 @@ def _rows(reader, columns: tuple[str, ...], handle: RowHandler, add) -> None:
     if missing:
         add(1, f"header must name the columns {' and '.join(columns)}; missing {', '.join(missing)}")
         return
-    index = {c: names.index(c) for c in columns}
+    index = {c: names.index(c) for c in (*columns, *optional) if c in names}
     last = max(index.values())
     for row in reader:
         line = reader.line_num

@@ -3,7 +3,10 @@
 ``interval_start`` is either a time of day ``HH:MM`` (the file is one day, repeated
 every day of the horizon) or a local date-time ``YYYY-MM-DD HH:MM`` in the horizon's
 time zone (the file covers the horizon). Intervals absent from the file get volume 0.
-Problems name the CSV file and its row (line number; the header is row 1).
+Optional columns ``aht`` and ``patience`` give the mean handle time (handle plus
+after-call work) and mean patience of that interval's contacts, in seconds; when a
+column is present, every row needs a value in it. Problems name the CSV file and its
+row (line number; the header is row 1).
 """
 
 from __future__ import annotations
@@ -12,24 +15,39 @@ import datetime as dt
 import math
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 from bposim.scenario.csvfile import data_rows_problem, read_rows
 from bposim.scenario.fields import Context
 from bposim.scenario.schema import Horizon
 
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
+MEANS = ("aht", "patience")  # optional columns: per-interval means in seconds
+
+
+class Forecast(NamedTuple):
+    """Per-interval values read from a forecast CSV (one day or the whole horizon).
+
+    ``aht`` and ``patience`` are ``None`` when the file has no such column; otherwise
+    they hold a mean per interval, NaN for intervals the file does not list.
+    """
+
+    volumes: tuple[float, ...]
+    aht: tuple[float, ...] | None = None
+    patience: tuple[float, ...] | None = None
 
 
 def read_forecast(
     ctx: Context, name: str, path: str, horizon: Horizon, base_dir: Path | None
-) -> tuple[float, ...] | None:
-    """Volumes per interval (one day or the whole horizon) from the CSV ``name``.
+) -> Forecast | None:
+    """The :class:`Forecast` (one day or the whole horizon) in the CSV ``name``.
 
     ``name`` is relative to ``base_dir`` (the scenario's folder) unless absolute;
     ``path`` is the scenario field that names the file, used in problems.
     """
     step, origin = horizon.interval_minutes, dt.datetime.combine(horizon.start, dt.time())
     slots: dict[int, tuple[float, int]] = {}
+    means: dict[str, dict[int, float]] = {}  # column -> interval -> mean
     form: list[str] = []
 
     def row(line: int, cells: dict, add) -> None:
@@ -70,15 +88,42 @@ def read_forecast(
         if index in slots:
             add(line, f"interval {raw_time} appears twice (first on row {slots[index][1]})")
             return
+        values = {}
+        for column in MEANS:
+            if column in cells:
+                values[column] = _mean(cells[column], column, line, add)
+        if None in values.values():
+            return
         slots[index] = (volume, line)
+        for column, value in values.items():
+            means.setdefault(column, {})[index] = value
 
-    if not read_rows(ctx, name, path, base_dir, "forecast CSV", ("interval_start", "volume"), row):
+    if not read_rows(ctx, name, path, base_dir, "forecast CSV", ("interval_start", "volume"), row,
+                     optional=MEANS):
         return None
     if not slots:
         data_rows_problem(ctx, path, name, base_dir)
         return None
     n = horizon.intervals_per_day if form[0] == "day" else horizon.n_intervals
-    return tuple(slots[i][0] if i in slots else 0.0 for i in range(n))
+    per = {c: tuple(v.get(i, math.nan) for i in range(n)) for c, v in means.items()}
+    return Forecast(tuple(slots[i][0] if i in slots else 0.0 for i in range(n)), **per)
+
+
+def _mean(text: str, column: str, line: int, add) -> float | None:
+    """A positive, finite mean in seconds from a cell of ``column``, or None (reported)."""
+    if not text:
+        add(line, f"{column} is empty; the file has the column {column}, so every row needs a "
+            "value (or remove the column)")
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        add(line, f"{column} must be a number of seconds, got {text!r}")
+        return None
+    if not math.isfinite(value) or value <= 0:
+        add(line, f"{column} must be a finite number of seconds > 0, got {text}")
+        return None
+    return value
 
 
 def _when(text: str) -> tuple[str, object] | None:

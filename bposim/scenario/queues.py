@@ -71,6 +71,12 @@ def build_queue(ctx, raw, path: str, horizon: Horizon | None, queue_ids: set[str
         language=F.text(ctx, get("language"), join(path, "language")),
         repeat_after=distribution(ctx, get("repeat_after"), join(path, "repeat_after")),
     )
+    if isinstance(arrivals, Arrivals) and arrivals.patience is not None and kw.get("patience") is None:
+        ctx.add(join(path, "patience"), "is needed: the forecast CSV has a patience column, which "
+                "sets the mean of this distribution per interval (e.g. {dist: exponential, mean: 90})")
+    elif isinstance(arrivals, Arrivals) and arrivals.patience is not None and kw["patience"].expected <= 0:
+        ctx.add(join(path, "patience"), "must have a mean > 0: the forecast CSV's patience column "
+                "scales it to each interval's mean")
     return Queue(id=qid, handle_time=None if handle is MISSING else handle, **kw)
 
 
@@ -131,7 +137,7 @@ def _arrivals(ctx: Context, value: object, path: str, horizon: Horizon | None, b
     if len(forms) != 1:
         found = f"; found {' and '.join(forms)}" if forms else ""
         ctx.add(path, f"give exactly one of volumes, daily_volume or forecast_csv{found}")
-    volumes = MISSING
+    volumes, means = MISSING, {}
     if "volumes" in m:
         volumes = F.numbers(ctx, m["volumes"], join(path, "volumes"))
         if volumes is not None:
@@ -140,7 +146,11 @@ def _arrivals(ctx: Context, value: object, path: str, horizon: Horizon | None, b
         name = F.text(ctx, m["forecast_csv"], join(path, "forecast_csv"))
         volumes = None
         if isinstance(name, str) and horizon is not None:
-            volumes = read_forecast(ctx, name, join(path, "forecast_csv"), horizon, base_dir)
+            forecast = read_forecast(ctx, name, join(path, "forecast_csv"), horizon, base_dir)
+            if forecast is not None:
+                volumes = forecast.volumes
+                means = {k: v for k, v in (("aht", forecast.aht), ("patience", forecast.patience))
+                         if v is not None}
     daily = F.number(ctx, m.get("daily_volume", MISSING), join(path, "daily_volume"), ge=0)
     profile = MISSING
     if "intraday_profile" in m:
@@ -164,7 +174,7 @@ def _arrivals(ctx: Context, value: object, path: str, horizon: Horizon | None, b
                 "applies only to one day of volumes; these volumes cover the whole horizon")
     busy = F.number(ctx, m.get("busyness_cv", MISSING), join(path, "busyness_cv"), ge=0)
     return Arrivals(**F.given(volumes=volumes, daily_volume=daily, intraday_profile=profile,
-                             day_of_week=dow, busyness_cv=busy))
+                             day_of_week=dow, busyness_cv=busy), **means)
 
 
 def _day_of_week(ctx: Context, value: object, path: str):

@@ -65,9 +65,15 @@ class Arrivals:
 
     ``busyness_cv`` > 0 multiplies each day's volumes by a gamma factor of mean 1
     and that CV (day-to-day over-dispersion, Avramidis et al. 2004).
+
+    ``aht`` and ``patience`` (from a forecast CSV's columns of those names, same length
+    as ``volumes``; NaN where the file has no row): the mean handle time (handle plus
+    after-call work) and mean patience of contacts arriving in each interval.
     """
 
     volumes: tuple[float, ...] | None = None
+    aht: tuple[float, ...] | None = None
+    patience: tuple[float, ...] | None = None
     daily_volume: float | None = None
     intraday_profile: tuple[float, ...] | None = None
     day_of_week: dict[str, float] = field(default_factory=dict)
