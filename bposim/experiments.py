@@ -131,6 +131,12 @@ class Comparison:
             raise KeyError(f"no row for variant {variant!r}, metric {metric!r}, scope {scope!r}")
         return hit.iloc[0]
 
+    def _repr_html_(self) -> str:
+        """A compact table for Jupyter: key metrics per variant and their differences."""
+        from bposim.notebook import comparison_html
+
+        return comparison_html(self)
+
 
 def _named(scenarios) -> dict[str, Scenario]:
     if isinstance(scenarios, Mapping):

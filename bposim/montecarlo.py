@@ -135,8 +135,18 @@ class Results:
         s = self.summary
         row = s[(s["metric"] == metric) & (s["scope"] == scope)]
         if row.empty:
-            raise KeyError(f"no metric {metric!r} for scope {scope!r}")
+            names = sorted(set(s["metric"].astype(str)))
+            if metric not in names:
+                raise KeyError(f"no metric {metric!r}; valid names: {', '.join(names)}")
+            scopes = sorted(set(s.loc[s["metric"] == metric, "scope"].astype(str)))
+            raise KeyError(f"no metric {metric!r} for scope {scope!r}; its scopes: {', '.join(scopes)}")
         return row.iloc[0]
+
+    def _repr_html_(self) -> str:
+        """A compact table for Jupyter: each queue's service level and pool's utilisation."""
+        from bposim.notebook import results_html
+
+        return results_html(self)
 
 
 def combine(scenario: Scenario, seed: int, parts: list[ReplicationMetrics], timings=None) -> Results:

@@ -1,0 +1,76 @@
+"""One number formatter for the terminal tables, the HTML report and notebooks.
+
+``fmt`` writes one value (``pct`` as a percentage, ``int`` with thousands separators,
+otherwise fixed decimals); ``with_ci`` adds the 95 % half-width as ``± h`` in the
+value's own units; ``metric_kind`` says how a named metric is best shown.
+"""
+
+from __future__ import annotations
+
+import math
+
+MISSING = "–"
+
+# shares in [0, 1], shown as percentages
+_SHARES = {"service_level", "p_wait", "abandon_rate", "escalation_rate", "occupancy",
+           "utilisation", "sme_utilisation", "max_on_break_share", "list_penetration",
+           "max_daily_abandon_rate", "connect_rate"}
+# counts, shown without decimals
+_COUNTS = {"offered", "answered", "abandoned", "short_abandoned", "unanswered_at_end", "escalated",
+           "repeats", "unresolved", "answered_within", "handled", "escalations_taken", "leavers",
+           "hires", "breaks_planned", "breaks_taken", "dials", "connected", "right_party",
+           "paid_hours", "cost"}
+
+
+def _missing(value) -> bool:
+    if value is None:
+        return True
+    try:
+        return math.isnan(float(value))
+    except (TypeError, ValueError):
+        return True
+
+
+def metric_kind(metric: str) -> str:
+    """``pct`` for shares (service levels, rates, occupancy), ``int`` for counts, else ``num``."""
+    m = str(metric)
+    if m in _SHARES or m.startswith("sl_") or m.endswith(("_rate", "_share")):
+        return "pct"
+    if m in _COUNTS:
+        return "int"
+    return "num"
+
+
+def fmt(value, kind: str = "num", digits: int = 1, missing: str = MISSING) -> str:
+    """One value for a table cell: ``pct``, ``int`` or plain; ``missing`` when absent."""
+    if _missing(value):
+        return missing
+    v = float(value)
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    if kind == "pct":
+        return f"{100 * v:.{digits}f} %"
+    if kind == "int":
+        return f"{v:,.0f}"
+    return f"{v:,.{digits}f}"
+
+
+def half_width(low, high) -> float:
+    """Half the width of a confidence interval (NaN when there is none)."""
+    if _missing(low) or _missing(high):
+        return math.nan
+    return (float(high) - float(low)) / 2
+
+
+def with_ci(mean, low, high, kind: str = "num", digits: int = 1, missing: str = MISSING) -> str:
+    """``mean ± half-width``, the half-width in the mean's units (percentage points for
+    ``pct``); the mean alone when there is no interval (one replication)."""
+    text = fmt(mean, kind, digits, missing)
+    half = half_width(low, high)
+    if text == missing or math.isnan(half):
+        return text
+    if kind == "pct":
+        return f"{text} ± {100 * half:.{digits}f}"
+    if kind == "int":
+        return f"{text} ± {half:,.0f}"
+    return f"{text} ± {half:,.{digits}f}"
