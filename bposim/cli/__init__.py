@@ -24,6 +24,8 @@ def _register() -> None:
     for command in (new_command, validate_command, run_command, compare_command, sweep_command,
                     report_command, erlang_command, staff_command):
         main.add_command(command)
+    from bposim.cli.plan_cmd import plan_command
+    main.add_command(plan_command)
 
 
 _register()

@@ -158,7 +158,7 @@ def plan(scenario: Scenario, *, replications: int | None = None, seed: int | Non
     main_rounds = closed_loop(base, columns, spec, targets, sim_need, rounds=rounds, replications=reps,
                               seed=seed, run_kw=run_kw, progress=say, **keep("plan"))
     timings["stage2_schedule"] = sum(r.seconds.get("solve", 0.0) for r in main_rounds)
-    timings["stage3_simulate"] = time.perf_counter() - t0 - timings["stage2_schedule"]
+    timings["stage3_simulate"] = max(time.perf_counter() - t0 - timings["stage2_schedule"], 0.0)
     t0 = time.perf_counter()
     ref_rounds = closed_loop(base, columns, spec, targets, c_need, rounds=0, replications=reps,
                              seed=seed, run_kw=run_kw, progress=say, **keep("reference"))

@@ -1,0 +1,111 @@
+"""``bposim plan`` end to end: outputs, planned.yaml reproduces the plan, resuming,
+and bad input stopped before any simulation with nothing written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import bposim
+from bposim.cli import main
+
+TINY = """\
+name: tiny plan
+horizon: {start: 2026-01-05, days: 1, interval_minutes: 60}
+queues:
+  - id: q
+    arrivals: {volumes: [0,0,0,0,0,0,0,0, 20,40,40,40,40,40,40,40,20, 0,0,0,0,0,0,0]}
+    handle_time: {dist: exponential, mean: 300}
+    patience: {dist: exponential, mean: 120}
+    service_level: {answer_within: 20, target: 0.8}
+pools:
+  - id: p
+    skills: [q]
+    staffing: {agents: 1}
+    cost_per_hour: 20
+planning:
+  replications: 4
+  targets:
+    q: {per: [interval, day], max_abandon: 0.1}
+  pools:
+    p:
+      templates:
+        - {name: day, starts: {from: "08:00", to: "12:00", every: 60}, hours: [4, 8]}
+      breaks: [{minutes: 15, window: [1, 2]}]
+      max_headcount: 50
+"""
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def write(tmp_path: Path, text: str, name: str = "s.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_plan_writes_outputs_and_planned_yaml_reproduces_the_plan(tmp_path):
+    src = write(tmp_path, TINY)
+    out = tmp_path / "plan"
+    r = invoke("plan", src, "--out", out, "--workers", 1, "--quiet")
+    assert r.exit_code == 0, r.output
+    for name in ("requirements.csv", "schedule.csv", "planned.yaml", "summary.txt", "attainment.csv",
+                 "reference/schedule.csv", "reference/planned.yaml", "manifest.json"):
+        assert (out / name).is_file(), name
+    req = pd.read_csv(out / "requirements.csv")
+    assert {"interval", "pool", "erlang_c", "erlang_a", "simulated"} <= set(req.columns)
+    sched = pd.read_csv(out / "schedule.csv")
+    assert {"site", "pool", "template", "start", "breaks", "count", "paid_hours", "cost"} <= set(sched.columns)
+    # paid hours and cost: count x shift length, x 20 per hour (no absence)
+    assert sched["paid_hours"].sum() == pytest.approx((sched["count"] * sched["hours"]).sum())
+    assert sched["cost"].sum() == pytest.approx(20 * sched["paid_hours"].sum(), rel=1e-9)
+    # the planned scenario, run on its own with its own seed, gives the plan's figures
+    planned = bposim.load_scenario(out / "planned.yaml")
+    res = bposim.run(planned, workers=1)
+    att = pd.read_csv(out / "attainment.csv")
+    row = att[(att["scope"] == "all") & (att["metric"] == "service_level")].iloc[0]
+    assert res.metric("service_level", "queue:q")["mean"] == pytest.approx(row["value"], abs=1e-12)
+    assert res.metric("paid_hours", "pool:p")["mean"] == pytest.approx(sched["paid_hours"].sum())
+    # rerunning resumes from the folder: nothing is simulated again, same schedule
+    seen = []
+    again = bposim.plan(bposim.load_scenario(src), out=out, workers=1, progress=seen.append)
+    assert not any("iteration" in m for m in seen)
+    assert again.schedule["count"].tolist() == sched["count"].tolist()
+
+
+def test_plan_refuses_a_folder_with_other_files(tmp_path):
+    src = write(tmp_path, TINY)
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    r = invoke("plan", src, "--out", out, "--quiet")
+    assert r.exit_code == 2 and "--force" in r.output
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (("max_headcount: 50", "max_headcount: 3"), ["pool p", "shortfall", "2026-01-05"]),
+    (('{from: "08:00", to: "12:00", every: 60}', '["10:00"]'), ["no shift template covers", "08:00"]),
+    (("window: [1, 2]", "window: [3.9, 4]"), ["does not fit in the 4-hour shifts", "breaks[0]"]),
+    (("target: 0.8}", "target: 1.0}"), ["100 %", "queues[0].service_level.target"]),
+])
+def test_infeasible_plans_stop_early_with_a_clear_message(tmp_path, edit, expected):
+    src = write(tmp_path, TINY.replace(*edit))
+    out = tmp_path / "plan"
+    r = invoke("plan", src, "--out", out, "--quiet", "--workers", 1)
+    assert r.exit_code == 2, r.output
+    assert "Traceback" not in r.output
+    for text in expected:
+        assert text in r.output, (text, r.output)
+    assert not out.exists()  # stopped before writing anything
+
+
+def test_plan_without_planning_section_is_a_clear_error(tmp_path):
+    text = TINY[:TINY.index("planning:")]
+    r = invoke("plan", write(tmp_path, text), "--quiet")
+    assert r.exit_code == 2 and "no planning section" in r.output
