@@ -3,7 +3,9 @@
 Replication ``r`` of seed ``s`` always draws from ``SeedSequence(s).spawn(n)[r]``, and
 results are put back in replication order before they are summarised, so the serial,
 process and Dask executors give bit-identical summaries whatever the worker count.
-Confidence intervals are Student-t over replication values.
+Confidence intervals are formed from the mean and standard error of replication
+values and respect each metric's range (see :func:`interval_bounds`): shares stay
+within [0, 1], non-negative metrics at or above 0, others get a Student-t interval.
 """
 
 from __future__ import annotations
@@ -69,18 +71,75 @@ def t_interval(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[floa
     return mean, mean - half, mean + half
 
 
-def summarise(frame: pd.DataFrame, by: list[str], value_columns: Iterable[str]) -> pd.DataFrame:
-    """Tidy mean / CI / n per group and metric over the ``replication`` column (vectorised)."""
+# Metrics that are shares of something (values in [0, 1]); names starting with these too.
+SHARE_METRICS = frozenset({
+    "service_level", "p_wait", "abandon_rate", "abandon_rate_incl_amd", "escalation_rate",
+    "occupancy", "utilisation", "sme_utilisation", "max_on_break_share", "list_penetration",
+    "list_closed", "max_daily_abandon_rate", "max_30day_abandon_rate",
+})
+SHARE_PREFIXES = ("sl_", "p_wait_")
+
+
+def metric_kind(name: str) -> str:
+    """``"share"`` for metrics in [0, 1] (by name), else ``"other"``."""
+    return "share" if name in SHARE_METRICS or name.startswith(SHARE_PREFIXES) else "other"
+
+
+def interval_bounds(mean, se, n, share, nonnegative, confidence: float = CONFIDENCE):
+    """Confidence limits from replication means, standard errors and counts (arrays).
+
+    With ``t`` the Student-t quantile on n - 1 degrees of freedom:
+
+    - a share (``share`` true; values in [0, 1]): the Wilson score interval with the
+      effective number of trials m(1 - m) / se² (the binomial sample size that would
+      give the observed standard error), so it lies inside [0, 1] and is asymmetric
+      near 0 and 1;
+    - a metric whose values are all >= 0 (``nonnegative``): a t interval for log(m) by
+      the delta method, m·exp(±t·se/m), which stays above 0;
+    - anything else: the Student-t interval m ± t·se.
+
+    All three shrink to m ± t·se as se/m → 0. When every replication gives the same
+    value (se = 0): an abandon rate that is 0 in every replication of a queue without
+    patience is exactly 0, not "up to 31 %". With fewer than two values: NaN.
+    """
+    m = np.asarray(mean, dtype=float)
+    se = np.asarray(se, dtype=float)
+    n = np.asarray(n)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        t = stats.t.ppf(0.5 + confidence / 2, np.where(n > 1, n - 1, 1))
+        low, high = m - t * se, m + t * se
+        # log scale: m * exp(-+ t se / m); m = 0 means every value was 0
+        spread = np.exp(np.where(m > 0, t * se / np.where(m > 0, m, 1.0), 0.0))
+        low = np.where(nonnegative, m / spread, low)
+        high = np.where(nonnegative, m * spread, high)
+        # Wilson with k = t^2 / n_eff = (t se)^2 / (m (1 - m)); k = 0 at m = 0 or 1 (se is 0 there)
+        var = m * (1.0 - m)
+        k = np.where(var > 0, (t * se) ** 2 / np.where(var > 0, var, 1.0), 0.0)
+        centre = (m + k / 2) / (1 + k)
+        half = np.sqrt(np.maximum(k * var + k * k / 4, 0.0)) / (1 + k)
+        low = np.where(share, np.clip(centre - half, 0.0, 1.0), low)
+        high = np.where(share, np.clip(centre + half, 0.0, 1.0), high)
+    valid = n > 1
+    return np.where(valid, low, np.nan), np.where(valid, high, np.nan)
+
+
+def summarise(frame: pd.DataFrame, by: list[str], value_columns: Iterable[str],
+              names: str = "metric") -> pd.DataFrame:
+    """Tidy mean / CI / n per group and metric over the ``replication`` column (vectorised).
+
+    ``names``: the column that holds each row's metric name, which decides how its
+    interval is bounded (:func:`interval_bounds`; shares by :func:`metric_kind`)."""
     long = frame.melt(id_vars=by, value_vars=list(value_columns), var_name="metric",
                       value_name="_value")
     g = long.groupby(by + ["metric"], sort=False, dropna=False)["_value"]
-    out = g.agg(["mean", "std", "count"]).reset_index()
+    out = g.agg(["mean", "std", "count", "min", "max"]).reset_index()
     n = out["count"].to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = stats.t.ppf(0.5 + CONFIDENCE / 2, np.where(n > 1, n - 1, 1))
-        half = np.where(n > 1, t * out["std"].to_numpy() / np.sqrt(np.maximum(n, 1)), np.nan)
-    out["ci_low"] = out["mean"] - half
-    out["ci_high"] = out["mean"] + half
+    se = out["std"].to_numpy(dtype=float) / np.sqrt(np.maximum(n, 1))
+    kinds = out[names].astype(str).map(metric_kind).to_numpy()
+    lo, hi = out["min"].to_numpy(dtype=float), out["max"].to_numpy(dtype=float)
+    share = (kinds == "share") & (lo >= 0) & (hi <= 1)
+    out["ci_low"], out["ci_high"] = interval_bounds(out["mean"].to_numpy(dtype=float), se, n, share,
+                                                    lo >= 0)
     out["n"] = n.astype(int)
     return out[by + ["metric", "mean", "ci_low", "ci_high", "n"]]
 
@@ -113,7 +172,7 @@ class Results:
     @property
     def summary(self) -> pd.DataFrame:
         totals = self.totals.rename(columns={"metric": "name"})
-        s = summarise(totals, ["name", "scope"], ["value"]).drop(columns="metric")
+        s = summarise(totals, ["name", "scope"], ["value"], names="name").drop(columns="metric")
         return s.rename(columns={"name": "metric"})
 
     @property
