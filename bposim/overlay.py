@@ -27,7 +27,7 @@ __all__ = ["set_path", "apply_overrides", "parse_value", "parse_values", "parse_
 
 _NUMBER = r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*"
 _RANGE = re.compile(f"^{_NUMBER}:{_NUMBER}:{_NUMBER}$")
-_STAFFING_FORMS = ("agents", "per_interval", "shifts")
+_STAFFING_FORMS = ("agents", "per_interval", "shifts", "per_interval_csv")
 
 
 def _known_keys() -> dict[str, tuple[str, ...]]:

@@ -315,7 +315,7 @@ def test_shift_problems():
 
 def test_staffing_needs_exactly_one_form():
     none = at(problems_of(BASE.replace("staffing: {agents: 5}", "staffing: {}")), "pools[0].staffing")
-    assert "exactly one of agents, per_interval or shifts" in none.message
+    assert "exactly one of agents, per_interval, per_interval_csv or shifts" in none.message
     two = BASE.replace("staffing: {agents: 5}", "staffing: {agents: 5, per_interval: [1, 2]}")
     problems = problems_of(two)
     assert "found agents and per_interval" in at(problems, "pools[0].staffing").message

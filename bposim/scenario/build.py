@@ -18,6 +18,7 @@ from bposim.scenario import fields as F
 from bposim.scenario.campaigns import build_campaigns, campaign_pool_ids
 from bposim.scenario.fields import MISSING, Context, item, join
 from bposim.scenario.queues import build_queue
+from bposim.scenario.staffing_csv import read_staffing_csv
 from bposim.scenario.planning import build_planning
 from bposim.scenario.workforce import POOL_WORKFORCE_KEYS, build_sites, check_workforce, pool_workforce
 from bposim.scenario.workforce import _break as read_break
@@ -39,7 +40,7 @@ HORIZON_KEYS = ("start", "days", "interval_minutes", "timezone")
 POOL_KEYS = ("id", "tier", "skills", "staffing", "shrinkage", "shrinkage_period_minutes",
              *POOL_WORKFORCE_KEYS)
 SKILL_KEYS = ("priority", "overflow_after")
-STAFFING_KEYS = ("agents", "per_interval", "shifts")
+STAFFING_KEYS = ("agents", "per_interval", "shifts", "per_interval_csv")
 SHIFT_KEYS = ("start", "hours", "agents", "days")
 SIMULATION_KEYS = ("replications", "seed", "warmup_minutes", "keep_contacts", "keep_agent_states")
 INTERVAL_CHOICES = (15, 30, 60)
@@ -74,7 +75,8 @@ def build_scenario(data: object, ctx: Context, base_dir: Path | None) -> Scenari
               for i, raw in enumerate(raw_queues)]
     priorities = {q.id: q.priority for q in queues if q is not None and isinstance(q.id, str)}
     dialling = campaign_pool_ids(top)  # pools named by a campaign may have no skills
-    pools = [_pool(ctx, raw, item("pools", i), horizon, queue_ids, priorities, site_ids, dialling)
+    pools = [_pool(ctx, raw, item("pools", i), horizon, queue_ids, priorities, site_ids, dialling,
+                   (base_dir, pool_ids))
              for i, raw in enumerate(raw_pools)]
     campaigns = build_campaigns(ctx, top, horizon, pool_ids, queue_ids, base_dir,
                                 timezone=_timezone, time=_time, weekdays=_weekdays)
@@ -166,7 +168,8 @@ def _timezone(ctx: Context, value: object, path: str) -> str | None:
 # --- pools ---------------------------------------------------------------------------
 
 
-def _pool(ctx, raw, path, horizon, queue_ids, priorities, site_ids, dialling=frozenset()) -> Pool | None:
+def _pool(ctx, raw, path, horizon, queue_ids, priorities, site_ids, dialling=frozenset(),
+          files=(None, frozenset())) -> Pool | None:
     rid = raw.get("id") if isinstance(raw, Mapping) else None
     outbound_only = isinstance(rid, str) and rid in dialling and "skills" not in raw
     m = F.mapping(ctx, raw, path, POOL_KEYS,
@@ -178,7 +181,8 @@ def _pool(ctx, raw, path, horizon, queue_ids, priorities, site_ids, dialling=fro
         id=F.identifier(ctx, get("id"), join(path, "id")),
         skills=() if outbound_only else _skills(ctx, get("skills"), join(path, "skills"), queue_ids,
                                                 priorities),
-        staffing=_staffing(ctx, get("staffing"), join(path, "staffing"), horizon),
+        staffing=_staffing(ctx, get("staffing"), join(path, "staffing"), horizon,
+                           (*files, rid, m.get("site") if isinstance(m.get("site"), str) else None)),
         **F.given(
             tier=F.text(ctx, get("tier"), join(path, "tier"), choices=TIERS),
             shrinkage=F.number(ctx, get("shrinkage"), join(path, "shrinkage"), ge=0, lt=1),
@@ -233,7 +237,9 @@ def _skills(ctx, value, path, queue_ids, priorities) -> tuple[Skill, ...] | None
     return tuple(skills) if ok else None
 
 
-def _staffing(ctx, value, path, horizon) -> Staffing | None:
+def _staffing(ctx, value, path, horizon, csv=(None, frozenset(), None, None)) -> Staffing | None:
+    """The pool's staffing; ``csv`` is (base_dir, pool ids, this pool's id, its site) for
+    ``per_interval_csv``."""
     if value is MISSING:
         return None
     m = F.mapping(ctx, value, path, STAFFING_KEYS)
@@ -242,7 +248,7 @@ def _staffing(ctx, value, path, horizon) -> Staffing | None:
     present = [k for k in STAFFING_KEYS if k in m]
     if len(present) != 1:
         found = f"; found {' and '.join(present)}" if present else ""
-        ctx.add(path, f"give exactly one of agents, per_interval or shifts{found}")
+        ctx.add(path, f"give exactly one of agents, per_interval, per_interval_csv or shifts{found}")
     agents = F.number(ctx, m.get("agents", MISSING), join(path, "agents"), integer=True, ge=0)
     per_interval = MISSING
     if "per_interval" in m:
@@ -255,7 +261,15 @@ def _staffing(ctx, value, path, horizon) -> Staffing | None:
         shifts = None if items is None else tuple(
             _shift(ctx, raw, item(join(path, "shifts"), i)) for i, raw in enumerate(items)
         )
-    return Staffing(**F.given(agents=agents, per_interval=per_interval, shifts=shifts))
+    source = MISSING
+    if "per_interval_csv" in m:
+        source = F.text(ctx, m["per_interval_csv"], join(path, "per_interval_csv"))
+        if isinstance(source, str) and horizon is not None:
+            base_dir, pool_ids, pool_id, site = csv
+            per_interval = read_staffing_csv(ctx, source, join(path, "per_interval_csv"), horizon,
+                                             base_dir, pool_id, pool_ids, site)
+    return Staffing(**F.given(agents=agents, per_interval=per_interval, shifts=shifts,
+                              per_interval_csv=source))
 
 
 def _shift(ctx: Context, value: object, path: str) -> Shift | None:

@@ -160,11 +160,14 @@ class Shift:
 @dataclass(frozen=True)
 class Staffing:
     """Exactly one of: a constant headcount ``agents``; a headcount per interval
-    (``per_interval``: one day's worth repeated, or the whole horizon); or ``shifts``."""
+    (``per_interval``: one day's worth repeated, or the whole horizon); or ``shifts``.
+    A headcount per interval read from a CSV file keeps the file's name in
+    ``per_interval_csv`` (the counts are in ``per_interval``)."""
 
     agents: int | None = None
     per_interval: tuple[int, ...] | None = None
     shifts: tuple[Shift, ...] = ()
+    per_interval_csv: str | None = None
 
 
 @dataclass(frozen=True)
