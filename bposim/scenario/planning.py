@@ -224,7 +224,7 @@ def _pool_plan(ctx, raw, path, pid, time_reader, weekdays_reader, break_reader):
     high = F.number(ctx, get("max_headcount"), join(path, "max_headcount"), integer=True, ge=1)
     if isinstance(low, int) and isinstance(high, int) and low > high:
         ctx.add(join(path, "min_headcount"), f"is more than max_headcount ({high})")
-    if not items or None in templates or breaks is None or (breaks and None in breaks):
+    if not items or None in templates or breaks is None or (breaks is not MISSING and None in breaks):
         return None
     for k, b in enumerate(breaks if breaks is not MISSING else ()):
         for i, t in enumerate(templates):
