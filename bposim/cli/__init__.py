@@ -19,10 +19,11 @@ def _register() -> None:
     from bposim.cli.new_cmd import new_command
     from bposim.cli.report_cmd import report_command
     from bposim.cli.scenario_cmds import validate_command
+    from bposim.cli.serve_cmd import serve_command
     from bposim.cli.simulate import run_command
 
     for command in (new_command, validate_command, run_command, compare_command, sweep_command,
-                    report_command, erlang_command, staff_command):
+                    report_command, erlang_command, staff_command, serve_command):
         main.add_command(command)
     from bposim.cli.plan_cmd import plan_command
     main.add_command(plan_command)

@@ -1,0 +1,156 @@
+"""What the page shows, as JSON-ready values: figures with CIs, differences, charts.
+
+Charts are small inline SVG written here (no chart library, nothing to fetch): the
+page works offline, and what it draws is plain text the tests can read.
+"""
+
+from __future__ import annotations
+
+import math
+from html import escape
+
+import numpy as np
+import pandas as pd
+
+from bposim.montecarlo import Results
+from bposim.scenario.schema import Scenario
+
+QUEUE_METRICS = (("offered", "offered", "int"), ("service_level", "service level", "pct"),
+                 ("asa", "ASA", "sec"), ("wait_p50", "wait p50", "sec"),
+                 ("wait_p90", "wait p90", "sec"), ("wait_p95", "wait p95", "sec"),
+                 ("abandon_rate", "abandoned", "pct"))
+POOL_METRICS = (("occupancy", "occupancy", "pct"), ("utilisation", "utilisation", "pct"))
+CENTRE_METRICS = (("sme_utilisation", "SME utilisation", "pct"), ("cost", "cost", "money"),
+                  ("cost_per_contact", "cost per answered contact", "money"))
+
+
+def _num(value) -> float | None:
+    """A float for JSON (``None`` for NaN)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def figure_rows(scenario: Scenario, table: pd.DataFrame, variant: str) -> list[dict]:
+    """Rows of the results table: base and variant (mean, CI) and variant − base (paired CI)."""
+    t = table.set_index(["variant", "metric", "scope"])
+    base = table["variant"].iloc[0]
+    wanted = [(f"queue {q.id}", f"queue:{q.id}", QUEUE_METRICS) for q in scenario.queues]
+    wanted += [(f"pool {p.id}", f"pool:{p.id}", POOL_METRICS) for p in scenario.pools]
+    wanted.append(("centre", "all", CENTRE_METRICS))
+    rows = []
+    for group, scope, metrics in wanted:
+        for metric, label, kind in metrics:
+            if (variant, metric, scope) not in t.index or (base, metric, scope) not in t.index:
+                continue
+            b, v = t.loc[(base, metric, scope)], t.loc[(variant, metric, scope)]
+            if metric == "cost" and not (b["mean"] > 0 or v["mean"] > 0):
+                continue
+            rows.append({
+                "group": group, "label": label, "metric": metric, "scope": scope, "kind": kind,
+                "base": [_num(b["mean"]), _num(b["ci_low"]), _num(b["ci_high"])],
+                "value": [_num(v["mean"]), _num(v["ci_low"]), _num(v["ci_high"])],
+                "diff": [_num(v["diff_mean"]), _num(v["diff_ci_low"]), _num(v["diff_ci_high"])],
+            })
+    return rows
+
+
+def interval_sl(results: Results, queue: str) -> list[float | None]:
+    """Mean service level per interval of ``queue`` (``None`` where nothing was offered)."""
+    s = results.interval_summary
+    s = s[(s["metric"] == "service_level") & (s["queue"] == queue)].sort_values("interval")
+    return [_num(v) for v in s["mean"]]
+
+
+def erlang_figures(scenario: Scenario) -> dict:
+    """The Erlang baseline of ``scenario``: run-level per queue and per interval."""
+    from bposim.baseline import queue_baseline, run_baseline
+    from bposim.engine.model import compile_scenario
+
+    model = compile_scenario(scenario)
+    run = run_baseline(model)
+    per_interval = queue_baseline(model)
+    out = {}
+    for q in scenario.queues:
+        row = run[run["queue"] == q.id]
+        r = row.iloc[0] if len(row) else {}
+        g = per_interval[per_interval["queue"] == q.id].sort_values("interval")
+        out[q.id] = {
+            "expected_offered": _num(r.get("expected_offered")),
+            "service_level": _num(r.get("erlang_service_level")),
+            "asa": _num(r.get("erlang_asa")),
+            "abandon_rate": _num(r.get("erlang_abandon_rate")),
+            "required_agents_peak": _num(r.get("erlang_required_agents_peak")),
+            "interval_sl": ([_num(v) for v in g["erlang_service_level"]]
+                            if "erlang_service_level" in g else []),
+        }
+    return out
+
+
+def sl_chart(title: str, target: float, series: dict[str, list[float | None]],
+             width: int = 640, height: int = 200) -> str:
+    """An inline SVG line chart of service level (0–100 %) by interval against ``target``.
+
+    ``series`` maps a label to per-interval values; ``None`` leaves a gap.
+    """
+    left, right, top, bottom = 44, 10, 22, 24
+    n = max((len(v) for v in series.values()), default=0)
+    w, h = width - left - right, height - top - bottom
+
+    def x(i: int) -> float:
+        return left + (w * i / (n - 1) if n > 1 else w / 2)
+
+    def y(v: float) -> float:
+        return top + h * (1 - min(max(v, 0.0), 1.0))
+
+    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" '
+             f'width="{width}" height="{height}" role="img" aria-label="{escape(title)}">',
+             f'<text x="{left}" y="14" class="title">{escape(title)}</text>']
+    for v in (0, 0.5, 1):
+        parts.append(f'<line x1="{left}" x2="{left + w}" y1="{y(v):.1f}" y2="{y(v):.1f}" class="grid"/>'
+                     f'<text x="{left - 4}" y="{y(v) + 4:.1f}" class="tick">{v:.0%}</text>')
+    parts.append(f'<line x1="{left}" x2="{left + w}" y1="{y(target):.1f}" y2="{y(target):.1f}" '
+                 f'class="target"/><text x="{left + w}" y="{y(target) - 3:.1f}" class="tick">'
+                 f'target {target:.0%}</text>')
+    parts.append(f'<text x="{left}" y="{height - 6}" class="tick" text-anchor="start">interval 0</text>'
+                 f'<text x="{left + w}" y="{height - 6}" class="tick">interval {max(n - 1, 0)}</text>')
+    for k, (label, values) in enumerate(series.items()):
+        runs, current = [], []
+        for i, v in enumerate(values):
+            if v is None or not np.isfinite(v):
+                if current:
+                    runs.append(current)
+                current = []
+            else:
+                current.append(f"{x(i):.1f},{y(v):.1f}")
+        if current:
+            runs.append(current)
+        for pts in runs:
+            if len(pts) == 1:
+                cx, cy = pts[0].split(",")
+                parts.append(f'<circle cx="{cx}" cy="{cy}" r="2" class="s{k}"/>')
+            else:
+                parts.append(f'<polyline points="{" ".join(pts)}" class="s{k}"/>')
+        lx = left + 8 + 150 * k
+        parts.append(f'<line x1="{lx}" x2="{lx + 16}" y1="{top + 6}" y2="{top + 6}" class="s{k}"/>'
+                     f'<text x="{lx + 20}" y="{top + 10}" class="legend">{escape(label)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def charts(scenario: Scenario, base: Results, variant: Results, erlang: dict) -> list[dict]:
+    """One SL-by-interval chart per queue with external arrivals (and any that had contacts)."""
+    out = []
+    for q in scenario.queues:
+        b, v = interval_sl(base, q.id), interval_sl(variant, q.id)
+        if not any(x is not None for x in b + v):
+            continue
+        series = {"base": b, "what-if": v}
+        e = erlang.get(q.id, {}).get("interval_sl") or []
+        if any(x is not None for x in e):
+            series["Erlang (what-if)"] = e
+        out.append({"queue": q.id, "svg": sl_chart(f"Service level by interval: {q.id}",
+                                                   q.service_level.target, series)})
+    return out
