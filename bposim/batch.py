@@ -16,9 +16,11 @@ from typing import Callable
 from bposim.baseline import queue_baseline, run_baseline
 from bposim.engine.model import compile_scenario
 from bposim.errors import InputError
+from bposim.metrics import interval_starts
 from bposim.montecarlo import Results, combine, run_replications
 from bposim.outputs import ResultsDir
 from bposim.scenario.schema import Scenario
+from bposim.tables_csv import with_times, write_csv_tables
 
 
 @dataclass
@@ -64,7 +66,9 @@ def run_to_directory(scenario: Scenario, out: str | Path, *, replications: int |
     results = combine(scenario, seed, directory.load_replications(done), {"seconds": elapsed})
     model = compile_scenario(scenario)
     timings = {"seconds_this_run": round(elapsed, 3), "replications_this_run": len(done) - len(already)}
-    directory.finish(results, run_baseline(model), timings, queue_baseline(model))
+    per_interval = with_times(queue_baseline(model), scenario, interval_starts(model))
+    write_csv_tables(directory.path, results, scenario)  # spreadsheet copies, keyed by time
+    directory.finish(results, run_baseline(model), timings, per_interval)
     return BatchOutcome(results, directory.path, len(already), interrupted)
 
 
