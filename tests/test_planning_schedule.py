@@ -109,3 +109,15 @@ def test_schedule_covers_every_requirement(p):
             j = np.nonzero(single & (p.group == g) & (p.cover[:, t] == 1))[0]
             naive += p.need[g, t] * p.cost[j].min()
     assert sol.cost <= naive * (1 + 0.006) + 1e-9
+
+
+def test_overlapping_shifts_beyond_the_seats_are_named():
+    # Needs 2, 2, 2; shift A covers intervals 0-1, shift B 1-2. Interval 0 needs 2 A and
+    # interval 2 needs 2 B, so interval 1 has 4 on duty: with 3 seats no schedule exists
+    # although each interval alone could be covered (the quick check passes).
+    p = _problem([[1, 1, 0], [0, 1, 1]], [1, 1], [2, 2, 2], max_on_duty=(3,),
+                 group_names=("sme",), interval_names=("a", "b", "c"))
+    with pytest.raises(InputError) as err:
+        solve(p)
+    msg = str(err.value)
+    assert "interval b, pool sme" in msg and "at least 4" in msg and "shortfall 1" in msg

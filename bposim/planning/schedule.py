@@ -140,8 +140,7 @@ def solve(p: Problem, *, time_limit: float = TIME_LIMIT) -> Solution:
                constraints=constraints,
                options={"time_limit": time_limit, "mip_rel_gap": MIP_GAP, "presolve": True})
     if res.x is None:
-        raise InputError("the plan is infeasible: no schedule meets every requirement within the "
-                         f"headcount limits and part-time shares ({res.message})")
+        raise InputError("the plan is infeasible:\n" + _diagnose(p, time_limit))
     counts = np.round(res.x).astype(np.int64)
     return Solution(counts, float(np.dot(p.cost, counts)), res.status == 0, str(res.message))
 
@@ -153,3 +152,50 @@ def covered(p: Problem, counts: np.ndarray) -> np.ndarray:
         sel = p.group == g
         out[g] = counts[sel] @ p.cover[sel]
     return out
+
+
+def _peak_on_duty(p: Problem, g: int, time_limit: float):
+    """The least possible peak of agents on duty in group ``g`` that still covers its need:
+    (peak, interval) from a small integer program; ``None`` when even that fails."""
+    cols = np.nonzero(p.group == g)[0]
+    t_need = np.nonzero(p.need[g] > 0)[0]
+    on = np.nonzero(p.duty[cols].sum(axis=0) > 0)[0]
+    k = cols.size
+    if k == 0 or t_need.size == 0:
+        return None
+    # variables: x (k) and the peak z; minimise z
+    cover = sparse.hstack([sparse.csr_matrix(p.cover[cols][:, t_need].T), sparse.csr_matrix((t_need.size, 1))])
+    duty = sparse.hstack([sparse.csr_matrix(p.duty[cols][:, on].T), -sparse.csr_matrix(np.ones((on.size, 1)))])
+    res = milp(c=np.r_[np.zeros(k), 1.0], integrality=np.r_[np.ones(k), 0],
+               bounds=Bounds(0, np.inf),
+               constraints=[LinearConstraint(cover.tocsr(), p.need[g, t_need], np.inf),
+                            LinearConstraint(duty.tocsr(), -np.inf, 0.0)],
+               options={"time_limit": time_limit, "mip_rel_gap": 0.0})
+    if res.x is None:
+        return None
+    x = np.round(res.x[:k])
+    per = x @ p.duty[cols]
+    t = int(np.argmax(per))
+    return float(per[t]), t
+
+
+def _diagnose(p: Problem, time_limit: float) -> str:
+    """Why no schedule exists: the pools whose seats cannot hold the agents their need
+    puts on duty at once (interval, pool, shortfall), else the site limits or shares."""
+    lines = []
+    for g in range(p.need.shape[0]):
+        cap = p.max_on_duty[g] if g < len(p.max_on_duty) else None
+        if cap is None:
+            continue
+        found = _peak_on_duty(p, g, time_limit)
+        if found is not None and found[0] > cap + 1e-9:
+            peak, t = found
+            lines.append(f"interval {_name(p.interval_names, t, 'interval')}, pool "
+                         f"{_name(p.group_names, g, 'pool')}: the shifts that cover its need put at "
+                         f"least {peak:.0f} agents on duty at once, more than max_headcount {cap:g} "
+                         f"(shortfall {peak - cap:.0f}); allow more seats or other shift starts and lengths")
+    if not lines:
+        lines.append("every pool can be covered on its own, but not within the site headcount limits "
+                     "(planning.sites) and part-time shares together; raise a site's max_headcount or "
+                     "a pool's part_time_share")
+    return "\n".join(lines)
