@@ -28,5 +28,8 @@ def _register() -> None:
     from bposim.cli.plan_cmd import plan_command
     main.add_command(plan_command)
 
+    from bposim.cli.calibrate_cmd import backtest_command, calibrate_command
+    main.add_command(calibrate_command), main.add_command(backtest_command)
+
 
 _register()
