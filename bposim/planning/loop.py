@@ -106,6 +106,7 @@ def closed_loop(scenario: Scenario, columns: Columns, spec: PlanningSpec, target
             break
         problem = columns.problem(need, spec, scenario.horizon)
         new = raise_need(scenario, columns, need, covered(problem, r.counts), r.arrays, targets)
+        new = np.where(columns.cover_any, new, need)  # no shift can be on duty there
         if np.array_equal(new, need):
             break
         need = new

@@ -128,10 +128,11 @@ def adjust(scenario: Scenario, pools: tuple[str, ...], need: np.ndarray, assessm
 
 def simulated_requirements(scenario: Scenario, targets: list[Target], spec: PlanningSpec,
                            pools: tuple[str, ...], start: np.ndarray, *, replications: int, seed: int,
-                           iterations: int, run_kw: dict,
+                           iterations: int, run_kw: dict, coverable: np.ndarray | None = None,
                            progress: Callable[[str], None] | None = None) -> tuple[np.ndarray, list[dict]]:
     """Stage 1 by simulation from ``start``; returns the requirement and one record per
-    iteration (changed intervals)."""
+    iteration (changed intervals). Where ``coverable`` is False (no shift of the pool
+    can be on duty) nothing is added: contacts arriving then wait for the next shift."""
     need = start.astype(float).copy()
     seen_miss = np.full(need.shape, -1.0)
     checks = interval_targets(targets)
@@ -141,6 +142,8 @@ def simulated_requirements(scenario: Scenario, targets: list[Target], spec: Plan
         res = run(sc, replications, seed, **run_kw)
         a = assess(res, checks, spec)
         new = adjust(scenario, pools, need, a, checks, seen_miss, allow_lower=it < iterations - 1)
+        if coverable is not None:
+            new = np.where(coverable, new, np.minimum(new, need))
         changed = int(np.count_nonzero(new != need))
         history.append({"iteration": it + 1, "raised": int(np.count_nonzero(new > need)),
                         "lowered": int(np.count_nonzero(new < need)), "agent_intervals": float(need.sum())})

@@ -55,6 +55,14 @@ class Columns:
     pools: tuple[str, ...]  # planned pools: the groups, in scenario order
     sites: tuple[str, ...]
 
+    @property
+    def cover_any(self) -> np.ndarray:
+        """Per pool and interval: can any of its shifts be available then?"""
+        out = np.zeros((len(self.pools), self.cover.shape[1]), dtype=bool)
+        for g in range(len(self.pools)):
+            out[g] = (self.cover[self.group == g] > 0).any(axis=0)
+        return out
+
     def problem(self, need: np.ndarray, spec: PlanningSpec, horizon: Horizon) -> Problem:
         plans = [spec.pool_plan(p) for p in self.pools]
         caps = dict(spec.site_max_headcount)
