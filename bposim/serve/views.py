@@ -46,7 +46,7 @@ def figure_rows(scenario: Scenario, table: pd.DataFrame, variant: str) -> list[d
             if (variant, metric, scope) not in t.index or (base, metric, scope) not in t.index:
                 continue
             b, v = t.loc[(base, metric, scope)], t.loc[(variant, metric, scope)]
-            if metric == "cost" and not (b["mean"] > 0 or v["mean"] > 0):
+            if metric.startswith("cost") and not (costs(t, base, variant)):
                 continue
             rows.append({
                 "group": group, "label": label, "metric": metric, "scope": scope, "kind": kind,
@@ -55,6 +55,19 @@ def figure_rows(scenario: Scenario, table: pd.DataFrame, variant: str) -> list[d
                 "diff": [_num(v["diff_mean"]), _num(v["diff_ci_low"]), _num(v["diff_ci_high"])],
             })
     return rows
+
+
+def costs(t: pd.DataFrame, base: str, variant: str) -> bool:
+    """Whether the scenario has costs (either run paid anything)."""
+    return any(t.loc[(name, "cost", "all"), "mean"] > 0 for name in (base, variant)
+               if (name, "cost", "all") in t.index)
+
+
+def interval_starts(results: Results) -> list[str]:
+    """Each interval's start as ``Mon 08:00``."""
+    s = results.interval_summary
+    starts = s.drop_duplicates("interval").sort_values("interval")["start"]
+    return [pd.Timestamp(x).strftime("%a %H:%M") for x in starts]
 
 
 def interval_sl(results: Results, queue: str) -> list[float | None]:
@@ -90,12 +103,13 @@ def erlang_figures(scenario: Scenario) -> dict:
 
 
 def sl_chart(title: str, target: float, series: dict[str, list[float | None]],
-             width: int = 640, height: int = 200) -> str:
+             labels: list[str] | None = None, width: int = 640, height: int = 210) -> str:
     """An inline SVG line chart of service level (0–100 %) by interval against ``target``.
 
-    ``series`` maps a label to per-interval values; ``None`` leaves a gap.
+    ``series`` maps a label to per-interval values; ``None`` leaves a gap. ``labels``
+    name the intervals on the x axis (a few of them are shown).
     """
-    left, right, top, bottom = 44, 10, 22, 24
+    left, right, top, bottom = 44, 16, 40, 24
     n = max((len(v) for v in series.values()), default=0)
     w, h = width - left - right, height - top - bottom
 
@@ -114,8 +128,11 @@ def sl_chart(title: str, target: float, series: dict[str, list[float | None]],
     parts.append(f'<line x1="{left}" x2="{left + w}" y1="{y(target):.1f}" y2="{y(target):.1f}" '
                  f'class="target"/><text x="{left + w}" y="{y(target) - 3:.1f}" class="tick">'
                  f'target {target:.0%}</text>')
-    parts.append(f'<text x="{left}" y="{height - 6}" class="tick" text-anchor="start">interval 0</text>'
-                 f'<text x="{left + w}" y="{height - 6}" class="tick">interval {max(n - 1, 0)}</text>')
+    labels = labels or [f"interval {i}" for i in range(n)]
+    step = max(1, -(-n // 6))
+    for i in range(0, min(n, len(labels)), step):
+        parts.append(f'<line x1="{x(i):.1f}" x2="{x(i):.1f}" y1="{top + h}" y2="{top + h + 4}" class="grid"/>'
+                     f'<text x="{x(i):.1f}" y="{height - 6}" class="xtick">{escape(labels[i])}</text>')
     for k, (label, values) in enumerate(series.items()):
         runs, current = [], []
         for i, v in enumerate(values):
@@ -133,9 +150,9 @@ def sl_chart(title: str, target: float, series: dict[str, list[float | None]],
                 parts.append(f'<circle cx="{cx}" cy="{cy}" r="2" class="s{k}"/>')
             else:
                 parts.append(f'<polyline points="{" ".join(pts)}" class="s{k}"/>')
-        lx = left + 8 + 150 * k
-        parts.append(f'<line x1="{lx}" x2="{lx + 16}" y1="{top + 6}" y2="{top + 6}" class="s{k}"/>'
-                     f'<text x="{lx + 20}" y="{top + 10}" class="legend">{escape(label)}</text>')
+        lx = left + 150 * k
+        parts.append(f'<line x1="{lx}" x2="{lx + 16}" y1="26" y2="26" class="s{k}"/>'
+                     f'<text x="{lx + 20}" y="30" class="legend">{escape(label)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -152,5 +169,6 @@ def charts(scenario: Scenario, base: Results, variant: Results, erlang: dict) ->
         if any(x is not None for x in e):
             series["Erlang (what-if)"] = e
         out.append({"queue": q.id, "svg": sl_chart(f"Service level by interval: {q.id}",
-                                                   q.service_level.target, series)})
+                                                   q.service_level.target, series,
+                                                   interval_starts(variant))})
     return out
