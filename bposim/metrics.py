@@ -10,7 +10,12 @@ Definitions (see docs/concepts.md):
 - occupancy = busy / available time, where busy is handling, wrap, consult hold and
   outbound preview, talk and wrap, and available adds idle time and time waiting on
   outbound dials; utilisation = the same busy time / paid (scheduled, attended) time,
-  breaks and shrinkage included. Warm-up intervals are left out of run-level figures.
+  breaks and shrinkage included. Warm-up intervals, and intervals outside the
+  scenario's measurement window (``simulation.measure``), are left out of run-level
+  figures; per-interval figures cover every interval;
+- ``sl_at_<T>s``: service level at a further answer time T (a queue's
+  ``report_thresholds``), with the queue's own denominator; ``p_wait``: share of
+  offered contacts that waited > 0 (abandoned and still-waiting ones count as waited).
 """
 
 from __future__ import annotations
@@ -54,6 +59,33 @@ def _percentiles(values: np.ndarray) -> list[float]:
     return list(np.percentile(values, PERCENTILES))
 
 
+def sl_name(threshold: float) -> str:
+    """Name of the service-level metric at answer time ``threshold`` seconds: ``sl_at_60s``."""
+    return f"sl_at_{threshold:g}s"
+
+
+def _sl_denominator(definition: str, offered, answered, short):
+    return {"offered": offered, "answered": answered, "offered_excl_short": offered - short}[definition]
+
+
+def _wait_counts(waits, thresholds) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per interval: wait percentiles, answered contacts that waited > 0, and answered
+    within each threshold (columns), from the answered waits of each interval."""
+    n = len(waits)
+    pcts = np.empty((n, len(PERCENTILES)))
+    waited = np.zeros(n)
+    within = np.zeros((n, len(thresholds)))
+    limits = np.asarray(thresholds, dtype=float)
+    for i, w in enumerate(waits):
+        v = np.frombuffer(w, dtype=float)
+        pcts[i] = _percentiles(v)
+        if v.size:
+            waited[i] = np.count_nonzero(v > 0)
+            if limits.size:
+                within[i] = np.count_nonzero(v[:, None] <= limits, axis=0)
+    return pcts, waited, within
+
+
 def interval_starts(model: Model) -> pd.DatetimeIndex:
     """Start of each interval as local times of the horizon's reference zone."""
     start = pd.Timestamp(model.horizon.start)
@@ -68,7 +100,9 @@ def _queue_frame(model: Model, rec: Recording, starts) -> pd.DataFrame:
         within = np.asarray(st.answered_within, dtype=float)
         short = np.asarray(st.short_abandoned, dtype=float)
         abandoned = np.asarray(st.abandoned, dtype=float)
-        pcts = np.array([_percentiles(np.frombuffer(w, dtype=float)) for w in st.waits]).reshape(-1, len(PERCENTILES))
+        at_end = np.asarray(st.unanswered_at_end, dtype=float)
+        pcts, waited, within_t = _wait_counts(st.waits, qm.report_thresholds)
+        denominator = _sl_denominator(qm.sl_definition, offered, answered, short)
         sl = {
             "sl_offered": _ratio(within, offered),
             "sl_answered": _ratio(within, answered),
@@ -82,13 +116,15 @@ def _queue_frame(model: Model, rec: Recording, starts) -> pd.DataFrame:
             "answered": answered,
             "abandoned": abandoned,
             "short_abandoned": short,
-            "unanswered_at_end": np.asarray(st.unanswered_at_end, dtype=float),
+            "unanswered_at_end": at_end,
             "escalated": np.asarray(st.escalated, dtype=float),
             "repeats": np.asarray(st.repeats, dtype=float),
             "unresolved": np.asarray(st.unresolved, dtype=float),
             "answered_within": within,
             "service_level": sl["sl_" + qm.sl_definition],
             **sl,
+            **{sl_name(t): _ratio(within_t[:, k], denominator) for k, t in enumerate(qm.report_thresholds)},
+            "p_wait": _ratio(waited + abandoned + at_end, offered),
             "asa": _ratio(st.wait_answered, answered),
             "mean_wait": _ratio(st.wait_all, offered),
             **{f"wait_p{p}": pcts[:, k] for k, p in enumerate(PERCENTILES)},
@@ -131,12 +167,15 @@ def _pool_frame(model: Model, rec: Recording, starts) -> pd.DataFrame:
 
 def _queue_totals(model: Model, rec: Recording, q: pd.DataFrame) -> list[tuple[str, str, float]]:
     rows = []
-    w0 = model.warmup_intervals
+    keep = model.measured
+    idx = np.flatnonzero(keep)
     for qm, st in zip(model.queues, rec.queues):
-        f = q[(q["queue"] == qm.id) & (q["interval"] >= w0)]
+        f = q[q["queue"] == qm.id]
+        f = f[keep[f["interval"].to_numpy()]]
         s = f[["offered", "answered", "abandoned", "short_abandoned", "unanswered_at_end",
                "escalated", "answered_within", "repeats", "unresolved"]].sum()
-        waits = np.concatenate([np.frombuffer(w, dtype=float) for w in st.waits[w0:]] or [np.empty(0)])
+        waits = np.concatenate([np.frombuffer(st.waits[i], dtype=float) for i in idx] or [np.empty(0)])
+        denominator = _sl_denominator(qm.sl_definition, s.offered, s.answered, s.short_abandoned)
         sl = {
             "sl_offered": _ratio(s.answered_within, s.offered),
             "sl_answered": _ratio(s.answered_within, s.answered),
@@ -153,9 +192,10 @@ def _queue_totals(model: Model, rec: Recording, q: pd.DataFrame) -> list[tuple[s
             "unresolved": s.unresolved,
             "service_level": sl["sl_" + qm.sl_definition],
             **sl,
+            **{sl_name(t): _ratio(np.count_nonzero(waits <= t), denominator) for t in qm.report_thresholds},
             "p_wait": _ratio(np.count_nonzero(waits > 0) + s.abandoned + s.unanswered_at_end, s.offered),
-            "asa": _ratio(sum(st.wait_answered[w0:]), s.answered),
-            "mean_wait": _ratio(sum(st.wait_all[w0:]), s.offered),
+            "asa": _ratio(np.asarray(st.wait_answered)[idx].sum(), s.answered),
+            "mean_wait": _ratio(np.asarray(st.wait_all)[idx].sum(), s.offered),
             **dict(zip((f"wait_p{p}" for p in PERCENTILES), _percentiles(waits))),
             "abandon_rate": _ratio(s.abandoned, s.offered),
             "escalation_rate": _ratio(s.escalated, s.answered),
@@ -180,7 +220,7 @@ def _busy_totals(f: pd.DataFrame) -> dict[str, float]:
 
 def _pool_totals(model: Model, rec: Recording, p: pd.DataFrame) -> list[tuple[str, str, float]]:
     rows = []
-    p = p[p["interval"] >= model.warmup_intervals]
+    p = p[model.measured[p["interval"].to_numpy()]]
     for pm, st in zip(model.pools, rec.pools):
         values = _busy_totals(p[p["pool"] == pm.id])
         values.update({
@@ -222,8 +262,8 @@ def _outbound_totals(model: Model, rec: Recording, o: pd.DataFrame, p: pd.DataFr
     without answering-machine false positives counted as abandons."""
     rows = []
     per_day = model.horizon.intervals_per_day
-    o = o[o["interval"] >= model.warmup_intervals]
-    p = p[p["interval"] >= model.warmup_intervals]
+    o = o[model.measured[o["interval"].to_numpy()]]
+    p = p[model.measured[p["interval"].to_numpy()]]
     for cm, st in zip(model.campaigns, rec.campaigns):
         f = o[o["campaign"] == cm.id]
         total = f[list(CAMPAIGN_COUNTS) + ["talk_s"]].sum()
@@ -265,7 +305,8 @@ def replication_metrics(model: Model, rec: Recording) -> ReplicationMetrics:
     if o is not None:
         rows += _outbound_totals(model, rec, o, p)
     external = [qm.id for qm in model.queues if qm.volumes.any()]
-    f = q[(q["interval"] >= model.warmup_intervals) & q["queue"].isin(external)]
+    keep = model.measured
+    f = q[keep[q["interval"].to_numpy()] & q["queue"].isin(external)]
     if len(f):
         off = f["offered"].sum()
         rows += [
@@ -273,7 +314,7 @@ def replication_metrics(model: Model, rec: Recording) -> ReplicationMetrics:
             ("abandon_rate", "all", float(_ratio(f["abandoned"].sum(), off))),
             ("sl_offered", "all", float(_ratio(f["answered_within"].sum(), off))),
         ]
-    cost = float(p.loc[p["interval"] >= model.warmup_intervals, "cost"].sum())
+    cost = float(p.loc[keep[p["interval"].to_numpy()], "cost"].sum())
     answered = float(f["answered"].sum()) if len(f) else 0.0
     rows += [("cost", "all", cost), ("cost_per_contact", "all", float(_ratio(cost, answered)))]
     totals = pd.DataFrame(rows, columns=["metric", "scope", "value"])

@@ -50,6 +50,7 @@ class QueueModel:
     # (pool index, overflow_after) of every pool that serves this queue
     servers: tuple[tuple[int, float], ...]
     repeat_after: DistributionSpec = DEFAULT_REPEAT_AFTER
+    report_thresholds: tuple[float, ...] = ()  # further answer times for service level
     # per interval, multipliers of the drawn handle + wrap and patience that give the
     # forecast's mean in that interval (1 where it gives none); None without such a column
     handle_scale: np.ndarray | None = None
@@ -109,6 +110,13 @@ class Model:
     keep_agent_states: bool
     currency: str = "USD"
     campaigns: tuple = ()  # CampaignModel, see bposim.engine.campaigns
+    window: np.ndarray | None = None  # per interval: inside simulation.measure (None: all)
+
+    @property
+    def measured(self) -> np.ndarray:
+        """Per interval: counted in run-level figures (after the warm-up, inside the window)."""
+        mask = np.arange(self.n_intervals) >= self.warmup_intervals
+        return mask if self.window is None else mask & self.window
 
 
 def _day_factors(horizon: Horizon, day_of_week: dict[str, float]) -> np.ndarray:
@@ -179,6 +187,7 @@ def compile_scenario(scenario: Scenario) -> Model:
                 ),
                 servers=tuple(servers[i]),
                 repeat_after=q.repeat_after or DEFAULT_REPEAT_AFTER,
+                report_thresholds=tuple(q.service_level.report_thresholds),
                 **_scales(q, h),
             )
         )
@@ -196,6 +205,8 @@ def compile_scenario(scenario: Scenario) -> Model:
         keep_agent_states=scenario.simulation.keep_agent_states,
         currency=scenario.currency,
         campaigns=compile_campaigns(scenario),
+        window=None if scenario.simulation.measure is None
+        else np.array(scenario.simulation.measure.covers(h), dtype=bool),
     )
 
 

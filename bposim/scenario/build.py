@@ -26,6 +26,7 @@ from bposim.scenario.schema import (
     TIERS,
     WEEKDAYS,
     Horizon,
+    MeasureWindow,
     Pool,
     Scenario,
     Shift,
@@ -42,7 +43,9 @@ POOL_KEYS = ("id", "tier", "skills", "staffing", "shrinkage", "shrinkage_period_
 SKILL_KEYS = ("priority", "overflow_after")
 STAFFING_KEYS = ("agents", "per_interval", "shifts", "per_interval_csv")
 SHIFT_KEYS = ("start", "hours", "agents", "days")
-SIMULATION_KEYS = ("replications", "seed", "warmup_minutes", "keep_contacts", "keep_agent_states")
+SIMULATION_KEYS = ("replications", "seed", "warmup_minutes", "keep_contacts", "keep_agent_states",
+                   "measure")
+MEASURE_KEYS = ("from", "to", "days")
 INTERVAL_CHOICES = (15, 30, 60)
 
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
@@ -323,13 +326,63 @@ def _simulation(ctx: Context, value: object, horizon: Horizon | None):
     if isinstance(warmup, float) and horizon is not None and warmup * 60 >= horizon.seconds:
         ctx.add("simulation.warmup_minutes",
                 f"must be shorter than the horizon ({horizon.days * 1440} minutes)")
+    measure = _measure(ctx, get("measure"), horizon, warmup if isinstance(warmup, float) else 0.0)
     return SimulationSettings(**F.given(
         replications=F.number(ctx, get("replications"), "simulation.replications", integer=True, ge=1),
         seed=F.number(ctx, get("seed"), "simulation.seed", integer=True, ge=0),
         warmup_minutes=warmup,
         keep_contacts=F.boolean(ctx, get("keep_contacts"), "simulation.keep_contacts"),
         keep_agent_states=F.boolean(ctx, get("keep_agent_states"), "simulation.keep_agent_states"),
+        measure=measure,
     ))
+
+
+def _measure(ctx: Context, value: object, horizon: Horizon | None, warmup: float):
+    """``measure: {from: "09:00", to: "17:00", days: [mon, ...]}``: the window of each day
+    that run-level figures cover; both ends on interval boundaries."""
+    path = "simulation.measure"
+    if value is MISSING:
+        return MISSING
+    m = F.mapping(ctx, value, path, MEASURE_KEYS)
+    if m is None:
+        return None
+    start = _time(ctx, m["from"], join(path, "from")) if "from" in m else MISSING
+    end = MISSING
+    if isinstance(m.get("to"), str) and m["to"].strip() == "24:00":
+        end = None  # midnight: the end of the day
+    elif "to" in m:
+        end = _time(ctx, m["to"], join(path, "to"))
+        if end is None:
+            return None
+    days = _weekdays(ctx, m["days"], join(path, "days")) if "days" in m else MISSING
+    if start is None or days is None:
+        return None
+    window = MeasureWindow(**F.given(start=start, end=end, days=days))
+    lo = window.start.hour * 60 + window.start.minute
+    hi = 1440 if window.end is None else window.end.hour * 60 + window.end.minute
+    if hi <= lo:
+        ctx.add(path, f"'to' ({_hhmm(hi)}) must be later than 'from' ({_hhmm(lo)}); a window "
+                "cannot run past midnight (\"24:00\" is the end of the day)")
+        return None
+    if horizon is None:
+        return window
+    step = horizon.interval_minutes
+    for key, minutes in (("from", lo), ("to", hi)):
+        if key in m and minutes % step:
+            ctx.add(join(path, key), f"must fall on a boundary of the {step}-minute intervals, "
+                    f"got {_hhmm(minutes)}")
+            return None
+    covered = window.covers(horizon)
+    skip = int(-(-warmup * 60 // horizon.interval_seconds))  # intervals left to the warm-up
+    if not any(covered[skip:]):
+        ctx.add(path, "covers no interval of the horizon after the warm-up "
+                f"({horizon.days} day(s) from {horizon.start}, {WEEKDAYS[horizon.start.weekday()]})")
+        return None
+    return window
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def _check_served(ctx: Context, raw_queues: list, queues: list, pools: list) -> None:

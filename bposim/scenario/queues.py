@@ -40,7 +40,8 @@ DIST_PARAMS = {
     "uniform": ("low", "high"),
     "empirical": ("values",),
 }
-SL_KEYS = ("answer_within", "target", "definition")
+SL_KEYS = ("answer_within", "target", "definition", "report_thresholds")
+MAX_REPORT_THRESHOLDS = 10
 ESCALATION_KEYS = ("to", "probability", "mode", "consult_time")
 
 
@@ -193,12 +194,23 @@ def _service_level(ctx: Context, value: object, path: str):
     m = F.mapping(ctx, value, path, SL_KEYS)
     if m is None:
         return None
+    thresholds = MISSING
+    if "report_thresholds" in m:
+        tpath = join(path, "report_thresholds")
+        thresholds = F.numbers(ctx, m["report_thresholds"], tpath)
+        if thresholds is not None:
+            if len(thresholds) > MAX_REPORT_THRESHOLDS:
+                ctx.add(tpath, f"has {len(thresholds)} answer times; at most {MAX_REPORT_THRESHOLDS}")
+            elif len(set(thresholds)) != len(thresholds):
+                ctx.add(tpath, "names an answer time twice")
+            thresholds = tuple(sorted(float(t) for t in thresholds))
     return ServiceLevelTarget(**F.given(
         answer_within=F.number(ctx, m.get("answer_within", MISSING), join(path, "answer_within"), ge=0),
         target=F.number(ctx, m.get("target", MISSING), join(path, "target"), gt=0, le=1),
         definition=F.text(
             ctx, m.get("definition", MISSING), join(path, "definition"), choices=SL_DEFINITIONS
         ),
+        report_thresholds=thresholds,
     ))
 
 

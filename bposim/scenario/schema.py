@@ -86,11 +86,14 @@ class ServiceLevelTarget:
 
     ``definition`` names the denominator: ``offered`` (abandons count against),
     ``answered``, or ``offered_excl_short`` (short abandons left out).
+    ``report_thresholds``: further answer times (seconds) at which the service level is
+    also reported, with the same denominator (metrics ``sl_at_<T>s``).
     """
 
     answer_within: float = 20.0
     target: float = 0.8
     definition: str = "offered"
+    report_thresholds: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -354,14 +357,39 @@ class Campaign:
 
 
 @dataclass(frozen=True)
+class MeasureWindow:
+    """The part of each day that run-level figures cover: intervals starting at or after
+    ``start`` and before ``end`` (times of day in the horizon's time zone; ``end``
+    ``None`` is midnight, the end of the day) on ``days``."""
+
+    start: dt.time = dt.time(0)
+    end: dt.time | None = None
+    days: tuple[str, ...] = WEEKDAYS
+
+    def covers(self, horizon: Horizon) -> list[bool]:
+        """For each interval of ``horizon``: does it start inside the window?"""
+        per_day, minutes = horizon.intervals_per_day, horizon.interval_minutes
+        lo = self.start.hour * 60 + self.start.minute
+        hi = 1440 if self.end is None else self.end.hour * 60 + self.end.minute
+        first = horizon.start.weekday()
+        day_ok = [WEEKDAYS[(first + d) % 7] in self.days for d in range(horizon.days)]
+        in_day = [lo <= k * minutes < hi for k in range(per_day)]
+        return [day_ok[d] and in_day[k] for d in range(horizon.days) for k in range(per_day)]
+
+
+@dataclass(frozen=True)
 class SimulationSettings:
-    """How to run: replications, seed, warm-up, and which records to keep."""
+    """How to run: replications, seed, warm-up, and which records to keep.
+
+    ``measure``: run-level figures cover only the intervals inside this window (after
+    the warm-up); ``None``: every interval after the warm-up."""
 
     replications: int = 10
     seed: int = 12345
     warmup_minutes: float = 0.0
     keep_contacts: bool = False
     keep_agent_states: bool = False
+    measure: MeasureWindow | None = None
 
 
 @dataclass(frozen=True)
