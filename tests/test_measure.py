@@ -173,3 +173,17 @@ def test_measure_problems_name_the_field_and_line(change, path, words):
     hit = [p for p in problems if p[0] == path]
     assert hit and words in hit[0][2], problems
     assert hit[0][1] == 17  # the line of measure
+
+
+@pytest.mark.parametrize("thresholds, words", [
+    ("[20, 20]", "twice"),
+    ("[20, -5]", ">= 0"),
+    ("60", "must be a list"),
+    (str(list(range(11))), "at most 10"),
+])
+def test_report_threshold_problems_name_the_field_and_line(thresholds, words):
+    text = BASE.replace("report_thresholds: [20, 60]", f"report_thresholds: {thresholds}")
+    problems = _problems(text)
+    hit = [p for p in problems if p[0].startswith("queues[0].service_level.report_thresholds")]
+    assert hit and words in hit[0][2], problems
+    assert hit[0][1] == 10  # the line of service_level
