@@ -306,3 +306,66 @@ def test_static_assets_name_no_outside_address():
         text = asset.read_text()
         for bad in ("http:", "https:", "//cdn", "@import", "url(", "src=\"//", "href=\"//"):
             assert bad not in text, f"{asset.name} names {bad}"
+
+
+@pytest.fixture(scope="module")
+def examples():
+    root = Path(__file__).resolve().parents[1] / "scenarios"
+    with TestClient(create_app(root), base_url="http://127.0.0.1") as client:
+        yield root, client
+
+
+def test_every_example_scenario_offers_its_controls(examples):
+    root, client = examples
+    files = client.get("/api/scenarios").json()["files"]
+    assert files == sorted(p.name for p in root.glob("*.yaml"))
+    for name in files:
+        r = client.get("/api/scenario", params={"key": name})
+        assert r.status_code == 200, (name, r.text)
+
+
+def test_headcount_of_shifts_sites_and_per_interval_pools_scales_each_number(examples):
+    root, client = examples
+    data = load_scenario_data(root / "sourcing_mix.yaml")[0]
+    shifts = {p["id"]: [s["agents"] for s in p["staffing"]["shifts"]] for p in data["pools"]}
+    site = {p["id"]: p["site"] for p in data["pools"]}
+    values = {"sites": {"manila": 50}, "pools": {"manila_t1": {"headcount_pct": 200},
+                                                 "bogota_t1": {"headcount_pct": 150}}}
+    r = client.post("/api/erlang", json={"scenario": "sourcing_mix.yaml", "values": values})
+    assert r.status_code == 200, r.text
+    expected = {}
+    for pid, agents in shifts.items():
+        factor = {"manila": 0.5}.get(site[pid], 1.0) * {"manila_t1": 2.0, "bogota_t1": 1.5}.get(pid, 1.0)
+        if factor != 1:
+            expected.update({f"pools.{pid}.staffing.shifts.{k}.agents": int(round(n * factor))
+                             for k, n in enumerate(agents)})
+    assert r.json()["settings"] == expected
+    assert not any(k.startswith("pools.manila_t1") for k in expected)   # 50 % × 200 %
+
+    multi = load_scenario_data(root / "customer_service_multiskill.yaml")[0]
+    pool = next(p for p in multi["pools"] if "per_interval" in p["staffing"])
+    r = client.post("/api/erlang", json={"scenario": "customer_service_multiskill.yaml",
+                                         "values": {"pools": {pool["id"]: {"headcount_pct": 110}}}})
+    assert r.status_code == 200, r.text
+    assert r.json()["settings"] == {f"pools.{pool['id']}.per_interval":
+                                    [int(round(n * 1.1)) for n in pool["staffing"]["per_interval"]]}
+    refused = client.post("/api/erlang", json={"scenario": "customer_service_multiskill.yaml",
+                                               "values": {"volume_pct": 110}})
+    assert refused.status_code == 400 and "forecast CSV" in refused.json()["error"]
+
+
+def test_two_arrivals_a_day_run_and_empty_figures_stay_valid_json(served):
+    root, client = served
+    (root / "quiet.yaml").write_text(SMALL.replace("30, 30, 30, 30", "1, 0, 0, 1"))
+    r = client.post("/api/runs", json={"scenario": "quiet.yaml", "values": {"replications": 3}})
+    state = wait(client, r.json()["id"])
+    assert state["status"] == "done", state["error"]
+    offered = figure(state, "offered", "queue:calls")
+    assert offered["value"] == offered["base"] and offered["diff"][0] == 0
+    base = bposim.run(bposim.load_scenario(root / "quiet.yaml"), 3, 11, executor="serial")
+    assert offered["value"][0] == base.metric("offered", "queue:calls")["mean"]
+    assert figure(state, "offered", "queue:experts")["value"][0] <= 2
+    assert client.get("/api/runs").status_code == 200
+    nan = client.post("/api/erlang", content='{"scenario": "quiet.yaml", "values": {"aht_pct": NaN}}',
+                      headers={"content-type": "application/json"})
+    assert nan.status_code == 400

@@ -57,6 +57,10 @@ def _error(exc: Exception) -> JSONResponse:
     return JSONResponse({"error": str(exc)}, getattr(exc, "status", 400))
 
 
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
 async def _body(request: Request) -> dict:
     """The request's JSON object, refusing other content types and bodies over the cap."""
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
@@ -71,7 +75,7 @@ async def _body(request: Request) -> dict:
             raise BadRequest(f"the request is larger than {MAX_BODY // 1024} KiB", 413)
         chunks.append(chunk)
     try:
-        data = json.loads(b"".join(chunks) or b"{}")
+        data = json.loads(b"".join(chunks) or b"{}", parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("the request body is not valid JSON") from None
     if not isinstance(data, dict):
