@@ -15,7 +15,7 @@ from bposim.errors import InputError
 from bposim.planning.evaluate import resolve_targets, with_targets
 from bposim.planning.loop import Round, closed_loop, round_row
 from bposim.planning.requirements import erlang_requirements, simulated_requirements
-from bposim.planning.schedule import check_feasible
+from bposim.planning.schedule import check_feasible, solve
 from bposim.planning.templates import Columns, build_columns, planned_scenario, schedule_frame
 from bposim.scenario.schema import Scenario
 
@@ -128,6 +128,8 @@ def plan(scenario: Scenario, *, replications: int | None = None, seed: int | Non
     columns = build_columns(base, spec)
     c_need, a_need = erlang_requirements(base, targets, spec, columns.pools)
     check_feasible(columns.problem(np.maximum(c_need, a_need), spec, base.horizon))
+    for need in (c_need, a_need):  # both starting points must be schedulable before any simulation
+        solve(columns.problem(need, spec, base.horizon))
     timings["setup"] = time.perf_counter() - t0
 
     folder = None
