@@ -369,3 +369,25 @@ def test_two_arrivals_a_day_run_and_empty_figures_stay_valid_json(served):
     nan = client.post("/api/erlang", content='{"scenario": "quiet.yaml", "values": {"aht_pct": NaN}}',
                       headers={"content-type": "application/json"})
     assert nan.status_code == 400
+
+
+def test_forecast_csv_handle_times_and_a_results_folder_leading_out_are_refused(tmp_path):
+    root = tmp_path / "served"
+    root.mkdir()
+    (root / "f.csv").write_text("interval_start,volume,aht,patience\n09:00,3,240,60\n09:30,2,260,80\n")
+    (root / "f.yaml").write_text(SMALL.replace(
+        "volumes: [0, 0, 0, 0, 0, 0, 0, 0, 30, 30, 30, 30, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]",
+        "forecast_csv: f.csv").replace("interval_minutes: 60", "interval_minutes: 30"))
+    (tmp_path / "elsewhere").mkdir()
+    (root / "results").symlink_to(tmp_path / "elsewhere")
+    with TestClient(create_app(root), base_url="http://127.0.0.1") as client:
+        info = client.get("/api/scenario", params={"key": "f.yaml"})
+        assert info.status_code == 200, info.text
+        assert info.json()["queues"][0]["patience"] is None     # the CSV sets it per interval
+        r = client.post("/api/erlang", json={"scenario": "f.yaml", "values": {"aht_pct": 110}})
+        assert r.status_code == 400 and "forecast CSV" in r.json()["error"]
+        run = client.post("/api/runs", json={"scenario": "f.yaml", "values": {"replications": 1}}).json()
+        assert wait(client, run["id"])["status"] == "done"
+        saved = client.post(f"/api/runs/{run['id']}/save", json={"name": "x"})
+        assert saved.status_code == 400 and "results folder" in saved.json()["error"]
+    assert not list((tmp_path / "elsewhere").iterdir()) and not (root / "x.yaml").exists()

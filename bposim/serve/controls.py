@@ -48,12 +48,14 @@ def describe(entry: Entry) -> dict:
         raw = raw_queues.get(q.id, {})
         arrivals = raw.get("arrivals") if isinstance(raw.get("arrivals"), Mapping) else {}
         patience = raw.get("patience") if isinstance(raw.get("patience"), Mapping) else {}
+        from_csv = q.arrivals is not None and q.arrivals.patience is not None
         queues.append({
             "id": q.id,
             "external": q.arrivals is not None,
             "scalable": "forecast_csv" not in arrivals,
+            "csv_aht": q.arrivals is not None and q.arrivals.aht is not None,
             "handle_time_mean": q.handle_time.mean,
-            "patience": patience.get("mean") if "mean" in patience else None,
+            "patience": patience.get("mean") if "mean" in patience and not from_csv else None,
             "service_level": {"target": q.service_level.target,
                               "answer_within": q.service_level.answer_within},
             "escalations": [{"index": k, "to": e.to, "mode": e.mode, "probability": e.probability}
@@ -121,6 +123,9 @@ def settings_from(entry: Entry, values: Mapping) -> dict[str, Any]:
             if "daily_volume" in arrivals:
                 out[f"queues.{qid}.arrivals.daily_volume"] = round(arrivals["daily_volume"] * volume, 6)
         if aht != 1:
+            if q["csv_aht"]:
+                raise InputError(f"queue {qid} takes its handle time per interval from a forecast CSV; "
+                                 "handle time % cannot scale it (edit the CSV instead)")
             out.update(_scaled_distribution(raw.get("handle_time"), f"queues.{qid}.handle_time", aht))
         for e in q["escalations"]:
             key = f"{qid}.{e['index']}"

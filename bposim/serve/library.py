@@ -157,6 +157,11 @@ class Library:
         """A new scenario file ``<stem>.yaml`` (created empty, never an existing one) and
         a results folder ``results/<stem>`` that does not exist yet."""
         stem = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-_")[:60] or "what-if"
+        folder = self.root / "results"
+        if (folder.exists() or folder.is_symlink()) and not (
+                folder.is_dir() and folder.resolve().is_relative_to(self.root)):
+            raise InputError("the served directory's results folder is not a folder inside it; "
+                             "refusing to save there")
         for k in range(1, 1000):
             name = stem if k == 1 else f"{stem}-{k}"
             yaml_path = self.root / f"{name}.yaml"
