@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
 NAMES = ("01_erlang_validation", "02_square_root_staffing", "03_sme_escalation",
-         "04_sourcing_mix", "05_anonymous_bank")
+         "04_sourcing_mix", "05_anonymous_bank", "06_calibrate_backtest")
 
 
 def main(argv=None) -> dict:

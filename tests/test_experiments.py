@@ -29,6 +29,7 @@ exp2 = common.load_experiment("02_square_root_staffing")
 exp3 = common.load_experiment("03_sme_escalation")
 exp4 = common.load_experiment("04_sourcing_mix")
 exp5 = common.load_experiment("05_anonymous_bank")
+exp6 = common.load_experiment("06_calibrate_backtest")
 
 WORKERS = 2
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -177,6 +178,33 @@ def test_anonymous_bank_abandonment_is_reproduced_with_effective_staffing():
     assert ab.loc["servers", "simulated"] < observed / 2
 
 
+# --- 6: calibrate on days 1-10, backtest on 11-15 ----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bank_backtest():
+    if exp6.data_path() is None:
+        pytest.skip("Anonymous Bank data not found beside the repository (../shared/data)")
+    return exp6.run(quick=True, workers=WORKERS)
+
+
+def test_calibrated_bank_reproduces_daily_abandonment_but_overstates_service(bank_backtest):
+    cal, bt = bank_backtest
+    assert len(cal.train_days) == 10 and list(bt.days["day"].astype(str)) == [
+        "1999-08-11", "1999-08-12", "1999-08-13", "1999-08-14", "1999-08-15"]
+    s = bt.summary.set_index(["level", "metric", "model"])
+    # daily abandonment: the calibrated simulation within 6 points on average
+    assert s.loc[("day", "abandon", "simulation"), "mae"] <= 0.06
+    # service level: simulation and Erlang A both above the log on every day (no
+    # priorities, no redials in the model), by 5 points or more on average
+    d = bt.days
+    assert (d["sim_sl"] > d["obs_sl"]).all() and (d["erlang_sl"] > d["obs_sl"]).all()
+    assert s.loc[("day", "sl", "simulation"), "mae"] >= 0.05
+    # the log shows what the engine cannot take yet: redials and priority overtaking
+    assert cal.redials["probability"] > 0.3
+    assert (cal.overtaking["share"] > 0).any()
+
+
 # --- smoke: every script writes its outputs --------------------------------------------
 
 OUTPUTS = {
@@ -186,6 +214,8 @@ OUTPUTS = {
     "03_sme_escalation": ["03_sme_escalation.csv", "03_sme_escalation.png"],
     "04_sourcing_mix": ["04_sourcing_mix.csv", "04_sourcing_mix.png", "04_sourcing_mix_differences.png"],
     "05_anonymous_bank": ["05_anonymous_bank.csv", "05_anonymous_bank_hourly.csv", "05_anonymous_bank.png"],
+    "06_calibrate_backtest": ["06_calibration.csv", "06_backtest_days.csv", "06_backtest_summary.csv",
+                              "06_backtest_intervals.csv", "06_backtest.png", "06_patience.png"],
 }
 
 
@@ -213,6 +243,14 @@ def test_bank_experiment_skips_cleanly_without_data(monkeypatch, tmp_path, capsy
     assert exp5.bank_table(quick=True) is None
     assert exp5.main(["--quick", "--out", str(tmp_path)]) == {"skipped": True}
     assert "skipping experiment 5" in capsys.readouterr().out
+    assert not any(tmp_path.iterdir())
+
+
+def test_calibration_experiment_skips_cleanly_without_data(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(exp6, "data_path", lambda: None)
+    assert exp6.run(quick=True) is None
+    assert exp6.main(["--quick", "--out", str(tmp_path)]) == {"skipped": True}
+    assert "skipping experiment 6" in capsys.readouterr().out
     assert not any(tmp_path.iterdir())
 
 

@@ -11,6 +11,7 @@ queue, each pool's headcount split over its queues in proportion to the service
 time it gave them that interval (rounded); patience that is not exponential is
 replaced by an exponential one (see :func:`erlang_patience`).
 
+Both models are scored on the same intervals (those where Erlang A has agents).
 ``noise_mae`` is the mean absolute error expected from sampling noise alone if the
 model were exactly right: the observed value is one draw and the simulated mean
 an average of R, so E|obs - sim| = sqrt(2/pi) sd sqrt(1 + 1/R), with sd the
@@ -259,9 +260,12 @@ def _summarise(rows, replications: int, min_offered: int) -> Backtest:
     factor = math.sqrt(2 / math.pi) * math.sqrt(1 + 1 / replications)
     for level, frame in (("interval", big), ("day", days)):
         for m in METRICS:
+            a = frame[f"obs_{m}"].to_numpy(dtype=float)
+            # both models on the same intervals: those where each gives a value
+            ok = ~np.isnan(a) & ~np.isnan(frame[f"sim_{m}"].to_numpy(dtype=float)) \
+                & ~np.isnan(frame[f"erlang_{m}"].to_numpy(dtype=float))
             for model in ("sim", "erlang"):
-                a, b = frame[f"obs_{m}"].to_numpy(dtype=float), frame[f"{model}_{m}"].to_numpy(dtype=float)
-                ok = ~np.isnan(a) & ~np.isnan(b)
+                b = frame[f"{model}_{m}"].to_numpy(dtype=float)
                 err = np.abs(a[ok] - b[ok])
                 corr = float(np.corrcoef(a[ok], b[ok])[0, 1]) if ok.sum() > 2 and a[ok].std() > 0 \
                     and b[ok].std() > 0 else np.nan
