@@ -94,7 +94,9 @@ def test_staff_prints_the_table_and_writes_csv(tmp_path):
     assert "Total 3000 contacts" in res.output
     table = pd.read_csv(out)
     assert len(table) == 48 and table["volume"].sum() == 3000
-    assert (table["scheduled"] >= table["agents"]).all()
+    # the file is a scenario's per_interval_csv: agents is the scheduled headcount
+    assert list(table.columns[:2]) == ["interval_start", "agents"]
+    assert (table["agents"] >= table["erlang_agents"]).all()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp")]
 
 

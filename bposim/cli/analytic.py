@@ -181,7 +181,8 @@ def erlang_command(calls, period, aht, target, patience, agents_text, max_occupa
 @click.option("--interval-minutes", default=None, metavar="MINUTES",
               help="Interval length (default: inferred from the interval starts).")
 @click.option("--out", "out_path", default=None, metavar="FILE.csv",
-              help="Also write the table to this CSV file.")
+              help="Also write the table to this CSV file; a scenario pool reads it with "
+                   "staffing: {per_interval_csv: FILE.csv}.")
 @user_errors
 def staff_command(forecast_path, aht, target, shrinkage, patience, max_abandon, max_occupancy,
                   interval_minutes, out_path):
@@ -226,5 +227,20 @@ def staff_command(forecast_path, aht, target, shrinkage, patience, max_abandon, 
                f"{table['agents'].iloc[peak]} agents ({table['scheduled'].iloc[peak]} scheduled) "
                f"at {table['interval_start'].iloc[peak]}; volume-weighted SL {_pct(answered_sl)}")
     if out_path:
-        _write_csv_atomic(table, out_path)
+        _write_csv_atomic(staffing_file(table), out_path)
         click.echo(f"Wrote {out_path}")
+
+
+def staffing_file(table):
+    """The ``--out`` table in the form a scenario reads (``staffing: {per_interval_csv}``).
+
+    ``agents`` is the headcount to schedule (the table's ``scheduled``: shrinkage
+    included) and ``erlang_agents`` the agents Erlang needs on the phones; with a
+    ``queue`` column, ``pool`` repeats it (one dedicated pool per queue, named after it).
+    """
+    out = table.rename(columns={"agents": "erlang_agents", "scheduled": "agents"})
+    first = ["interval_start", "agents"]
+    if "queue" in out.columns:
+        out["pool"] = out["queue"]
+        first.insert(1, "pool")
+    return out[first + [c for c in out.columns if c not in first]]

@@ -163,8 +163,11 @@ def _cost_figure(comparison, out: Path) -> Path | None:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Output directory (default: results/compare-<base file name>).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--at-service-level", "levels", multiple=True, metavar="QUEUE=LEVEL",
+              help="Compare at equal service: staff each variant to the least that meets this "
+                   "service level for QUEUE (e.g. calls=0.80), then compare. Repeatable.")
 @user_errors
-def compare_command(scenarios, replications, seed, workers, executor, out, quiet):
+def compare_command(scenarios, replications, seed, workers, executor, out, quiet, levels):
     """Compare scenario variants with common random numbers.
 
     Give two or more scenario files (the first is the base), or one file with a
@@ -176,10 +179,16 @@ def compare_command(scenarios, replications, seed, workers, executor, out, quiet
 
     named = _scenarios_from_files(scenarios)
     base = next(iter(named.values()))
-    out = out or Path("results") / f"compare-{scenarios[0].stem}"
     reps = replications or base.simulation.replications
     if reps < 2:
         fail("confidence intervals need at least 2 replications; use -n 2 or more")
+    if levels:  # equal service: see bposim.equal_service
+        from bposim.cli.equal_cmds import run_equal_service
+
+        run_equal_service(named, levels, scenarios[0].stem, reps, seed, workers, executor, out,
+                          False, quiet)
+        return
+    out = out or Path("results") / f"compare-{scenarios[0].stem}"
     try:
         with _Bar("replications", reps * len(named), quiet) as bar:
             comparison = compare(named, reps, seed, workers=workers, executor=executor,
