@@ -109,3 +109,19 @@ def test_plan_without_planning_section_is_a_clear_error(tmp_path):
     text = TINY[:TINY.index("planning:")]
     r = invoke("plan", write(tmp_path, text), "--quiet")
     assert r.exit_code == 2 and "no planning section" in r.output
+
+
+def test_planned_yaml_keeps_a_forecast_csv_reachable(tmp_path):
+    # the scenario reads its volumes from a CSV beside it; planned.yaml lives elsewhere
+    src_dir = tmp_path / "src"
+    src_dir.mkdir()
+    rows = ["interval_start,volume"] + [f"{h:02d}:00,{40 if 8 <= h < 17 else 0}" for h in range(24)]
+    (src_dir / "volumes.csv").write_text("\n".join(rows) + "\n")
+    text = TINY.replace("arrivals: {volumes: [0,0,0,0,0,0,0,0, 20,40,40,40,40,40,40,40,20, 0,0,0,0,0,0,0]}",
+                        "arrivals: {forecast_csv: volumes.csv}")
+    src = write(src_dir, text)
+    out = tmp_path / "elsewhere" / "plan"
+    result = bposim.plan(bposim.load_scenario(src), out=out, workers=1, rounds=0, iterations=1)
+    assert "forecast_csv: ../../src/volumes.csv" in (out / "planned.yaml").read_text()
+    again = bposim.load_scenario(out / "planned.yaml")
+    assert again.queues[0].arrivals.volumes == result.scenario.queues[0].arrivals.volumes

@@ -58,6 +58,7 @@ class PlanDir:
 
     def start(self) -> None:
         (self.path / "state").mkdir(parents=True, exist_ok=True)
+        (self.path / "reference").mkdir(exist_ok=True)  # relative paths in planned.yaml resolve through it
         self.manifest("running", {})
 
     def manifest(self, status: str, timings: dict) -> None:

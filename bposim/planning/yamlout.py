@@ -90,6 +90,9 @@ def _from_source(scenario: Scenario, planned: Scenario, pools: tuple[str, ...], 
     for raw in data.get("pools", []):
         pid = raw.get("id")
         if pid not in pools:
+            staffing = raw.get("staffing")
+            if isinstance(staffing, dict) and isinstance(staffing.get("per_interval_csv"), str):
+                staffing["per_interval_csv"] = _relative(staffing["per_interval_csv"], src_dir, dest.parent)
             continue
         pool = by_id[pid]
         for key in ("breaks", "absenteeism"):
