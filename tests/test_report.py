@@ -240,7 +240,7 @@ def test_report_html_is_self_contained_with_every_figure(sme_dir, tmp_path):
     assert "url(" not in html and "@import" not in html
     pngs = sorted((out.parent / "figures").glob("*.png"))
     assert [p.stem for p in pngs] == sorted(["service_level", "answer_times", "volumes", "staffing",
-                                            "occupancy"])
+                                            "occupancy", "net_staffing"])
     embedded = re.findall(r'<img alt="[^"]*" src="data:image/png;base64,([^"]+)">', html)
     assert len(embedded) == len(pngs) == html.count("<img")
     assert sorted(base64.b64decode(e) for e in embedded) == sorted(p.read_bytes() for p in pngs)
@@ -315,7 +315,7 @@ def test_interrupted_run_gives_a_partial_report(sme_dir, tmp_path):
     html = (part / "report.html").read_text()
     top = html[: html.index("<h2>")]
     assert "PARTIAL" in top and "1 of 2 replications finished" in top
-    assert html.count("<img") == 5
+    assert html.count("<img") == 6  # the five interval figures and net staffing
     data = load_results(part)
     assert data.partial and data.replications == [0]
     assert set(data.summary["n"]) == {1}

@@ -78,7 +78,7 @@ def test_report_loads_without_console_messages_and_shows_every_figure(report, tm
     assert found, f"the wrapper page did not report: {run.stdout[-1000:]} {run.stderr[-1000:]}"
     result = found.group(1)
     figures = len(list((report.parent / "figures").glob("*.png")))
-    assert figures == 5
+    assert figures == 6  # five interval figures and net staffing
     assert f"images={figures} shown={figures} scripts=0" in result, result
     assert "bposim report" in result
     console = [line for line in run.stderr.splitlines() if ":CONSOLE" in line]

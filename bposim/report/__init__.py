@@ -18,6 +18,7 @@ from bposim.report.figures import (
 )
 from bposim.report.html import FigurePng, render_html
 from bposim.report.load import ResultsData, load_results
+from bposim.report.views import report_figures
 
 __all__ = [
     "write_report", "report_results", "build_figures", "load_results", "ResultsData", "palette",
@@ -82,7 +83,7 @@ def report_results(d: ResultsData, out: str | Path | None = None) -> Path:
     """Write the report of already loaded results (see :func:`write_report`)."""
     out = Path(out) if out is not None else d.path / "report.html"
     pngs = [FigurePng(slug, title, caption, figure_png(fig))
-            for slug, title, caption, fig in build_figures(d)]
+            for slug, title, caption, fig in report_figures(d)]
     for f in pngs:
         atomic_write_bytes(out.parent / "figures" / f"{f.slug}.png", f.png)
     atomic_write_text(out, render_html(d, pngs))

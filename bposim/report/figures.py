@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import colormaps
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 ABANDONED_COLOUR = "0.35"  # grey: never mistaken for a queue's colour
@@ -326,3 +327,74 @@ def cost_service_frame(summaries: Mapping[str, pd.DataFrame], cost_metric: str =
         rows.append((variant, c["mean"], c["ci_low"], c["ci_high"], q["mean"], q["ci_low"], q["ci_high"]))
     frame = pd.DataFrame(rows, columns=list(COST_COLUMNS))
     return frame if len(frame) and (frame["cost"].fillna(0) != 0).any() else None
+
+
+def net_staffing_figure(net: pd.DataFrame) -> Figure:
+    """Agents available against the requirement per interval, with surplus / deficit bars.
+
+    ``net`` has ``start``, ``on_duty``, ``available``, ``required`` and ``net`` per
+    interval (see :func:`bposim.report.views.net_staffing`).
+    """
+    width = _width(net["start"]) if len(net) else pd.Timedelta(minutes=30)
+    fig, (top, bottom) = _panels(2, "Net staffing: agents available vs the Erlang requirement")
+    for column, ls, colour, label in (("on_duty", ":", "0.45", "on duty"),
+                                      ("available", "-", "C0", "available (after breaks and shrinkage)"),
+                                      ("required", "--", "black", "required (Erlang)")):
+        if column in net and net[column].notna().any():
+            x, y = _steps(net, column, width)
+            top.plot(x, y, drawstyle="steps-post", ls=ls, lw=1.5, color=colour, label=label)
+    top.set_ylabel("agents")
+    top.set_ylim(bottom=0)
+    top.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    if net["net"].notna().any():
+        x = pd.to_datetime(net["start"]).to_numpy()
+        y = net["net"].to_numpy(dtype=float)
+        days = width / pd.Timedelta(days=1)
+        colours = np.where(y >= 0, "tab:green", "tab:red")
+        bottom.bar(x, np.nan_to_num(y), width=days, align="edge", color=colours, lw=0)
+        bottom.axhline(0, color="black", lw=0.8)
+        bottom.set_title("surplus (+, green) or deficit (−, red) of agents available", loc="left",
+                         fontsize=10)
+    else:
+        bottom.text(0.5, 0.5, "no per-interval Erlang requirement for these results",
+                    transform=bottom.transAxes, ha="center", va="center", color="0.4")
+    bottom.set_ylabel("agents")
+    for ax in (top, bottom):
+        _time_axis(ax)
+    bottom.set_xlabel("interval start (scenario time)")
+    return fig
+
+
+def day_time_heatmap(grids: Mapping[str, pd.DataFrame], title: str,
+                     targets: Mapping[str, float] | None = None) -> Figure:
+    """One day (rows) × time-of-day (columns) heatmap per entry of ``grids`` (shares in
+    [0, 1], e.g. from :func:`bposim.report.views.day_time_grid`); cells below the
+    entry's target, if given, are outlined in red."""
+    names = list(grids)
+    rows = sum(max(len(g), 1) for g in grids.values())
+    fig = Figure(figsize=(WIDTH, 1.4 + 0.9 * len(names) + 0.22 * rows), layout="constrained")
+    axes = fig.subplots(len(names), 1, squeeze=False)[:, 0]
+    fig.suptitle(title)
+    mesh = None
+    for ax, name in zip(axes, names):
+        g = grids[name]
+        values = np.ma.masked_invalid(g.to_numpy(dtype=float))
+        mesh = ax.pcolormesh(np.arange(g.shape[1] + 1), np.arange(g.shape[0] + 1), values,
+                             vmin=0, vmax=1, cmap="viridis", shading="flat")
+        target = (targets or {}).get(name)
+        if target is not None and target == target:
+            below = np.argwhere(g.to_numpy(dtype=float) < target)
+            for r, c in below:
+                ax.add_patch(Rectangle((c, r), 1, 1, fill=False, ec="red", lw=0.8))
+        ax.set_yticks(np.arange(len(g)) + 0.5, [pd.Timestamp(d).strftime("%a %d %b") for d in g.index],
+                      fontsize=8)
+        step = max(1, g.shape[1] // 12)
+        ticks = np.arange(0, g.shape[1], step)
+        ax.set_xticks(ticks, [g.columns[i] for i in ticks], fontsize=8)
+        ax.invert_yaxis()
+        ax.set_title(name + (f" (target {target:.0%}; red: below)" if target == target and target is not None
+                             else ""), loc="left", fontsize=10)
+    axes[-1].set_xlabel("time of day (scenario time)")
+    if mesh is not None:
+        fig.colorbar(mesh, ax=list(axes), format=PercentFormatter(1.0, decimals=0), fraction=0.04)
+    return fig

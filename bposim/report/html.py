@@ -14,6 +14,7 @@ from html import escape
 
 from bposim import __version__
 from bposim.report.load import ResultsData
+from bposim.report.views import views_html
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:0;
@@ -278,6 +279,7 @@ def render_html(d: ResultsData, figures: list[FigurePng]) -> str:
 {_pool_table(d)}
 {_site_table(d)}
 {_campaign_table(d)}
+{views_html(d)}
 <h2>Figures</h2>
 {_figures(figures)}
 <h2>Notes</h2>
