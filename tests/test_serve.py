@@ -391,3 +391,11 @@ def test_forecast_csv_handle_times_and_a_results_folder_leading_out_are_refused(
         saved = client.post(f"/api/runs/{run['id']}/save", json={"name": "x"})
         assert saved.status_code == 400 and "results folder" in saved.json()["error"]
     assert not list((tmp_path / "elsewhere").iterdir()) and not (root / "x.yaml").exists()
+
+
+def test_a_wildcard_host_accepts_any_name_a_loopback_one_only_loopback(tmp_path):
+    (tmp_path / "small.yaml").write_text(SMALL)
+    with TestClient(create_app(tmp_path, host="0.0.0.0"), base_url="http://bposim.lan") as wide:
+        assert wide.get("/api/scenarios").status_code == 200
+    with TestClient(create_app(tmp_path), base_url="http://bposim.lan") as narrow:
+        assert narrow.get("/api/scenarios").status_code == 400

@@ -159,9 +159,15 @@ def server(tmp_path):
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True).start()
     try:
-        line = lines.get(timeout=60)
-        found = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
-        assert found, line
+        seen, found, end = [], None, time.monotonic() + 90
+        while found is None and time.monotonic() < end:
+            try:
+                seen.append(lines.get(timeout=1))
+            except queue.Empty:
+                assert proc.poll() is None, "bposim serve exited: " + "".join(seen)
+                continue
+            found = re.search(r"http://127\.0\.0\.1:(\d+)/", seen[-1])
+        assert found, "bposim serve did not say where it listens: " + "".join(seen)
         yield root, f"http://127.0.0.1:{found.group(1)}"
     finally:
         proc.terminate()

@@ -36,8 +36,6 @@ def serve_command(scenario_dir, host, port, workers):
         fail(INSTALL_HINT)
     if not scenario_dir.is_dir():
         fail(f"{scenario_dir} is not a folder")
-    app = create_app(scenario_dir, host=host, workers=workers,
-                     executor="serial" if workers == 1 else "processes")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
@@ -47,6 +45,12 @@ def serve_command(scenario_dir, host, port, workers):
         sock.close()
         fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
     port = sock.getsockname()[1]
+    try:
+        app = create_app(scenario_dir, host=host, workers=workers,
+                         executor="serial" if workers == 1 else "processes")
+    except BaseException:
+        sock.close()
+        raise
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"bposim what-if page for {scenario_dir.resolve()}: http://{shown}:{port}/ "
                "(Ctrl-C stops it)", err=True)

@@ -207,7 +207,8 @@ def create_app(root: str | Path, *, host: str = "127.0.0.1", workers: int = 1,
         Route("/api/runs/{job}/save", guarded(save), methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    hosts = sorted({*LOOPBACK, host.strip("[]"), *extra_hosts})
+    # a wildcard address is reached by any of the machine's names: accept them all
+    hosts = ["*"] if host in ("0.0.0.0", "::") else sorted({*LOOPBACK, host.strip("[]"), *extra_hosts})
     app = Starlette(routes=routes, lifespan=lifespan,
                     middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=hosts),
                                 Middleware(SecurityHeaders)])

@@ -75,7 +75,7 @@ class Jobs:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bposim-serve")
-        self._work = Path(tempfile.mkdtemp(prefix="bposim-serve-"))
+        self._work: Path | None = None   # made at the first run, removed by close()
 
     def submit(self, entry: Entry, variant: Variant, label: str, values: dict) -> Job:
         """Queue a run of ``variant``; the same variant already queued or running is
@@ -130,7 +130,8 @@ class Jobs:
         for job in self.all():
             job.cancel.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
-        shutil.rmtree(self._work, ignore_errors=True)
+        if self._work is not None:
+            shutil.rmtree(self._work, ignore_errors=True)
 
     # --- the worker ------------------------------------------------------------------
 
@@ -176,6 +177,9 @@ class Jobs:
                 while len(self._bases) > MAX_BASES:
                     self._bases.popitem(last=False)
             offset[0] = v.replications
+        with self._lock:
+            if self._work is None:
+                self._work = Path(tempfile.mkdtemp(prefix="bposim-serve-"))
         folder = Path(tempfile.mkdtemp(prefix=f"variant-{job.id}-", dir=self._work)) / "results"
         job.folder = folder
         outcome = run_to_directory(v.scenario, folder, replications=v.replications, seed=v.seed,
