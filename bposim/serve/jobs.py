@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bposim.errors import InputError
+from bposim.errors import BposimError, InputError
 from bposim.serve.controls import Variant
 from bposim.serve.library import Entry
 
@@ -110,9 +110,10 @@ class Jobs:
 
     def cancel(self, job_id: int) -> Job:
         job = self.get(job_id)
-        job.cancel.set()
-        if job.status == "queued":
-            job.status = "cancelled"
+        with self._lock:   # a queued run is cancelled now, a running one after its replication
+            job.cancel.set()
+            if job.status == "queued":
+                job.status = "cancelled"
         return job
 
     def remove(self, job_id: int) -> None:
@@ -136,16 +137,19 @@ class Jobs:
     # --- the worker ------------------------------------------------------------------
 
     def _run(self, job: Job) -> None:
-        if job.cancel.is_set():
-            job.status = "cancelled"
-            return
-        job.status = "running"
+        with self._lock:
+            if job.cancel.is_set():
+                job.status = "cancelled"
+                return
+            job.status = "running"
         try:
             self._simulate(job)
             job.status = "done"
         except Cancelled:
             job.status = "cancelled"
-        except Exception as exc:  # shown on the page; the server goes on
+        except BposimError as exc:
+            job.status, job.error = "failed", str(exc)
+        except Exception as exc:  # a bug: shown on the page, and the server goes on
             job.status, job.error = "failed", f"{type(exc).__name__}: {exc}"
         finally:
             if job.id not in self._jobs and job.folder is not None:
