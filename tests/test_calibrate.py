@@ -8,6 +8,7 @@ import datetime as dt
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from scipy import stats
@@ -176,7 +177,6 @@ def test_exponential_patience_interval_covers_the_truth_about_95_percent():
 
 def test_busyness_interval_covers_the_truth_and_zero_for_poisson():
     rng = np.random.default_rng(7)
-    import pandas as pd
 
     def table(cv):
         days = [dt.date(2026, 1, 5) + dt.timedelta(days=k) for k in range(7 * 10)]
@@ -308,3 +308,111 @@ def test_outputs_are_not_overwritten_without_force(tmp_path):
     assert r.exit_code == 2 and "already exists" in r.output
     assert (tmp_path / "s.yaml").read_text() == before
     assert _cli(tmp_path, GOOD, "--force").exit_code == 0
+
+
+# --- the anonymous_bank preset on a hand-made file in its layout (no research data) ------
+
+BANK_HEADER = ("vru+line,call_id,customer_id,priority,type,date,vru_entry,vru_exit,vru_time,q_start,"
+               "q_exit,q_time,outcome,ser_start,ser_exit,ser_time,server\n")
+BANK_ROWS = [  # sorted by vru_entry as text, like the real file (9:59:50 sorts last)
+    "AA01,2,222,0,PS,990801,10:00:05,10:00:10,5,10:00:10,10:00:40,30,HANG,0:00:00,0:00:00,0,NO_SERVER",
+    "AA01,3,0,0,PS,990801,10:02:00,10:02:05,5,0:00:00,0:00:00,0,AGENT,10:02:05,10:03:05,60,BOB",
+    "AA01,4,0,0,PS,990801,10:03:00,10:03:20,20,0:00:00,0:00:00,0,HANG,0:00:00,0:00:00,0,NO_SERVER",
+    "AA01,5,0,0,PS,990801,10:04:00,10:04:10,10,10:04:10,10:04:20,10,PHANTOM,0:00:00,0:00:00,0,NO_SERVER",
+    "AA01,7,0,0,PS,990801,10:09:00,10:10:00,60,10:10:00,10:10:20,20,AGENT,10:09:59,10:12:00,121,BOB",
+    "AA01,8,0,0,PS,990801,11:00:00,11:00:05,5,0:00:00,0:00:00,0,AGENT,11:00:05,11:00:10,5,NO_SERVER",
+    "AA01,6,0,0,PS,990801,23:58:00,23:58:10,10,23:58:10,23:59:00,50,AGENT,23:59:00,0:03:00,240,ANN",
+    "AA01,1,111,2,PS,990801,9:59:50,10:00:00,10,10:00:00,10:01:00,60,AGENT,10:01:00,10:05:00,240,ANN",
+]
+
+
+def test_anonymous_bank_preset_handles_the_layouts_quirks(tmp_path):
+    path = tmp_path / "bank.csv"
+    path.write_text(BANK_HEADER + "\n".join(BANK_ROWS) + "\n")
+    log = read_log(path, preset="anonymous_bank")
+    f = log.frame.set_index("id")
+    assert sorted(f.index) == ["1", "2", "3", "6", "7"]  # PHANTOM, VRU hang-up, NO_SERVER left out
+    notes = {k.split(":")[1].strip(): v for k, v in log.notes.items()}
+    assert notes["PHANTOM records"] == 1 and notes["hung up in the voice-response unit (never queued)"] == 1
+    assert notes["AGENT served by NO_SERVER"] == 1
+    assert sum(v for k, v in log.notes.items() if k.startswith("corrected")) == 1
+    assert (f.loc["1", "arrival"], f.loc["1", "wait"], f.loc["1", "handle"]) == (36000, 60, 240)
+    assert f.loc["1", "priority"] == 2 and f.loc["1", "customer"] == "111" and pd.isna(f.loc["3", "customer"])
+    assert f.loc["2", "outcome"] == "abandoned" and f.loc["2", "wait"] == 30
+    assert f.loc["3", "arrival"] == 10 * 3600 + 125 and f.loc["3", "wait"] == 0  # never queued
+    assert f.loc["6", "handle"] == 240  # served across midnight
+    assert f.loc["7", "wait"] == 0 and f.loc["7", "handle"] == 120  # 1 s clock skew clipped
+    assert f.loc["1", "line"] == 9 and f.loc["2", "line"] == 2  # lines of the file as written
+    bad = BANK_ROWS[0].replace("10:00:10,10:00:40", "10:00:10,10:0O:40")
+    path.write_text(BANK_HEADER + bad + "\n")
+    with pytest.raises(bposim.InputError, match=r"bank.csv:2: q_exit: unparseable time"):
+        read_log(path, preset="anonymous_bank")
+
+
+# --- redials, priority overtaking, handle time by block, family choice ------------------
+
+
+def test_redials_and_priority_overtaking_on_a_hand_made_log(tmp_path):
+    rows = [  # customer c1 abandons at 09:01 and calls again at 09:31; c2 abandons for good
+        ("09:00:00", "", "09:01:00", "", "abandoned", "c1", 0),
+        ("09:00:30", "", "09:00:50", "", "abandoned", "c2", 0),
+        ("09:31:00", "09:31:10", "09:35:00", "ann", "answered", "c1", 0),
+        # regular r arrives 10:00:00; high h arrives 30 s later and is answered first
+        ("10:00:00", "10:02:00", "10:05:00", "ann", "answered", "r", 0),
+        ("10:00:30", "10:01:00", "10:04:00", "bob", "answered", "h", 2),
+    ]
+    path = tmp_path / "log.csv"
+    path.write_text("arrival,answer,end,agent,outcome,customer,priority,queue\n" + "".join(
+        f"2026-01-05 {a},{'2026-01-05 ' + b if b else ''},2026-01-05 {c},{d},{e},{f},{g},q\n"
+        for a, b, c, d, e, f, g in rows))
+    from bposim.calibrate.behaviour import overtaking, redials
+
+    log = read_log(path)
+    r = redials(log, window_hours=1)
+    assert (r["abandoned"], r["redialled"], r["delay_median"]) == (2, 1, 30 * 60)
+    assert redials(log, window_hours=0.25)["redialled"] == 0
+    # one high-priority contact: too few to report a queue (at least 10 of each class)
+    assert overtaking(log).empty
+    many = [("10:%02d:00" % (2 * k), "10:%02d:50" % (2 * k + 1), "10:%02d:55" % (2 * k + 1), "r", 0)
+            for k in range(10, 22)]
+    many += [("10:%02d:20" % (2 * k), "10:%02d:30" % (2 * k + 1), "10:%02d:40" % (2 * k + 1), "h", 2)
+             for k in range(10, 22)]
+    path.write_text("arrival,answer,end,agent,outcome,customer,priority,queue\n" + "".join(
+        f"2026-01-05 {a},2026-01-05 {b},2026-01-05 {c},{d},answered,,{p},q\n" for a, b, c, d, p in many))
+    ov = overtaking(read_log(path)).iloc[0]
+    # every high contact arrives 20 s after a regular one and is answered before it
+    assert ov["share"] == 1.0 and ov["head_start_median"] == 20 and ov["head_start_p90"] == 20
+
+
+def test_handle_time_blocks_flag_a_material_difference_only():
+    from bposim.calibrate.fits import time_blocks
+
+    rng = np.random.default_rng(3)
+    arrival = np.r_[rng.uniform(8, 12, 400), rng.uniform(12, 16, 400)] * 3600
+    same = time_blocks(arrival, rng.lognormal(5, 0.5, 800))
+    assert not any(b["material"] for b in same)
+    x = np.r_[rng.lognormal(5, 0.5, 400), rng.lognormal(5.4, 0.5, 400)]  # afternoon +49 %
+    flagged = {b["start_hour"]: b["material"] for b in time_blocks(arrival, x)}
+    assert flagged == {8: True, 12: True}
+
+
+def test_family_choice_lognormal_gamma_or_empirical():
+    from bposim.calibrate.fits import fit_handle_time
+
+    rng = np.random.default_rng(4)
+    assert fit_handle_time(rng.gamma(2.0, 100.0, 3000)).chosen == "gamma"
+    assert fit_handle_time(DistributionSpec("lognormal", mean=200, cv=1.2).sample(rng, 3000)).chosen == "lognormal"
+    bimodal = np.r_[rng.normal(60, 5, 1500), rng.normal(400, 20, 1500)]
+    fit = fit_handle_time(bimodal)
+    assert fit.chosen == "empirical" and fit.spec.kind == "empirical" and "KS distance" in fit.reason
+    assert len(fit.spec.values) == 100
+
+
+def test_lognormal_patience_recovered_from_censored_waits():
+    rng = np.random.default_rng(5)
+    patience = DistributionSpec("lognormal", mean=120, cv=1.5).sample(rng, 4000)
+    served_after = rng.exponential(60, 4000)
+    fit = fit_patience(np.minimum(patience, served_after), patience < served_after)
+    best = fit.best()
+    assert fit.chosen == "lognormal"
+    assert _within(120, *best.mean_ci) and _within(1.5, *best.cv_ci)
