@@ -121,3 +121,13 @@ def test_overlapping_shifts_beyond_the_seats_are_named():
         solve(p)
     msg = str(err.value)
     assert "interval b, pool sme" in msg and "at least 4" in msg and "shortfall 1" in msg
+
+
+def test_the_scheduler_and_the_planning_section_never_import_simpy():
+    import subprocess
+    import sys
+
+    code = ("import sys, bposim.planning.schedule, bposim.planning.templates, bposim.scenario.planning; "
+            "print('simpy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
