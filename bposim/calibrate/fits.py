@@ -64,7 +64,8 @@ class DurationFit:
         return min(self.candidates, key=lambda c: c.aic)
 
 
-def _params(family: str, theta: np.ndarray):
+def frozen(family: str, theta: np.ndarray):
+    """The scipy distribution of ``family`` at log-parameters ``theta`` = (log mean[, log cv])."""
     mean = math.exp(theta[0])
     if family == "exponential":
         return stats.expon(scale=mean)
@@ -146,7 +147,7 @@ def fit_family(family: str, t_event: np.ndarray, t_cens: np.ndarray | None = Non
     if k == 2:
         cv = math.exp(theta[1])
         cv_ci = (math.exp(theta[1] - Z95 * se[1]), math.exp(theta[1] + Z95 * se[1]))
-    dist = _params(family, theta)
+    dist = frozen(family, theta)
     if t_cens.size:
         every = np.concatenate([t_event, t_cens])
         grid, surv, _ = kaplan_meier(every, np.r_[np.ones(t_event.size, bool), np.zeros(t_cens.size, bool)])

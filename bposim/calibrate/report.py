@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from bposim.calibrate.fits import _params
+from bposim.calibrate.fits import frozen
 from bposim.outputs import atomic_write_bytes, atomic_write_text, refuse_existing
 
 FIGURES = ("handle_time", "patience", "arrivals", "staffing")
@@ -47,7 +47,7 @@ def handle_time_figure(cal) -> Figure:
         grid = np.linspace(max(top / 400, 0.5), top, 300)
         for c in qf.handle.candidates:
             style = "-" if c.family == qf.handle.chosen else "--"
-            ax.plot(grid, _params(c.family, _theta(c)).pdf(grid), style,
+            ax.plot(grid, frozen(c.family, _theta(c)).pdf(grid), style,
                     label=f"{c.family}{' (chosen)' if c.family == qf.handle.chosen else ''}")
         if qf.handle.chosen == "empirical":
             ax.plot([], [], " ", label="chosen: empirical")
@@ -73,7 +73,7 @@ def patience_figure(cal) -> Figure:
         grid = np.linspace(0, t.max(), 300)
         for c in qf.patience.candidates:
             style = "-" if c.family == qf.patience.chosen else "--"
-            ax.plot(grid, _params(c.family, _theta(c)).sf(grid), style,
+            ax.plot(grid, frozen(c.family, _theta(c)).sf(grid), style,
                     label=f"{c.family} mean {c.mean:.0f} s{' (chosen)' if c.family == qf.patience.chosen else ''}")
         ax.set_title(f"{q}: {qf.abandoned} abandons of {qf.offered}")
         ax.set_xlabel("wait (s)")

@@ -27,16 +27,20 @@ def ident(name: str) -> str:
 
 
 def _num(v: float) -> str:
+    """Four significant digits, never in exponent form (YAML would read 2e+04 as text)."""
     if v is None or not np.isfinite(v):
         return "n/a"
-    return f"{v:.4g}" if abs(v) < 1e5 else f"{v:.0f}"
+    if abs(v) >= 1000:
+        return f"{v:.0f}"
+    text = f"{v:.4g}"
+    return text if "e" not in text else (f"{v:.12f}".rstrip("0").rstrip(".") or "0")
 
 
 def _dist(spec: DistributionSpec) -> str:
     if spec.kind == "exponential":
         return f"{{dist: exponential, mean: {_num(spec.mean)}}}"
     if spec.kind == "empirical":
-        return "{dist: empirical, values: [" + ", ".join(f"{v:g}" for v in spec.values) + "]}"
+        return "{dist: empirical, values: [" + ", ".join(_num(v) for v in spec.values) + "]}"
     return f"{{dist: {spec.kind}, mean: {_num(spec.mean)}, cv: {_num(spec.cv)}}}"
 
 
@@ -92,7 +96,7 @@ def scenario_text(cal) -> str:
                 label = f"{d} {w}: mean of {len(seen.get(w, []))} training day(s)"
                 if v is None:
                     v, label = np.zeros(per_day), f"{d} {w}: no training day on a {w}, no arrivals"
-                rows.append((label, [f"{x:.3g}" for x in v]))
+                rows.append((label, [_num(round(float(x), 2)) for x in v]))
             disp = f.dispersion
             out += ["    arrivals:",
                     f"      # expected contacts from outside per {cal.interval_minutes}-min interval, one line per day",
