@@ -32,6 +32,7 @@ _EXPORTS = {
     "sweep": "bposim.experiments",
     "Comparison": "bposim.experiments",
     "load_variants": "bposim.experiments",
+    "compare_at_service": "bposim.equal_service",
     "write_report": "bposim.report",
     "plan": "bposim.planning",
     "Plan": "bposim.planning",
