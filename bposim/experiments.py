@@ -9,7 +9,6 @@ grid of path-addressed settings (:mod:`bposim.overlay`) into a resumable directo
 
 from __future__ import annotations
 
-import copy
 import itertools
 import os
 import re
@@ -21,13 +20,13 @@ from typing import Any
 import pandas as pd
 
 from bposim.batch import run_to_directory
-from bposim.errors import InputError, Problem, ScenarioError
+from bposim.errors import InputError, ScenarioError
 from bposim.montecarlo import Results, combine, run, t_interval
 from bposim.outputs import ResultsDir, atomic_write_text, read_manifest, scenario_hash
-from bposim.overlay import apply_overrides, parse_values, set_path
-from bposim.scenario.fields import Context
+from bposim.overlay import apply_overrides, parse_values
 from bposim.scenario.load import load_scenario, load_scenario_data, parse_scenario
 from bposim.scenario.schema import Scenario
+from bposim.scenario.variants import load_variants, variants_from_data
 
 __all__ = ["Comparison", "compare", "comparison_table", "load_variants", "variants_from_data",
            "sweep", "sweep_grid"]
@@ -39,67 +38,8 @@ Progress = Callable[[int, int], None]
 
 # --- variants ------------------------------------------------------------------------
 
-
-def load_variants(path: str | os.PathLike) -> dict[str, Scenario]:
-    """The base scenario of the file at ``path`` and each of its ``variants``, by name.
-
-    The base (the file without ``variants``) comes first, named after the file.
-    Raises :class:`ScenarioError` naming the variant and the path when one is invalid.
-    """
-    file = Path(path)
-    base = load_scenario(file)             # every problem of the base, with lines
-    data, lines = load_scenario_data(file)
-    variants = variants_from_data(data, source=str(path), base_dir=file.parent, lines=lines)
-    name, k = file.stem, 2
-    while name in variants:
-        name, k = f"{file.stem}-{k}", k + 1
-    return {name: base, **variants}
-
-
-def variants_from_data(data: Mapping, source: str = "<data>", base_dir: str | os.PathLike | None = None,
-                       lines: Mapping[str, int] | None = None) -> dict[str, Scenario]:
-    """Each entry of ``data["variants"]`` applied to the base data and validated."""
-    raw = data.get("variants") or {}
-    if not isinstance(raw, Mapping):
-        raise ScenarioError(Problem(source, "variants", "must be a mapping of variant name to "
-                                    "{field.path: value, ...}"))
-    base = {k: v for k, v in data.items() if k != "variants"}
-    lines = lines or {}
-    out: dict[str, Scenario] = {}
-    problems: list[Problem] = []
-    for name, sets in raw.items():
-        at = f"variants.{name}"
-        if not isinstance(sets, Mapping):
-            problems.append(Problem(source, at, "must be a mapping of field path to value", lines.get(at)))
-            continue
-        variant, where = copy.deepcopy(base), {}
-        for path, value in sets.items():
-            try:
-                where[path] = set_path(variant, str(path), value)
-            except InputError as exc:
-                problems.append(Problem(source, at, str(exc), lines.get(f"{at}.{path}", lines.get(at))))
-        if len(where) < len(sets):
-            continue
-        if "name" not in sets:
-            variant["name"] = f"{base.get('name', 'scenario')} [{name}]"
-        try:
-            out[str(name)] = parse_scenario(variant, source, base_dir)
-        except ScenarioError as exc:
-            problems += [_in_variant(p, str(name), source, where, lines) for p in exc.problems]
-    if problems:
-        raise ScenarioError(problems)
-    return out
-
-
-def _in_variant(p: Problem, name: str, file: str, where: dict, lines: Mapping) -> Problem:
-    """A problem of a variant, placed on the variant's setting that caused it if any."""
-    line = p.line if p.line is not None or p.file != file else Context(file, lines).line(p.path)
-    for path, field in where.items():
-        if p.path == field or p.path.startswith((field + ".", field + "[")):
-            line = lines.get(f"variants.{name}.{path}", line)
-            break
-    return Problem(p.file, f"variants.{name}: {p.path}" if p.path else f"variants.{name}",
-                   p.message, line)
+# load_variants and variants_from_data live in bposim.scenario.variants (no pandas needed
+# to check a file); they are re-exported here.
 
 
 # --- compare -------------------------------------------------------------------------

@@ -8,11 +8,8 @@ import re
 from pathlib import Path
 
 import click
-import numpy as np
 
-from bposim import erlang, staffing
 from bposim.cli.common import fail, user_errors
-from bposim.outputs import atomic_write_frame
 
 MAX_ROWS = 1000
 _TARGET = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%?\s*/\s*(\d+(?:\.\d+)?)\s*s?\s*$")
@@ -63,13 +60,13 @@ def _agent_range(text: str) -> tuple[int, int]:
 
 # ----------------------------------------------------------------- printing
 def _pct(value: float) -> str:
-    return "-" if value is None or np.isnan(value) else f"{100 * value:.1f}%"
+    return "-" if value is None or math.isnan(value) else f"{100 * value:.1f}%"
 
 
 def _secs(value: float) -> str:
-    if np.isnan(value):
+    if math.isnan(value):
         return "-"
-    return "inf" if np.isinf(value) else f"{value:.1f}"
+    return "inf" if math.isinf(value) else f"{value:.1f}"
 
 
 def _table(header: list[str], rows: list[list[str]], notes: list[str] | None = None) -> str:
@@ -87,6 +84,8 @@ def _table(header: list[str], rows: list[list[str]], notes: list[str] | None = N
 
 def _write_csv_atomic(frame, path: str) -> None:
     """Write a CSV through a temporary file in the same folder, then rename it."""
+    from bposim.outputs import atomic_write_frame
+
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         fail(f"{path}: folder {folder} does not exist")
@@ -116,6 +115,10 @@ def _write_csv_atomic(frame, path: str) -> None:
 def erlang_command(calls, period, aht, target, patience, agents_text, max_occupancy,
                    max_abandon):
     """Service level, ASA, occupancy and abandonment for a range of agent counts."""
+    import numpy as np  # imported here, not at start-up: `bposim --help` stays fast
+
+    from bposim import erlang
+
     calls = _number("--calls", calls, strict=False)
     period = _number("--period", period)
     aht = _number("--aht", aht)
@@ -187,6 +190,8 @@ def erlang_command(calls, period, aht, target, patience, agents_text, max_occupa
 def staff_command(forecast_path, aht, target, shrinkage, patience, max_abandon, max_occupancy,
                   interval_minutes, out_path):
     """Agents needed per interval of a forecast (Erlang C, or Erlang A with --patience)."""
+    from bposim import staffing
+
     sl_target, seconds = parse_target(target)
     if out_path and not os.path.isdir(os.path.dirname(os.path.abspath(out_path))):
         fail(f"{out_path}: folder {os.path.dirname(os.path.abspath(out_path))} does not exist")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
 
 from bposim.cli.common import fail, user_errors
 from bposim.cli.tables import render, with_ci
-from bposim.outputs import atomic_write
+
+if TYPE_CHECKING:  # pandas and bposim.outputs load only when a command runs (fast --help)
+    import pandas as pd
 
 _EXECUTORS = click.Choice(["processes", "serial", "dask"])
 
@@ -148,6 +150,8 @@ def _cost_figure(comparison, out: Path) -> Path | None:
     currency = getattr(next(iter(comparison.results.values())).scenario, "currency", "")
     fig = cost_service_figure(frame, cost_label=f"cost ({currency})" if currency else "cost")
     path = out / "cost_vs_service_level.png"
+    from bposim.outputs import atomic_write
+
     atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
     return path
 

@@ -27,10 +27,12 @@ def summary(scenario: bposim.Scenario) -> str:
 @user_errors
 def validate_command(files: tuple[Path, ...]) -> None:
     """Check scenario FILES; print OK or every problem found (exit status 2 if any)."""
+    from bposim.scenario.variants import load_variants  # no simulation, pandas or scipy needed
+
     invalid = 0
     for file in files:
         try:
-            scenarios = bposim.load_variants(file)  # the base, then each variant, all checked
+            scenarios = load_variants(file)  # the base, then each variant, all checked
             scenario = next(iter(scenarios.values()))
         except bposim.ScenarioError as exc:
             invalid += 1
