@@ -56,7 +56,7 @@ class EqualService:
     ``methods``: ``plan`` or ``uniform scale`` per variant; ``scales``: the staffing
     found as a multiple of the variant's own (agent-hours on the roster, after rounding
     up; ``None`` for a plan); ``scenarios``: the staffed scenarios; ``trials``:
-    simulations run in the search.
+    simulations run in the search (``None`` for a plan: the planner runs its own).
     """
 
     comparison: Comparison
@@ -64,7 +64,7 @@ class EqualService:
     methods: dict[str, str]
     scales: dict[str, float | None]
     scenarios: dict[str, Scenario]
-    trials: dict[str, int]
+    trials: dict[str, int | None]
 
     @property
     def table(self) -> pd.DataFrame:
@@ -178,7 +178,7 @@ def compare_at_service(scenarios: Mapping[str, Scenario] | Sequence[Scenario],
             say(f"{name}: planning shifts for the levels")
             staffed[name] = _planned(sc, levels, replications, seed, workers)
             results[name], methods[name], scales[name], trials[name] = (
-                simulate(staffed[name]), PLAN, None, 1)
+                simulate(staffed[name]), PLAN, None, None)
         else:
             scale, res, n = _least_scale(name, sc, levels, simulate, say)
             staffed[name] = scale_staffing(sc, scale)

@@ -17,7 +17,8 @@ def equal_service_text(outcome) -> str:
     rows = []
     for r in summary.to_dict("records"):
         row = [r["variant"], r["method"], "-" if r["scale"] is None else f"× {r['scale']:.3f}",
-               str(r["trials"]), f"{r['paid_hours']:,.1f}",
+               "-" if r["trials"] is None or r["trials"] != r["trials"] else str(int(r["trials"])),
+               f"{r['paid_hours']:,.1f}",
                with_ci(r["cost"], r["cost_ci_low"], r["cost_ci_high"], kind="int")
                if "cost" in r else "-"]
         for q in outcome.levels:
