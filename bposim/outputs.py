@@ -13,6 +13,12 @@ Layout::
 Each replication's folder is written under a temporary name and renamed into place,
 so a folder either is complete or does not exist; rerunning the same command on an
 interrupted directory runs only the replications that are missing.
+
+Ownership: bposim replaces only files it wrote itself. A results directory is recognised
+by its manifest; anything else that exists is the user's and is refused (an
+:class:`InputError`) unless the caller passes ``force``. A directory in use is locked
+(:func:`locked`), and the files derived from its results (``report.html`` and its
+figures) are removed as soon as the results they came from change (:func:`remove_derived`).
 """
 
 from __future__ import annotations
@@ -24,8 +30,15 @@ import json
 import os
 import shutil
 import tempfile
+import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, Iterator
+
+try:  # advisory locks are POSIX; elsewhere a directory is simply not locked
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None
 
 import pandas as pd
 import yaml
@@ -38,6 +51,18 @@ from bposim.scenario.schema import Scenario
 
 FORMAT_VERSION = 1
 FRAMES = ("totals", "intervals", "pools", "contacts", "agent_states", "outbound")
+LOCK_NAME = ".bposim.lock"
+#: What a report writes into a results directory: derived from the results, so removed
+#: whenever they change (every figure name a report draws).
+REPORT_NAME = "report.html"
+REPORT_FIGURES = ("service_level", "answer_times", "volumes", "staffing", "occupancy",
+                  "cost_service", "net_staffing", "sl_heatmap", "occupancy_heatmap")
+#: Everything a results directory holds besides ``replications/`` (``--force`` clears these).
+RESULT_FILES = ("manifest.json", "scenario.yaml", "totals.parquet", "intervals.parquet",
+                "pools.parquet", "contacts.parquet", "outbound.parquet",
+                "outbound_summary.parquet", "summary.csv", "interval_summary.parquet",
+                "pool_summary.parquet", "baseline.csv", "interval_baseline.csv",
+                "interval_summary.csv", "pool_summary.csv")
 
 
 def _plain(value):
@@ -68,9 +93,24 @@ def _umask_mode() -> int:
     return 0o666 & ~mask
 
 
-def atomic_write(path: Path, write: Callable[[str], None]) -> None:
+def exists_message(path: Path) -> str:
+    return f"{path} already exists; use --force to overwrite it"
+
+
+def refuse_existing(paths: Iterable[Path], force: bool = False) -> None:
+    """Raise an :class:`InputError` for the first of ``paths`` that exists (unless
+    ``force``): checked before anything is written, so a refusal leaves all untouched."""
+    if force:
+        return
+    for path in paths:
+        if os.path.lexists(path):
+            raise InputError(exists_message(Path(path)))
+
+
+def atomic_write(path: Path, write: Callable[[str], None], *, overwrite: bool = True) -> None:
     """Have ``write(tmp)`` fill a temporary file beside ``path``, then rename it into
-    place: a reader sees the old file or the whole new one, never half of it."""
+    place: a reader sees the old file or the whole new one, never half of it. With
+    ``overwrite=False`` an existing ``path`` is never replaced (an :class:`InputError`)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -78,54 +118,203 @@ def atomic_write(path: Path, write: Callable[[str], None]) -> None:
     try:
         write(tmp)
         os.chmod(tmp, _umask_mode())
-        os.replace(tmp, path)
-    except BaseException:
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            _place_new(tmp, path)
+    finally:
         Path(tmp).unlink(missing_ok=True)
-        raise
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
+def _place_new(tmp: str, path: Path) -> None:
+    """Move ``tmp`` to ``path`` unless ``path`` exists (a hard link never replaces)."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise InputError(exists_message(path)) from None
+    except OSError:  # no hard links on this file system: check, then rename
+        if os.path.lexists(path):
+            raise InputError(exists_message(path)) from None
+        os.replace(tmp, path)
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
+def atomic_write_bytes(path: Path, data: bytes, *, overwrite: bool = True) -> None:
+    atomic_write(path, lambda tmp: Path(tmp).write_bytes(data), overwrite=overwrite)
 
 
-def atomic_write_frame(frame: pd.DataFrame, path: Path) -> None:
+def atomic_write_text(path: Path, text: str, *, overwrite: bool = True) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"), overwrite=overwrite)
+
+
+def atomic_write_frame(frame: pd.DataFrame, path: Path, *, overwrite: bool = True) -> None:
     """A frame as CSV (``.csv``) or Parquet (anything else), written atomically."""
     if Path(path).suffix == ".csv":
-        atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
+        atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False), overwrite=overwrite)
     else:
-        atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+        atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False), overwrite=overwrite)
+
+
+def has_user_files(path: Path) -> bool:
+    """``path`` is a directory holding something other than bposim's lock file."""
+    path = Path(path)
+    return path.is_dir() and any(p.name != LOCK_NAME for p in path.iterdir())
+
+
+_held: dict[str, list] = {}  # real path -> [pid, fd, depth] of the locks this process holds
+
+
+LOCK_WAIT_SECONDS = 5.0  # how long a second process waits for a directory in use
+
+
+@contextmanager
+def locked(path: str | Path, *, wait: float | None = None, required: bool = True) -> Iterator[None]:
+    """Hold an advisory lock on directory ``path`` (created if missing) for the block.
+
+    Another bposim process using the same directory waits up to ``wait`` seconds
+    (default :data:`LOCK_WAIT_SECONDS`), then
+    gets an :class:`InputError` saying the directory is in use. The lock is an
+    ``fcntl.flock`` on ``path/.bposim.lock``: the system drops it when the holder exits
+    or dies, so a crash never leaves a directory locked. Re-entrant within a process.
+    With ``required=False`` a directory where no lock file can be made (read-only) is
+    used without one.
+    """
+    path = Path(path)
+    key = os.path.realpath(path)
+    held = _held.get(key)
+    if held is not None and held[0] == os.getpid():  # this process holds it already
+        held[2] += 1
+        try:
+            yield
+        finally:
+            held[2] -= 1
+        return
+    fd = _open_lock(path, required) if fcntl is not None else None
+    if fd is None:
+        yield
+        return
+    try:
+        deadline = time.monotonic() + (LOCK_WAIT_SECONDS if wait is None else wait)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise InputError(f"{path} is in use by another bposim process{_holder(fd)}; "
+                                     "try again when it has finished") from None
+                time.sleep(0.1)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        _held[key] = [os.getpid(), fd, 1]
+        try:
+            yield
+        finally:
+            del _held[key]
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _open_lock(path: Path, required: bool) -> int | None:
+    """The lock file's descriptor; None when it cannot be made and is not required."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        return os.open(path / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as exc:
+        if not required:
+            return None
+        raise InputError(f"cannot use {path}: {exc.strerror or exc}") from None
+
+
+def _holder(fd: int) -> str:
+    """`` (pid N)`` from the lock file, when it says."""
+    try:
+        text = os.pread(fd, 32, 0).decode().strip()
+    except (OSError, UnicodeDecodeError):
+        return ""
+    return f" (pid {text})" if text.isdigit() else ""
+
+
+def remove_derived(path: Path) -> list[Path]:
+    """Remove the report and figures a results directory holds (they describe results
+    that are about to change); return what was removed. Other files are left alone."""
+    path = Path(path)
+    gone = []
+    for f in [path / REPORT_NAME, *(path / "figures" / f"{s}.png" for s in REPORT_FIGURES)]:
+        if f.is_file():
+            f.unlink()
+            gone.append(f)
+    figures = path / "figures"
+    if figures.is_dir() and not any(figures.iterdir()):
+        figures.rmdir()
+    return gone
+
+
+def is_results_dir(path: Path) -> bool:
+    """``path`` holds a readable bposim manifest."""
+    try:
+        read_manifest(path)
+    except InputError:
+        return False
+    return True
 
 
 class ResultsDir:
     """A results directory for one scenario and seed; resumes if it already holds some."""
 
-    def __init__(self, path: str | Path, scenario: Scenario, seed: int, replications: int):
+    def __init__(self, path: str | Path, scenario: Scenario, seed: int, replications: int,
+                 *, force: bool = False):
         self.path = Path(path)
         self.scenario = scenario
         self.seed = seed
         self.replications = replications
         self.hash = scenario_hash(scenario)
+        self.force = force
+        self.previous: dict | None = None  # the manifest found, if any
         self._check_existing()
 
     def _check_existing(self) -> None:
+        """Refuse a folder that is not ours or holds other results (``force``: write into
+        a foreign folder, or start a mismatched results directory afresh)."""
         manifest = self.path / "manifest.json"
+        if self.path.exists() and not self.path.is_dir():
+            raise InputError(f"{self.path} is a file, not a directory; choose another --out")
         if not manifest.exists():
-            if self.path.exists() and any(self.path.iterdir()):
+            if has_user_files(self.path) and not self.force:
                 raise InputError(f"{self.path} exists and is not a bposim results directory; "
-                                 "choose another --out")
+                                 "choose another --out, or use --force to write into it")
             return
-        m = read_manifest(self.path)
+        try:
+            m = read_manifest(self.path)
+        except InputError as exc:
+            if self.force:
+                return
+            raise InputError(f"{exc}; choose another --out, or use --force to start afresh") from None
+        problem = None
         if m.get("bposim_version") != __version__:
-            raise InputError(f"{self.path} was written by bposim {m.get('bposim_version')}; this is "
-                             f"{__version__}, whose replications may differ: choose another --out")
-        if m.get("scenario_hash") != self.hash or m.get("seed") != self.seed:
-            raise InputError(f"{self.path} holds results of another scenario or seed "
-                             f"(hash {m.get('scenario_hash')}, seed {m.get('seed')}); "
-                             "choose another --out or remove it")
+            problem = (f"{self.path} was written by bposim {m.get('bposim_version')}; this is "
+                       f"{__version__}, whose replications may differ")
+        elif m.get("scenario_hash") != self.hash or m.get("seed") != self.seed:
+            problem = (f"{self.path} holds results of another scenario or seed "
+                       f"(hash {m.get('scenario_hash')}, seed {m.get('seed')})")
+        if problem is None:
+            self.previous = m
+        elif not self.force:
+            raise InputError(f"{problem}: choose another --out, or use --force to replace them")
+
+    def clear(self) -> None:
+        """Remove the results (and derived files) of an earlier run, leaving anything else."""
+        shutil.rmtree(self.path / "replications", ignore_errors=True)
+        for name in RESULT_FILES:
+            (self.path / name).unlink(missing_ok=True)
+        remove_derived(self.path)
+
+    def unchanged(self) -> bool:
+        """The combined results on disk are those this batch will give (same scenario,
+        seed and replications, complete): derived files stay valid."""
+        m = self.previous or {}
+        return (m.get("status") == "complete" and m.get("replications_requested") == self.replications
+                and m.get("replications_completed") == self.replications)
 
     def completed(self) -> list[int]:
         """Replication indices already written in full."""
@@ -214,8 +403,11 @@ def read_manifest(path: str | Path) -> dict:
         raise InputError(f"{path} is not a bposim results directory (no manifest.json)")
     try:
         data = json.loads(manifest.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{manifest}: unreadable manifest ({exc})") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("format_version", 0), int):
+        raise InputError(f"{manifest}: not a bposim manifest (expected a JSON object "
+                         "with a format_version)")
     if data.get("format_version", 0) > FORMAT_VERSION:
         raise InputError(f"{path} was written by a newer bposim (format {data['format_version']}); "
                          "upgrade bposim to read it")

@@ -82,15 +82,16 @@ def _table(header: list[str], rows: list[list[str]], notes: list[str] | None = N
     return "\n".join(lines)
 
 
-def _write_csv_atomic(frame, path: str) -> None:
-    """Write a CSV through a temporary file in the same folder, then rename it."""
+def _write_csv_atomic(frame, path: str, force: bool = False) -> None:
+    """Write a CSV through a temporary file in the same folder, then rename it; an
+    existing file is replaced only with ``force``."""
     from bposim.outputs import atomic_write_frame
 
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         fail(f"{path}: folder {folder} does not exist")
     try:
-        atomic_write_frame(frame, Path(path))
+        atomic_write_frame(frame, Path(path), overwrite=force)
     except OSError as exc:
         fail(f"{path}: cannot write: {exc.strerror or exc}")
 
@@ -186,15 +187,19 @@ def erlang_command(calls, period, aht, target, patience, agents_text, max_occupa
 @click.option("--out", "out_path", default=None, metavar="FILE.csv",
               help="Also write the table to this CSV file; a scenario pool reads it with "
                    "staffing: {per_interval_csv: FILE.csv}.")
+@click.option("--force", is_flag=True, help="Overwrite the --out file if it already exists.")
 @user_errors
 def staff_command(forecast_path, aht, target, shrinkage, patience, max_abandon, max_occupancy,
-                  interval_minutes, out_path):
+                  interval_minutes, out_path, force):
     """Agents needed per interval of a forecast (Erlang C, or Erlang A with --patience)."""
     from bposim import staffing
+    from bposim.outputs import refuse_existing
 
     sl_target, seconds = parse_target(target)
     if out_path and not os.path.isdir(os.path.dirname(os.path.abspath(out_path))):
         fail(f"{out_path}: folder {os.path.dirname(os.path.abspath(out_path))} does not exist")
+    if out_path:
+        refuse_existing([Path(out_path)], force)  # before any work, and again when writing
     table = staffing.requirements(
         staffing.read_forecast(forecast_path),
         aht=_number("--aht", aht),
@@ -232,7 +237,7 @@ def staff_command(forecast_path, aht, target, shrinkage, patience, max_abandon, 
                f"{table['agents'].iloc[peak]} agents ({table['scheduled'].iloc[peak]} scheduled) "
                f"at {table['interval_start'].iloc[peak]}; volume-weighted SL {_pct(answered_sl)}")
     if out_path:
-        _write_csv_atomic(staffing_file(table), out_path)
+        _write_csv_atomic(staffing_file(table), out_path, force)
         click.echo(f"Wrote {out_path}")
 
 

@@ -14,15 +14,20 @@ from bposim.cli.common import user_errors
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="The HTML file to write (default: RESULTS_DIR/report.html); "
                    "the figures go to figures/*.png beside it.")
+@click.option("--force", is_flag=True,
+              help="Overwrite --out and its figures if they exist outside a results directory.")
 @user_errors
-def report_command(results_dir, out):
+def report_command(results_dir, out, force):
     """Write an HTML report of RESULTS_DIR (a directory written by `bposim run`): the
     scenario, headline metrics with 95 % CIs, per-queue and per-pool tables beside the
-    Erlang baseline, and figures. An interrupted run is reported as PARTIAL."""
-    from bposim.report import load_results, report_results
+    Erlang baseline, and figures. An interrupted run is reported as PARTIAL. An
+    existing --out file (or figure) is never replaced without --force, except a
+    report.html inside a results directory."""
+    from bposim.report import load_results, reading, report_results
 
-    data = load_results(results_dir)
-    path = report_results(data, out)
+    with reading(results_dir):
+        data = load_results(results_dir)
+        path = report_results(data, out, force=force)
     if data.partial:
         click.echo(f"PARTIAL: {data.partial_reason}", err=True)
     click.echo(f"Report written to {path} (figures in {path.parent / 'figures'}/)")

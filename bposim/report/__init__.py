@@ -11,7 +11,10 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from bposim.outputs import atomic_write_bytes, atomic_write_text
+from bposim.outputs import (
+    REPORT_NAME, atomic_write_bytes, atomic_write_text, is_results_dir, locked,
+    read_manifest, refuse_existing, remove_derived,
+)
 from bposim.report.figures import (
     COST_COLUMNS, cost_service_figure, cost_service_frame, occupancy_heatmap, palette,
     service_level_figure, staffing_figure, volume_figure, wait_distribution_figure,
@@ -36,9 +39,10 @@ def figure_png(fig, dpi: int = 100) -> bytes:
 
 
 def build_figures(d: ResultsData):
-    """(slug, title, caption, Figure) for each figure the results support."""
+    """(slug, title, caption, Figure) for each figure the results support (the queue
+    figures only when there are queues)."""
     colours = palette([q.id for q in d.queues] + [p.id for p in d.pools])
-    out = [
+    queue_figures = [
         ("service_level", "Service level by interval",
          "Mean service level per interval and queue, with the 95 % confidence band over "
          "replications and the queue's target (dashed).",
@@ -52,6 +56,8 @@ def build_figures(d: ResultsData):
         ("volumes", "Offered, answered and abandoned",
          "Contacts per interval (mean over replications), counted in the interval they arrived.",
          volume_figure(d.interval_summary, colours)),
+    ] if d.queues else []
+    out = queue_figures + [
         ("staffing", "Agents vs the Erlang requirement",
          "Top: agents per pool, on duty and available (on duty less shrinkage). Bottom: agents "
          "Erlang says each queue would need on its own; the two are not summed because pools and "
@@ -69,22 +75,43 @@ def build_figures(d: ResultsData):
     return out
 
 
-def write_report(results_dir: str | Path, out: str | Path | None = None) -> Path:
+def write_report(results_dir: str | Path, out: str | Path | None = None, *,
+                 force: bool = False) -> Path:
     """Write ``report.html`` (default: inside ``results_dir``) and ``figures/*.png`` beside it.
 
     Raises :class:`bposim.InputError` when ``results_dir`` is not a results directory or
-    was written by a newer bposim. An interrupted run gives a report of the finished
-    replications, marked PARTIAL at the top.
+    was written by a newer bposim, when a run is still writing it, or when ``out`` (or a
+    figure beside it) already exists outside a results directory and ``force`` is not
+    given. An interrupted run gives a report of the finished replications, marked
+    PARTIAL at the top.
     """
-    return report_results(load_results(results_dir), out)
+    with reading(results_dir):
+        return report_results(load_results(results_dir), out, force=force)
 
 
-def report_results(d: ResultsData, out: str | Path | None = None) -> Path:
-    """Write the report of already loaded results (see :func:`write_report`)."""
-    out = Path(out) if out is not None else d.path / "report.html"
-    pngs = [FigurePng(slug, title, caption, figure_png(fig))
-            for slug, title, caption, fig in report_figures(d)]
+def reading(results_dir: str | Path):
+    """Lock ``results_dir`` while a report is made from it (a run in progress there
+    makes this wait a few seconds, then fail with a clear message)."""
+    read_manifest(results_dir)  # a clear error for a folder that is not a results directory
+    return locked(results_dir, required=False)
+
+
+def report_results(d: ResultsData, out: str | Path | None = None, *, force: bool = False) -> Path:
+    """Write the report of already loaded results (see :func:`write_report`).
+
+    ``report.html`` inside a results directory is bposim's own and is replaced; any other
+    existing file is left untouched unless ``force``."""
+    out = Path(out) if out is not None else d.path / REPORT_NAME
+    ours = out.name == REPORT_NAME and is_results_dir(out.parent)
+    figures = out.parent / "figures"
+    replace = ours or force
+    refuse_existing([out], replace)  # before the (slow) figures
+    built = report_figures(d)  # slugs are among REPORT_FIGURES (what a new run removes)
+    if ours:
+        remove_derived(out.parent)  # figures these results no longer give must not linger
+    refuse_existing([out, *(figures / f"{slug}.png" for slug, *_ in built)], replace)
+    pngs = [FigurePng(slug, title, caption, figure_png(fig)) for slug, title, caption, fig in built]
     for f in pngs:
-        atomic_write_bytes(out.parent / "figures" / f"{f.slug}.png", f.png)
-    atomic_write_text(out, render_html(d, pngs))
+        atomic_write_bytes(figures / f"{f.slug}.png", f.png, overwrite=replace)
+    atomic_write_text(out, render_html(d, pngs), overwrite=replace)
     return out

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from html import escape
 
 from bposim import __version__
+from bposim.abandon_caps import CAP_MEASURE, cap_warnings
 from bposim.report.load import ResultsData
 from bposim.report.views import views_html
 
@@ -168,9 +169,17 @@ def _queue_table(d: ResultsData) -> str:
     return _table(headers, rows, erlang_cols=(4, 6, 8, 11))
 
 
+def _queue_section(d: ResultsData) -> str:
+    """The queue table, left out when the centre has no queues (outbound only)."""
+    if not d.queues:
+        return ""
+    return "<h2>Queues, beside the Erlang baseline</h2>" + _queue_table(d)
+
+
 def _pool_table(d: ResultsData) -> str:
     s = d.summary
     sites = any(p.site for p in d.pools)
+    inbound = any(p.inbound for p in d.pools)  # else no pool handles contacts: no such columns
     cost = s[(s["metric"] == "cost") & s["scope"].astype(str).str.startswith("pool:")]
     costs = bool(len(cost)) and bool((cost["mean"].fillna(0) != 0).any())
     rows = []
@@ -180,12 +189,13 @@ def _pool_table(d: ResultsData) -> str:
             escape(p.id + (" (SME)" if p.is_sme else "")), escape(p.tier),
             *([escape(p.site or "–")] if sites else []),
             with_ci(s, "occupancy", scope, "pct"), with_ci(s, "utilisation", scope, "pct"),
-            with_ci(s, "handled", scope, "int", 0), with_ci(s, "escalations_taken", scope, "int", 0),
+            *(([with_ci(s, "handled", scope, "int", 0), with_ci(s, "escalations_taken", scope, "int", 0)]
+               if p.inbound else ["– (outbound)", "–"]) if inbound else []),
             with_ci(s, "paid_hours", scope, "int", 0), with_ci(s, "overrun_hours", scope),
             *([with_ci(s, "cost", scope, "int", 0)] if costs else []),
         ])
-    headers = ["pool", "tier", *(["site"] if sites else []), "occupancy", "utilisation", "handled",
-               "escalations taken", "paid hours", "overrun hours",
+    headers = ["pool", "tier", *(["site"] if sites else []), "occupancy", "utilisation",
+               *(["handled", "escalations taken"] if inbound else []), "paid hours", "overrun hours",
                *([f"cost ({d.currency})"] if costs else [])]
     return _table(headers, rows)
 
@@ -217,13 +227,22 @@ def _campaign_table(d: ResultsData) -> str:
         rows.append([escape(c), with_ci(s, "dials", scope, "int", 0), with_ci(s, "connected", scope, "int", 0),
                      with_ci(s, "right_party", scope, "int", 0), with_ci(s, "abandon_rate", scope, "pct"),
                      with_ci(s, "max_daily_abandon_rate", scope, "pct"),
+                     with_ci(s, "max_30day_abandon_rate", scope, "pct"),
+                     fmt(d.campaign_caps.get(c), "pct", 0),
                      with_ci(s, "right_party_per_agent_hour", scope),
                      with_ci(s, "talk_minutes_per_agent_hour", scope),
                      with_ci(s, "list_penetration", scope, "pct")])
-    headers = ["campaign", "dials", "connects", "right party", "abandoned / live (30-day rule)",
-               "worst day, AMD hang-ups included (24-hour rule)", "right party per agent hour",
-               "talk minutes per agent hour", "list reached"]
-    return "<h2>Outbound campaigns</h2>" + _table(headers, rows)
+    headers = ["campaign", "dials", "connects", "right party", "abandoned / live (the cap's measure)",
+               "worst day, AMD hang-ups included (Ofcom's 24-hour rule)",
+               "worst 30 days (FTC's 30-day rule)",
+               "cap", "right party per agent hour", "talk minutes per agent hour", "list reached"]
+    warnings = cap_warnings(s, d.campaign_caps)
+    notes = (f"<p>The cap is the campaign's <code>abandon_target</code>; it applies to "
+             f"{escape(CAP_MEASURE)}.</p>")
+    if warnings:
+        notes += ('<div class="partial"><strong>Over the cap</strong><ul>'
+                  + "".join(f"<li>{escape(w)}.</li>" for w in warnings) + "</ul></div>")
+    return "<h2>Outbound campaigns</h2>" + _table(headers, rows) + notes
 
 
 def _figures(figures: list[FigurePng]) -> str:
@@ -273,8 +292,7 @@ def render_html(d: ResultsData, figures: list[FigurePng]) -> str:
 {_scenario_facts(d)}
 <h2>Headline</h2>
 {_headline(d)}
-<h2>Queues, beside the Erlang baseline</h2>
-{_queue_table(d)}
+{_queue_section(d)}
 <h2>Pools</h2>
 {_pool_table(d)}
 {_site_table(d)}

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
-from bposim.errors import InputError
+from bposim.errors import InputError, Problem, ScenarioError
 from bposim.metrics import ReplicationMetrics
 from bposim.montecarlo import combine, summarise
 from bposim.outputs import read_manifest
+from bposim.scenario.load import load_scenario_data
 from bposim.scenario.schema import ServiceLevelTarget
 
 COMBINED = ("summary.csv", "intervals.parquet", "pools.parquet",
@@ -40,6 +40,7 @@ class PoolInfo:
     id: str
     tier: str
     site: str = ""
+    inbound: bool = True  # False: a pool without skills, working outbound campaigns only
 
     @property
     def is_sme(self) -> bool:
@@ -72,6 +73,7 @@ class ResultsData:
     partial: bool = False
     partial_reason: str = ""
     notes: list[str] = field(default_factory=list)
+    campaign_caps: dict[str, float] = field(default_factory=dict)  # id -> abandon_target
 
     @property
     def seed(self):
@@ -116,29 +118,65 @@ def _rep_folders(path: Path) -> list[Path]:
                   and all((p / f"{n}.parquet").is_file() for n in ("totals", "intervals", "pools")))
 
 
+def _items(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+class _Facts:
+    """Numbers read from the scenario copy, with a clear error naming the file, the
+    field path and its line when one is not a number (the copy was edited by hand)."""
+
+    def __init__(self, file: Path, lines: dict[str, int]):
+        self.file, self.lines = file, lines
+
+    def number(self, value, default: float, where: str) -> float:
+        if value is None:
+            return default
+        try:
+            if isinstance(value, bool):
+                raise TypeError
+            return float(value)
+        except (TypeError, ValueError):
+            problem = Problem(str(self.file), where, f"must be a number, got {value!r}",
+                              self.lines.get(where))
+            raise InputError(f"{problem} (the scenario copy of these results was edited; "
+                             "restore it or run the scenario again)") from None
+
+
+def _read_copy(file: Path) -> tuple[dict, dict[str, int]]:
+    """The scenario copy as plain data with field lines; empty when it is unreadable."""
+    if not file.is_file():
+        return {}, {}
+    try:
+        return load_scenario_data(file)
+    except (ScenarioError, OSError, ValueError):
+        return {}, {}
+
+
 def _scenario_facts(path: Path, manifest_name: str, frames_queues, frames_pools) -> dict:
     """Name, horizon, queues and pools from scenario.yaml, falling back on the frames."""
-    raw: dict = {}
     file = path / "scenario.yaml"
-    if file.is_file():
-        try:
-            loaded = yaml.safe_load(file.read_text())
-            raw = loaded if isinstance(loaded, dict) else {}
-        except (OSError, yaml.YAMLError):
-            raw = {}
+    raw, lines = _read_copy(file)
+    facts = _Facts(file, lines)
     default = ServiceLevelTarget()
     queues = []
-    for q in raw.get("queues") or []:
+    for i, q in enumerate(_items(raw.get("queues"))):
         if isinstance(q, dict) and "id" in q:
-            sl = q.get("service_level") or {}
-            queues.append(QueueInfo(str(q["id"]), float(sl.get("answer_within", default.answer_within)),
-                                    float(sl.get("target", default.target)),
-                                    str(sl.get("definition", default.definition))))
+            sl = q.get("service_level") if isinstance(q.get("service_level"), dict) else {}
+            at = f"queues[{i}].service_level"
+            queues.append(QueueInfo(
+                str(q["id"]),
+                facts.number(sl.get("answer_within"), default.answer_within, f"{at}.answer_within"),
+                facts.number(sl.get("target"), default.target, f"{at}.target"),
+                str(sl.get("definition", default.definition))))
     known = {q.id for q in queues}
     queues += [QueueInfo(str(q), default.answer_within, float("nan"), "?")
                for q in frames_queues if q not in known]
-    pools = [PoolInfo(str(p["id"]), str(p.get("tier") or "tier1"), str(p.get("site") or ""))
-             for p in raw.get("pools") or [] if isinstance(p, dict) and "id" in p]
+    pools = [PoolInfo(str(p["id"]), str(p.get("tier") or "tier1"), str(p.get("site") or ""),
+                      bool(p.get("skills")))
+             for p in _items(raw.get("pools")) if isinstance(p, dict) and "id" in p]
+    caps = {str(c["id"]): facts.number(c.get("abandon_target"), 0.03, f"campaigns[{i}].abandon_target")
+            for i, c in enumerate(_items(raw.get("campaigns"))) if isinstance(c, dict) and "id" in c}
     known = {p.id for p in pools}
     pools += [PoolInfo(str(p), str(t)) for p, t in frames_pools if p not in known]
     sim = raw.get("simulation") or {}
@@ -147,11 +185,13 @@ def _scenario_facts(path: Path, manifest_name: str, frames_queues, frames_pools)
         "description": " ".join(str(raw.get("description") or "").split()),
         "horizon": raw.get("horizon") if isinstance(raw.get("horizon"), dict) else {},
         "currency": str(raw.get("currency") or "USD"),
-        "site_kinds": {str(x["id"]): str(x.get("kind") or "") for x in raw.get("sites") or []
+        "site_kinds": {str(x["id"]): str(x.get("kind") or "") for x in _items(raw.get("sites"))
                        if isinstance(x, dict) and "id" in x},
-        "warmup_minutes": float(sim.get("warmup_minutes") or 0) if isinstance(sim, dict) else 0.0,
+        "warmup_minutes": (facts.number(sim.get("warmup_minutes"), 0.0, "simulation.warmup_minutes")
+                           if isinstance(sim, dict) else 0.0),
         "queues": queues,
         "pools": pools,
+        "campaign_caps": caps,
     }
 
 
