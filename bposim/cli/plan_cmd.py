@@ -52,6 +52,10 @@ def plan_command(scenario, out, replications, seed, rounds, workers, scheduler, 
     try:
         result = bposim.plan(sc, replications=replications, seed=seed, workers=workers,
                              scheduler=scheduler, rounds=rounds, out=out, progress=progress, force=force)
+    except KeyboardInterrupt:
+        click.echo(f"\nInterrupted: finished stages are kept in {out}; run the same command again "
+                   "to resume.", err=True)
+        raise SystemExit(130) from None
     finally:
         if bar is not None:
             bar.update(steps)

@@ -146,7 +146,8 @@ def plan(scenario: Scenario, *, replications: int | None = None, seed: int | Non
     else:
         sim_need, _history = simulated_requirements(
             base, targets, spec, columns.pools, a_need, replications=reps, seed=seed,
-            iterations=iterations, run_kw=run_kw, coverable=columns.cover_any, progress=say)
+            iterations=iterations, run_kw=run_kw, coverable=columns.cover_any, progress=say,
+            **({"load": folder.load_iteration, "save": folder.save_iteration} if folder else {}))
         if folder:
             folder.save_stage1(c_need, a_need, sim_need)
     timings["stage1_requirements"] = time.perf_counter() - t0

@@ -19,7 +19,7 @@ import pandas as pd
 
 from bposim.montecarlo import run
 from bposim.planning.evaluate import Assessment, Target, assess
-from bposim.planning.requirements import SL_STEP, home_pools
+from bposim.planning.requirements import home_pools, raise_step
 from bposim.planning.schedule import covered, solve
 from bposim.planning.templates import Columns, planned_scenario, schedule_frame
 from bposim.scenario.planning import PlanningSpec
@@ -53,14 +53,14 @@ def raise_need(scenario: Scenario, columns: Columns, need: np.ndarray, have: np.
     for k, t in enumerate(targets):
         homes = home_pools(scenario, t.queue, pools)
         sl = arrays["sl_mean"][k]
-        gap = np.nan_to_num(t.service_level - sl, nan=0.0)
-        step = 1 + np.floor(np.maximum(gap, 0) / SL_STEP)
+        gap = t.service_level - sl
         hit = arrays["miss"][k].copy()
         for d in np.nonzero(arrays["day_miss"][k])[0]:
             day = slice(d * per_day, (d + 1) * per_day)
             hit[day] |= np.nan_to_num(sl[day], nan=1.0) < t.service_level
         for g in homes:
-            out[g] = np.where(hit, np.maximum(out[g], np.floor(have[g] + 1e-9) + step), out[g])
+            base = np.floor(have[g] + 1e-9)
+            out[g] = np.where(hit, np.maximum(out[g], base + raise_step(gap, base)), out[g])
     for j, pid in enumerate(arrays["pools"]):
         if pid in pools:
             g = pools.index(pid)

@@ -4,6 +4,7 @@ Layout::
 
     manifest.json       bposim version, scenario hash, seed, replications, status, timings
     state/stage1.npz    stage 1: Erlang C, Erlang A and simulated requirements
+    state/stage1-iteration-<k>.npz   each finished stage-1 iteration
     state/<plan>-round-<k>/   each finished round (requirement, counts, attainment, summary)
     requirements.csv schedule.csv planned.yaml summary.txt summary.csv attainment.csv rounds.csv
     reference/          the same files for the Erlang C plan through the same scheduler
@@ -79,6 +80,19 @@ class PlanDir:
             with open(tmp, "wb") as fh:
                 np.savez(fh, erlang_c=erlang_c, erlang_a=erlang_a, simulated=simulated)
         atomic_write(self.path / "state" / "stage1.npz", write)
+
+    def load_iteration(self, it: int):
+        f = self.path / "state" / f"stage1-iteration-{it:02d}.npz"
+        if not f.is_file():
+            return None
+        with np.load(f) as z:
+            return z["need"], z["seen_miss"], json.loads(str(z["record"]))
+
+    def save_iteration(self, it: int, need, seen_miss, record: dict) -> None:
+        def write(tmp):
+            with open(tmp, "wb") as fh:
+                np.savez(fh, need=need, seen_miss=seen_miss, record=np.array(json.dumps(record)))
+        atomic_write(self.path / "state" / f"stage1-iteration-{it:02d}.npz", write)
 
     # --- rounds --------------------------------------------------------------------
     def _round_dir(self, label: str, k: int) -> Path:

@@ -28,7 +28,16 @@ from bposim.planning.templates import requirement_scenario
 from bposim.scenario.planning import PlanningSpec
 from bposim.scenario.schema import Scenario
 
-SL_STEP = 0.15  # raise by one more agent per this much service level short of the target
+SL_STEP = 0.15  # raise by one more agent per this much service level short of the target...
+MAX_STEP_SHARE = 0.25  # ...but by at most a quarter of the agents there (at least one)
+
+
+def raise_step(gap: np.ndarray, agents: np.ndarray) -> np.ndarray:
+    """Agents to add where the service level is ``gap`` short with ``agents`` on duty:
+    one, plus one per 15 points short, at most a quarter of ``agents`` (so that a few
+    contacts answered late in a quiet interval do not add many agents at once)."""
+    step = 1 + np.floor(np.maximum(np.nan_to_num(gap, nan=0.0), 0) / SL_STEP)
+    return np.minimum(step, np.maximum(1, np.ceil(MAX_STEP_SHARE * agents)))
 
 
 def home_pools(scenario: Scenario, queue: str, pools: tuple[str, ...]) -> list[int]:
@@ -108,10 +117,9 @@ def adjust(scenario: Scenario, pools: tuple[str, ...], need: np.ndarray, assessm
     all_excess = np.ones(need.shape, dtype=bool)
     for k, t in enumerate(targets):
         homes = home_pools(scenario, t.queue, pools)
-        gap = np.nan_to_num(t.service_level - assessment.sl_mean[k], nan=0.0)
-        step = 1 + np.floor(np.maximum(gap, 0) / SL_STEP)
+        gap = t.service_level - assessment.sl_mean[k]
         for g in homes:
-            up[g] = np.maximum(up[g], np.where(assessment.miss[k], step, 0))
+            up[g] = np.maximum(up[g], np.where(assessment.miss[k], raise_step(gap, need[g]), 0))
             served[g] += 1
             all_excess[g] &= assessment.excess[k]
     for j, pid in enumerate(assessment.pools):
@@ -129,7 +137,10 @@ def adjust(scenario: Scenario, pools: tuple[str, ...], need: np.ndarray, assessm
 def simulated_requirements(scenario: Scenario, targets: list[Target], spec: PlanningSpec,
                            pools: tuple[str, ...], start: np.ndarray, *, replications: int, seed: int,
                            iterations: int, run_kw: dict, coverable: np.ndarray | None = None,
-                           progress: Callable[[str], None] | None = None) -> tuple[np.ndarray, list[dict]]:
+                           progress: Callable[[str], None] | None = None,
+                           load: Callable[[int], tuple | None] = lambda it: None,
+                           save: Callable[[int, np.ndarray, np.ndarray, dict], None] = lambda *a: None,
+                           ) -> tuple[np.ndarray, list[dict]]:
     """Stage 1 by simulation from ``start``; returns the requirement and one record per
     iteration (changed intervals). Where ``coverable`` is False (no shift of the pool
     can be on duty) nothing is added: contacts arriving then wait for the next shift."""
@@ -138,15 +149,21 @@ def simulated_requirements(scenario: Scenario, targets: list[Target], spec: Plan
     checks = interval_targets(targets)
     history = []
     for it in range(iterations):
-        sc = requirement_scenario(scenario, pools, need)
-        res = run(sc, replications, seed, **run_kw)
-        a = assess(res, checks, spec)
-        new = adjust(scenario, pools, need, a, checks, seen_miss, allow_lower=it < iterations - 1)
-        if coverable is not None:
-            new = np.where(coverable, new, np.minimum(new, need))
+        stored = load(it)  # a finished iteration kept by an earlier, interrupted run
+        if stored is not None:
+            new, seen_miss, record = stored
+        else:
+            sc = requirement_scenario(scenario, pools, need)
+            res = run(sc, replications, seed, **run_kw)
+            a = assess(res, checks, spec)
+            new = adjust(scenario, pools, need, a, checks, seen_miss, allow_lower=it < iterations - 1)
+            if coverable is not None:
+                new = np.where(coverable, new, np.minimum(new, need))
+            record = {"iteration": it + 1, "raised": int(np.count_nonzero(new > need)),
+                      "lowered": int(np.count_nonzero(new < need)), "agent_intervals": float(need.sum())}
+            save(it, new, seen_miss, record)
         changed = int(np.count_nonzero(new != need))
-        history.append({"iteration": it + 1, "raised": int(np.count_nonzero(new > need)),
-                        "lowered": int(np.count_nonzero(new < need)), "agent_intervals": float(need.sum())})
+        history.append(record)
         if progress is not None:
             progress(f"stage 1 iteration {it + 1}: {changed} interval(s) changed")
         need = new
