@@ -101,3 +101,22 @@ def test_bad_days_and_unknown_queues_are_clear_errors(replay, tmp_path):
     r = CliRunner().invoke(main, ["backtest", str(folder / "cal.yaml"), str(other), "--days", "1-4"])
     assert r.exit_code == 2 and "queue 'billing' is not in the scenario" in r.output
     assert "other.csv:" in r.output and "Traceback" not in r.output
+
+
+def test_two_contacts_a_day_calibrate_and_backtest(tmp_path):
+    log = tmp_path / "log.csv"
+    log.write_text("arrival,queue,answer,end,agent,outcome\n"
+                   "2026-01-05 09:00:00,q,2026-01-05 09:00:10,2026-01-05 09:03:00,ann,answered\n"
+                   "2026-01-05 09:01:00,q,,2026-01-05 09:01:30,,abandoned\n"
+                   "2026-01-06 10:00:00,q,2026-01-06 10:00:00,2026-01-06 10:04:00,ann,answered\n"
+                   "2026-01-06 14:00:00,q,2026-01-06 14:00:20,2026-01-06 14:02:00,bob,answered\n")
+    cal = bposim.calibrate(log, out=tmp_path / "s.yaml")
+    # one abandon: exponential patience only, mean = time at risk / abandons = (10 + 30 + 0 + 20) / 1
+    assert cal.queues["q"].patience.chosen == "exponential"
+    assert cal.queues["q"].patience.spec.mean == pytest.approx(60.0)
+    bt = bposim.backtest(tmp_path / "s.yaml", log, days="1-2", replications=3, min_offered=1)
+    assert list(bt.days["offered"]) == [2, 2]
+    assert list(bt.days["obs_abandon"]) == [0.5, 0.0] and list(bt.days["obs_sl"]) == [0.5, 1.0]
+    # a short session still staffs the interval it answered in: nobody is left unserved
+    day2 = bt.intervals[(bt.intervals["day"].astype(str) == "2026-01-06") & (bt.intervals["offered"] > 0)]
+    assert (day2["erlang_agents"] >= 1).all() and (day2["sim_abandon"] < 0.5).all()

@@ -74,14 +74,15 @@ class Calibration:
         for q, f in self.queues.items():
             h = f.handle
             best = h.best()
-            if h.chosen == "empirical":  # the sample mean and its normal interval
+            if best is None or h.chosen == "empirical":  # the sample mean and its normal interval
                 half = 1.959964 * float(np.std(f.handle_sample, ddof=1)) / np.sqrt(f.handle_sample.size)
                 lo, hi = h.empirical_mean - half, h.empirical_mean + half
             else:
                 lo, hi = best.mean_ci
             rows.append(dict(queue=q, parameter="handle_time mean (s)", estimate=h.empirical_mean
-                             if h.chosen == "empirical" else best.mean, ci_low=lo, ci_high=hi, note=h.reason))
-            if h.chosen != "empirical":
+                             if best is None or h.chosen == "empirical" else best.mean, ci_low=lo,
+                             ci_high=hi, note=h.reason))
+            if best is not None and h.chosen == best.family:
                 rows.append(dict(queue=q, parameter="handle_time cv", estimate=best.cv,
                                  ci_low=best.cv_ci[0], ci_high=best.cv_ci[1], note=""))
             if f.patience is None:

@@ -25,6 +25,7 @@ FLOOR = 0.5  # seconds: logs round to whole seconds; a 0 s duration is read as 0
 KS_MATERIAL = 0.05
 Z95 = 1.959963984540054
 EMPIRICAL_POINTS = 100
+MIN_EVENTS_SHAPE = 10  # abandons needed before a two-parameter patience family is tried
 MIN_AT_RISK = 30  # Kaplan-Meier compared with a fit only where this many waits are at risk
 
 
@@ -60,8 +61,9 @@ class DurationFit:
     empirical_mean: float = math.nan
     notes: list[str] = field(default_factory=list)
 
-    def best(self) -> FamilyFit:
-        return min(self.candidates, key=lambda c: c.aic)
+    def best(self) -> FamilyFit | None:
+        """The family with the lowest AIC (``None`` when none was fitted)."""
+        return min(self.candidates, key=lambda c: c.aic) if self.candidates else None
 
 
 def frozen(family: str, theta: np.ndarray):
@@ -162,6 +164,10 @@ def fit_family(family: str, t_event: np.ndarray, t_cens: np.ndarray | None = Non
 def fit_handle_time(x: np.ndarray) -> DurationFit:
     """Handle times (all observed): lognormal or gamma by AIC, or empirical when both are off."""
     x = np.asarray(x, dtype=float)
+    if np.ptp(np.maximum(x, FLOOR)) == 0:  # every duration the same: nothing to fit
+        spec = DistributionSpec("deterministic", mean=float(max(x[0], FLOOR)))
+        return DurationFit(int(x.size), int(x.size), [], "deterministic", spec,
+                           f"deterministic: all {x.size} durations are {spec.mean:g} s", float(x.mean()))
     cands = [c for c in (fit_family(f, x) for f in ("lognormal", "gamma")) if c is not None]
     best = min(cands, key=lambda c: c.aic)
     critical = 1.628 / math.sqrt(x.size)  # KS 1 % critical value (large n)
@@ -186,15 +192,18 @@ def fit_patience(wait: np.ndarray, abandoned: np.ndarray) -> DurationFit | None:
     if not abandoned.any():
         return None
     ev, ce = wait[abandoned], wait[~abandoned]
-    cands = [c for c in (fit_family(f, ev, ce) for f in ("exponential", "lognormal", "gamma"))
-             if c is not None]
+    families = ("exponential", "lognormal", "gamma") if ev.size >= MIN_EVENTS_SHAPE else ("exponential",)
+    cands = [c for c in (fit_family(f, ev, ce) for f in families) if c is not None]
     best = min(cands, key=lambda c: c.aic)
-    others = ", ".join(f"{c.family} {c.aic - best.aic:+.1f}" for c in cands if c is not best)
+    others = ", ".join(f"{c.family} {c.aic - best.aic:+.1f}" for c in cands if c is not best) or "none tried"
     fit = DurationFit(int(wait.size), int(abandoned.sum()), cands, best.family, best.spec(),
                       f"{best.family}: lowest AIC of the censored fits (others: {others}); "
                       f"distance to Kaplan-Meier {best.ks:.3f}")
-    if abandoned.sum() < 30:
-        fit.notes.append(f"only {int(abandoned.sum())} abandons: the patience fit is uncertain")
+    if ev.size < MIN_EVENTS_SHAPE:
+        fit.notes.append(f"only {ev.size} abandons: exponential patience only (a shape needs "
+                         f"at least {MIN_EVENTS_SHAPE}), and uncertain")
+    elif ev.size < 30:
+        fit.notes.append(f"only {ev.size} abandons: the patience fit is uncertain")
     return fit
 
 

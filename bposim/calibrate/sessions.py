@@ -32,9 +32,15 @@ class InferredStaffing:
     gap_minutes: float
     gap_effect: pd.DataFrame  # gap_minutes, sessions, agent_hours, occupancy
 
+    answering: pd.DataFrame | None = None  # 1 where the pool answered a contact in the interval
+
     def headcount(self, pool: str, day) -> np.ndarray:
-        """Whole agents per interval (rounded)."""
-        return np.rint(self.table.loc[(pool, day)].to_numpy()).astype(int)
+        """Whole agents per interval: rounded, and at least one where the pool answered
+        a contact (someone was there, however short the session)."""
+        n = np.rint(self.table.loc[(pool, day)].to_numpy()).astype(int)
+        if self.answering is not None:
+            n = np.maximum(n, self.answering.loc[(pool, day)].to_numpy().astype(int))
+        return n
 
 
 def _services(log: ContactLog) -> pd.DataFrame:
@@ -109,6 +115,13 @@ def infer_staffing(log: ContactLog, interval_minutes: int, gap_minutes: float = 
     full = pd.MultiIndex.from_product([sorted(pools), log.days], names=["pool", "day"])
     table = (pd.DataFrame(rows, index=pd.MultiIndex.from_tuples(index, names=["pool", "day"]))
              .reindex(full, fill_value=0.0))
+    per_day = 24 * 60 // interval_minutes
+    k = np.clip((services["start"].to_numpy() // (interval_minutes * 60)).astype(int), 0, per_day - 1)
+    answering = (pd.DataFrame({"pool": services["agent"].map(agent_pool).to_numpy(),
+                               "day": services["day"].to_numpy(), "k": k})
+                 .drop_duplicates().assign(one=1).set_index(["pool", "day", "k"])["one"]
+                 .unstack("k", fill_value=0).reindex(columns=range(per_day), fill_value=0)
+                 .reindex(full, fill_value=0))
     effect = []
     for g in sorted({gap_minutes / 2, gap_minutes, gap_minutes * 2}):
         s = sess if g == gap_minutes else sessions(services, g)
@@ -117,4 +130,4 @@ def infer_staffing(log: ContactLog, interval_minutes: int, gap_minutes: float = 
         effect.append(dict(gap_minutes=g, sessions=len(s), agent_hours=hours,
                            occupancy=busy / hours if hours > 0 else np.nan))
     return InferredStaffing(dict(sorted(pools.items())), agent_pool, table, sess, gap_minutes,
-                            pd.DataFrame(effect))
+                            pd.DataFrame(effect), answering)

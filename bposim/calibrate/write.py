@@ -37,8 +37,8 @@ def _num(v: float) -> str:
 
 
 def _dist(spec: DistributionSpec) -> str:
-    if spec.kind == "exponential":
-        return f"{{dist: exponential, mean: {_num(spec.mean)}}}"
+    if spec.kind in ("exponential", "deterministic"):
+        return f"{{dist: {spec.kind}, mean: {_num(spec.mean)}}}"
     if spec.kind == "empirical":
         return "{dist: empirical, values: [" + ", ".join(_num(v) for v in spec.values) + "]}"
     return f"{{dist: {spec.kind}, mean: {_num(spec.mean)}, cv: {_num(spec.cv)}}}"
@@ -106,9 +106,9 @@ def scenario_text(cal) -> str:
                     + (f"; {disp.note}" if disp.note else f"; Poisson test p = {disp.p_value:.3g}")]
         h = f.handle
         best = h.best()
-        out.append(f"    # handle time: {h.reason}; {best.family} mean 95 % CI "
-                   f"[{_num(best.mean_ci[0])}, {_num(best.mean_ci[1])}]"
-                   + (f", cv [{_num(best.cv_ci[0])}, {_num(best.cv_ci[1])}]" if best.cv_ci else ""))
+        out.append(f"    # handle time: {h.reason}" + ("" if best is None else
+                   f"; {best.family} mean 95 % CI [{_num(best.mean_ci[0])}, {_num(best.mean_ci[1])}]"
+                   + (f", cv [{_num(best.cv_ci[0])}, {_num(best.cv_ci[1])}]" if best.cv_ci else "")))
         out.append(f"    handle_time: {_dist(h.spec)}")
         material = [b for b in f.blocks if b["material"]]
         if material:
@@ -154,7 +154,7 @@ def scenario_text(cal) -> str:
             w = weekday(d)
             same = [x for x in seen.get(w, [])]
             if same:
-                v = np.rint(np.mean([st.table.loc[(pid, x)].to_numpy() for x in same], axis=0)).astype(int)
+                v = np.rint(np.mean([st.headcount(pid, x) for x in same], axis=0)).astype(int)
                 label = f"{d} {w}: mean of {len(same)} training day(s)"
             else:
                 v, label = np.zeros(per_day, int), f"{d} {w}: no training day on a {w}, no agents"
