@@ -160,3 +160,44 @@ def test_patience_column_needs_a_patience_distribution(tmp_path):
     with pytest.raises(ScenarioError) as err:
         _scenario(tmp_path, "interval_start,volume,patience\n08:00,10,60\n")
     assert "queues[0].patience" in str(err.value) and "patience column" in str(err.value)
+
+
+TWO_QUEUES = """\
+name: one forecast for two queues
+horizon: {start: 2026-01-05, days: 1, interval_minutes: 60}
+queues:
+  - id: sales
+    handle_time: {dist: exponential, mean: 200}
+    arrivals: {forecast_csv: forecast.csv}
+  - id: care
+    handle_time: {dist: exponential, mean: 200}
+    arrivals: {forecast_csv: forecast.csv}
+pools:
+  - id: agents
+    skills: [sales, care]
+    staffing: {agents: 10}
+"""
+
+
+def _two_queues(tmp_path, csv_text):
+    (tmp_path / "forecast.csv").write_text(csv_text)
+    (tmp_path / "s.yaml").write_text(TWO_QUEUES)
+    return bposim.load_scenario(tmp_path / "s.yaml")
+
+
+def test_a_queue_column_splits_one_file_between_queues(tmp_path):
+    sc = _two_queues(tmp_path, "queue,interval_start,volume,aht\nsales,08:00,30,100\n"
+                               "care,08:00,50,400\ncare,09:00,20,300\n")
+    sales, care = bposim.compile_scenario(sc).queues
+    assert sales.volumes[8] == 30 and sales.volumes[9] == 0 and sales.mean_handle[8] == pytest.approx(100)
+    assert care.volumes[8] == 50 and care.volumes[9] == 20 and care.mean_handle[9] == pytest.approx(300)
+
+
+def test_a_queue_column_names_known_queues_only(tmp_path):
+    with pytest.raises(ScenarioError) as err:
+        _two_queues(tmp_path, "queue,interval_start,volume\nsales,08:00,30\nsupport,08:00,5\n")
+    text = str(err.value)
+    assert "forecast.csv:3:" in text and "unknown queue 'support'; queues are: care, sales" in text
+    with pytest.raises(ScenarioError) as err:
+        _two_queues(tmp_path, "queue,interval_start,volume\nsales,08:00,30\n")
+    assert "forecast.csv has no rows for queue 'care'" in str(err.value), str(err.value)

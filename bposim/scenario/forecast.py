@@ -5,8 +5,9 @@ every day of the horizon) or a local date-time ``YYYY-MM-DD HH:MM`` in the horiz
 time zone (the file covers the horizon). Intervals absent from the file get volume 0.
 Optional columns ``aht`` and ``patience`` give the mean handle time (handle plus
 after-call work) and mean patience of that interval's contacts, in seconds; when a
-column is present, every row needs a value in it. Problems name the CSV file and its
-row (line number; the header is row 1).
+column is present, every row needs a value in it. An optional ``queue`` column lets
+one file hold several queues' rows. Problems name the CSV file and its row (line
+number; the header is row 1).
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Collection
 from pathlib import Path
 from typing import NamedTuple
 
 from bposim.scenario.csvfile import data_rows_problem, read_rows
-from bposim.scenario.fields import Context
+from bposim.scenario.fields import Context, suggest
 from bposim.scenario.schema import Horizon
 
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
@@ -38,19 +40,33 @@ class Forecast(NamedTuple):
 
 
 def read_forecast(
-    ctx: Context, name: str, path: str, horizon: Horizon, base_dir: Path | None
+    ctx: Context, name: str, path: str, horizon: Horizon, base_dir: Path | None,
+    queue: str | None = None, queue_ids: Collection[str] = (),
 ) -> Forecast | None:
     """The :class:`Forecast` (one day or the whole horizon) in the CSV ``name``.
 
     ``name`` is relative to ``base_dir`` (the scenario's folder) unless absolute;
-    ``path`` is the scenario field that names the file, used in problems.
+    ``path`` is the scenario field that names the file, used in problems. When the
+    file has a ``queue`` column (one file for several queues, as ``bposim staff``
+    reads), only the rows of ``queue`` count; a row naming none of ``queue_ids`` is
+    a problem.
     """
     step, origin = horizon.interval_minutes, dt.datetime.combine(horizon.start, dt.time())
     slots: dict[int, tuple[float, int]] = {}
     means: dict[str, dict[int, float]] = {}  # column -> interval -> mean
     form: list[str] = []
+    rows_seen = [0]
 
     def row(line: int, cells: dict, add) -> None:
+        rows_seen[0] += 1
+        owner = cells.get("queue")
+        if owner is not None:
+            if owner not in queue_ids:
+                hint = suggest(owner, queue_ids) or f"; queues are: {', '.join(sorted(queue_ids))}"
+                add(line, f"unknown queue {owner!r}{hint}")
+                return
+            if owner != queue:
+                return
         raw_time, raw_volume = cells["interval_start"], cells["volume"]
         when = _when(raw_time)
         if when is None:
@@ -99,10 +115,13 @@ def read_forecast(
             means.setdefault(column, {})[index] = value
 
     if not read_rows(ctx, name, path, base_dir, "forecast CSV", ("interval_start", "volume"), row,
-                     optional=MEANS):
+                     optional=(*MEANS, "queue")):
+        return None
+    if not rows_seen[0]:
+        data_rows_problem(ctx, path, name, base_dir)
         return None
     if not slots:
-        data_rows_problem(ctx, path, name, base_dir)
+        ctx.add(path, f"{name} has no rows for queue {queue!r} (its queue column names others)")
         return None
     n = horizon.intervals_per_day if form[0] == "day" else horizon.n_intervals
     per = {c: tuple(v.get(i, math.nan) for i in range(n)) for c, v in means.items()}

@@ -57,7 +57,7 @@ def build_queue(ctx, raw, path: str, horizon: Horizon | None, queue_ids: set[str
         ctx.add(join(path, "handle_time"), "is required: every queue needs a handle time")
     arrivals = get("arrivals")
     if arrivals is not MISSING and arrivals is not None:
-        arrivals = _arrivals(ctx, arrivals, join(path, "arrivals"), horizon, base_dir)
+        arrivals = _arrivals(ctx, arrivals, join(path, "arrivals"), horizon, base_dir, qid, queue_ids)
     kw = F.given(
         channel=F.text(ctx, get("channel"), join(path, "channel"), choices=CHANNELS),
         priority=F.number(ctx, get("priority"), join(path, "priority"), integer=True, ge=1),
@@ -147,7 +147,8 @@ def _arrivals(ctx: Context, value: object, path: str, horizon: Horizon | None, b
         name = F.text(ctx, m["forecast_csv"], join(path, "forecast_csv"))
         volumes = None
         if isinstance(name, str) and horizon is not None:
-            forecast = read_forecast(ctx, name, join(path, "forecast_csv"), horizon, base_dir)
+            forecast = read_forecast(ctx, name, join(path, "forecast_csv"), horizon, base_dir,
+                                     qid, queue_ids)
             if forecast is not None:
                 volumes = forecast.volumes
                 means = {k: v for k, v in (("aht", forecast.aht), ("patience", forecast.patience))
