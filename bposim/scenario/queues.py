@@ -130,7 +130,8 @@ def distribution(ctx: Context, value: object, path: str, *, positive: bool = Fal
     return spec
 
 
-def _arrivals(ctx: Context, value: object, path: str, horizon: Horizon | None, base_dir) -> Arrivals | None:
+def _arrivals(ctx: Context, value: object, path: str, horizon: Horizon | None, base_dir,
+              qid=None, queue_ids=()) -> Arrivals | None:
     m = F.mapping(ctx, value, path, ARRIVAL_KEYS)
     if m is None:
         return None
