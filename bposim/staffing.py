@@ -18,6 +18,8 @@ import pandas as pd
 
 from bposim import erlang
 from bposim.errors import InputError, Problem
+from bposim.scenario import csvfile
+from bposim.scenario.csvfile import csv_lines
 
 COLUMNS = ("queue", "interval_start", "volume", "aht", "patience")
 REQUIRED = ("interval_start", "volume")
@@ -56,8 +58,14 @@ def read_forecast(path) -> pd.DataFrame:
     """
     file = str(path)
     try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            lines = list(enumerate(csv.reader(fh), start=1))
+        with csv_lines(path, "forecast") as text:
+            reader = csv.reader(text)
+            lines = []
+            for row in reader:
+                lines.append((len(lines) + 1, row))
+                if len(lines) > csvfile.MAX_ROWS:
+                    raise InputError(f"{file}: the forecast has more than {csvfile.MAX_ROWS} rows, "
+                                     "the most bposim reads; aggregate it to fewer rows")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise InputError(f"{file}: cannot read forecast: {reason}") from None

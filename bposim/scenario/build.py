@@ -47,6 +47,9 @@ SIMULATION_KEYS = ("replications", "seed", "warmup_minutes", "keep_contacts", "k
                    "measure")
 MEASURE_KEYS = ("from", "to", "days")
 INTERVAL_CHOICES = (15, 30, 60)
+# Dates a horizon may cover: time zones, plotting and the engine's clock are sound there.
+FIRST_DATE, LAST_DATE = dt.date(1970, 1, 1), dt.date(2200, 12, 31)
+MAX_DAYS = 3660  # ten years of days; longer horizons are planning fiction
 
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 
@@ -130,6 +133,13 @@ def _horizon(ctx: Context, value: object) -> Horizon | None:
         return None
     start = _date(ctx, m.get("start", MISSING), "horizon.start")
     days = F.number(ctx, m.get("days", MISSING), "horizon.days", integer=True, ge=1)
+    if isinstance(days, int) and days > MAX_DAYS:
+        ctx.add("horizon.days", f"must be at most {MAX_DAYS} (ten years), got {days}")
+        days = None
+    elif isinstance(start, dt.date) and isinstance(days, int) and start + dt.timedelta(days - 1) > LAST_DATE:
+        ctx.add("horizon.days", f"the horizon must end by {LAST_DATE}; {days} days from {start} "
+                "go beyond it")
+        days = None
     interval = F.number(ctx, m.get("interval_minutes", MISSING), "horizon.interval_minutes", integer=True)
     if interval not in (MISSING, None) and interval not in INTERVAL_CHOICES:
         ctx.add("horizon.interval_minutes", f"must be 15, 30 or 60 (minutes), got {interval}")
@@ -144,15 +154,20 @@ def _horizon(ctx: Context, value: object) -> Horizon | None:
 def _date(ctx: Context, value: object, path: str) -> dt.date | None:
     if value is MISSING:
         return MISSING
+    date = None
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
-    if isinstance(value, str):
+        date = value
+    elif isinstance(value, str):
         try:
-            return dt.date.fromisoformat(value.strip())
+            date = dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
-    ctx.add(path, f"must be a date like 2026-01-05, got {F.describe(value)}")
-    return None
+    if date is None:
+        ctx.add(path, f"must be a date like 2026-01-05, got {F.describe(value)}")
+    elif not FIRST_DATE <= date <= LAST_DATE:
+        ctx.add(path, f"must be a date from {FIRST_DATE} to {LAST_DATE}, got {date}")
+        date = None
+    return date
 
 
 def _timezone(ctx: Context, value: object, path: str) -> str | None:
@@ -283,6 +298,8 @@ def _shift(ctx: Context, value: object, path: str) -> Shift | None:
     hours = F.number(ctx, m.get("hours", MISSING), join(path, "hours"), gt=0, le=24)
     agents = F.number(ctx, m.get("agents", MISSING), join(path, "agents"), integer=True, ge=0)
     days = _weekdays(ctx, m["days"], join(path, "days")) if "days" in m else MISSING
+    if any(v in (None, MISSING) for v in (start, hours, agents)) or days is None:
+        return None  # already reported; cross-checks skip an unusable shift
     return Shift(start=start, hours=hours, agents=agents, **F.given(days=days))
 
 

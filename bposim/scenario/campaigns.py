@@ -37,6 +37,7 @@ PACING_KEYS = ("initial", "minimum", "maximum", "step", "window", "prior_live_ra
 DEFAULT_PREVIEW = DistributionSpec("exponential", mean=20.0)
 MAX_CSV_PROBLEMS = 20  # per contact-list file; the rest are counted in one last problem
 TOLERANCE = 1e-6
+MAX_ATTEMPTS = 100  # dials per record; more is neither lawful nor simulable in bulk
 
 
 def campaign_pool_ids(top: Mapping) -> set[str]:
@@ -284,6 +285,9 @@ def _retry(ctx: Context, value: object, path: str):
     delays = {k: None if m.get(k, MISSING) is None  # null: no retry after that outcome
               else F.number(ctx, m.get(k, MISSING), join(path, k), ge=0) for k in RETRY_DELAYS}
     attempts = F.number(ctx, m.get("max_attempts", MISSING), join(path, "max_attempts"), integer=True, ge=1)
+    if isinstance(attempts, int) and attempts > MAX_ATTEMPTS:
+        ctx.add(join(path, "max_attempts"), f"must be at most {MAX_ATTEMPTS}, got {attempts}")
+        attempts = None
     return RetryRules(**F.given(max_attempts=attempts, **delays))
 
 

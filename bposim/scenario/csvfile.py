@@ -4,17 +4,80 @@ Shared by the forecast and contact-list readers: opening the file relative to th
 scenario, checking the header names the required columns, skipping blank rows,
 and reporting every problem with the CSV file and its row (the header is row 1),
 at most ``max_problems`` of them followed by one line saying how many more.
+Files are refused unless regular, and capped in size, line length and rows.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
+import os
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
+from bposim.errors import InputError
 from bposim.scenario.fields import Context
 
 RowHandler = Callable[[int, dict, Callable[[int, str], None]], None]
+
+# Limits that keep a hostile or mistaken file (/dev/zero, a 10-million-row export) from
+# taking unbounded memory or time; read at call time, so tests can lower them.
+MAX_CSV_BYTES = 200 * 1024 * 1024
+MAX_ROWS = 1_000_000  # data rows; a ten-year horizon of 15-minute intervals has 350 400
+MAX_LINE_CHARS = 64 * 1024
+MAX_PROBLEMS = 20  # per file; the rest are counted in one last problem
+
+
+def _size_text(n: int) -> str:
+    return f"{n / 1024 / 1024:g} MB" if n >= 1024 * 1024 else f"{n} bytes"
+
+
+def check_regular_file(path: str | os.PathLike, limit: int, what: str) -> None:
+    """Refuse what is not a regular file (a device such as /dev/zero, a FIFO, a socket)
+    or is larger than ``limit`` bytes, with :class:`InputError`; a directory raises
+    :class:`IsADirectoryError` and a missing file :class:`FileNotFoundError`."""
+    info = os.stat(path)
+    if stat.S_ISDIR(info.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(f"{what} {path} is not a regular file (a device, pipe or socket); "
+                         "give a file")
+    if info.st_size > limit:
+        raise InputError(f"{what} {path} is {_size_text(info.st_size)}, more than the limit of "
+                         f"{_size_text(limit)}")
+
+
+def read_regular_file(path: str | os.PathLike, limit: int, what: str) -> bytes:
+    """The bytes of the regular file ``path``, refused beyond ``limit`` bytes
+    (see :func:`check_regular_file`)."""
+    check_regular_file(path, limit, what)
+    with open(path, "rb") as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:  # grew since it was checked
+        raise InputError(f"{what} {path} is more than the limit of {_size_text(limit)}")
+    return data
+
+
+@contextmanager
+def csv_lines(path: str | os.PathLike, what: str) -> Iterator[Iterator[str]]:
+    """Open the CSV file ``path`` for :func:`csv.reader`: a regular file of at most
+    :data:`MAX_CSV_BYTES`, lines of at most :data:`MAX_LINE_CHARS` characters (a longer
+    line raises :class:`InputError` naming its line)."""
+    check_regular_file(path, MAX_CSV_BYTES, what)
+    limit = MAX_LINE_CHARS
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        def lines() -> Iterator[str]:
+            number = 0
+            while line := fh.readline(limit + 1):
+                number += 1
+                if len(line) > limit:
+                    raise InputError(f"{what} {path}: line {number} is longer than {limit} "
+                                     "characters")
+                yield line
+        yield lines()
 
 
 def read_rows(ctx: Context, name: str, path: str, base_dir: Path | None, what: str,
@@ -30,22 +93,26 @@ def read_rows(ctx: Context, name: str, path: str, base_dir: Path | None, what: s
     if not file.is_absolute() and base_dir is not None:
         file = Path(base_dir) / file
     shown = str(file)
-    count, hidden = [0], []
+    max_problems = MAX_PROBLEMS if max_problems is None else max_problems
+    count, hidden = [0], []  # problems found; line of the first one not shown
 
     def add(line: int, message: str) -> None:
         count[0] += 1
-        if max_problems is None or count[0] <= max_problems:
+        if count[0] <= max_problems:
             ctx.add(path, message, file=shown, line=line)
-        else:
+        elif not hidden:
             hidden.append(line)
 
     try:
-        with open(file, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh)
+        with csv_lines(file, what) as lines:
+            reader = csv.reader(lines)
             try:
                 _rows(reader, columns, handle, add, optional)
             except csv.Error as exc:
                 add(reader.line_num, f"is not valid CSV: {exc}")
+    except InputError as exc:
+        ctx.add(path, str(exc))
+        return False
     except FileNotFoundError:
         ctx.add(path, f"{what} {shown} not found")
         return False
@@ -59,7 +126,7 @@ def read_rows(ctx: Context, name: str, path: str, base_dir: Path | None, what: s
         ctx.add(path, f"cannot read {what} {shown}: {exc.strerror or exc}")
         return False
     if hidden:
-        ctx.add(path, f"{len(hidden)} more rows with problems, from this row on, not shown",
+        ctx.add(path, f"{count[0] - max_problems} more rows with problems, from this row on, not shown",
                 file=shown, line=hidden[0])
     return count[0] == 0
 
@@ -77,10 +144,16 @@ def _rows(reader, columns: tuple[str, ...], handle: RowHandler, add,
         return
     index = {c: names.index(c) for c in (*columns, *optional) if c in names}
     last = max(index.values())
+    rows = 0
     for row in reader:
         line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
+        rows += 1
+        if rows > MAX_ROWS:
+            add(line, f"has more than {MAX_ROWS} data rows, the most bposim reads; "
+                "split the file or aggregate it to fewer rows")
+            return
         if len(row) <= last:
             add(line, f"has {len(row)} columns; the header has {len(names)}")
             continue

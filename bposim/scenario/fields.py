@@ -32,6 +32,12 @@ class _Missing:
 MISSING: Any = _Missing()
 """Marks a field that the input does not contain (so the schema default applies)."""
 
+MAX_NUMBER = 1e9
+"""Upper bound of a number without a bound of its own (volumes, seconds, factors, ...)."""
+MAX_INTEGER = 2**63 - 1
+"""Upper bound of a whole number without a bound of its own (seeds, counts): what fits in
+64 bits; the work estimate (:mod:`bposim.workload`) bounds agents and replications."""
+
 _ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-]*$")
 _LAST_STEP = re.compile(r"^(.*?)(\.[^.\[\]]*|\[\d+\])$")
 
@@ -114,6 +120,7 @@ def mapping(
 
 
 def _bounds_text(ge, gt, le, lt) -> str:
+    ge, gt, le, lt = (b if b is None or isinstance(b, int) else f"{b:g}" for b in (ge, gt, le, lt))
     low = f"[{ge}" if ge is not None else f"({gt}" if gt is not None else None
     high = f"{le}]" if le is not None else f"{lt})" if lt is not None else None
     if low and high:
@@ -141,6 +148,16 @@ def number(
     kind = "a whole number" if integer else "a number"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         ctx.add(path, f"must be {kind}, got {describe(value)}")
+        return None
+    if le is None and lt is None:  # no bound given: still refuse absurd magnitudes (1e30 calls)
+        cap = MAX_INTEGER if integer else MAX_NUMBER
+        if abs(value) > cap:
+            size = f"{value:.3g}" if isinstance(value, float) else f"a number of {len(str(abs(value)))} digits"
+            ctx.add(path, f"must be at most {_bounds_text(None, None, cap, None)[3:]} in size, got {size}")
+            return None
+    elif isinstance(value, int) and abs(value) > 2**64:  # float() would overflow on 400 digits
+        ctx.add(path, f"must be {_bounds_text(ge, gt, le, lt)}, got a number of "
+                f"{len(str(abs(value)))} digits")
         return None
     if not math.isfinite(value):
         ctx.add(path, f"must be a finite number, got {value}")

@@ -202,7 +202,7 @@ def _check_targets_attainable(ctx, targets, queues) -> None:
             _check_attainable(ctx, join(join("planning.targets", t.queue), "service_level.target"),
                               t.service_level.target)
     for i, q in enumerate(queues):
-        if q is not None and q.id not in set_here:
+        if q is not None and q.id not in set_here and q.service_level is not None:
             _check_attainable(ctx, f"queues[{i}].service_level.target", q.service_level.target)
 
 

@@ -43,6 +43,7 @@ DIST_PARAMS = {
 SL_KEYS = ("answer_within", "target", "definition", "report_thresholds")
 MAX_REPORT_THRESHOLDS = 10
 ESCALATION_KEYS = ("to", "probability", "mode", "consult_time")
+MAX_BUSYNESS_CV = 5.0  # beyond this a day's gamma factor can be astronomically large
 
 
 def build_queue(ctx, raw, path: str, horizon: Horizon | None, queue_ids: set[str], base_dir: Path | None):
@@ -176,6 +177,10 @@ def _arrivals(ctx: Context, value: object, path: str, horizon: Horizon | None, b
         ctx.add(join(path, "day_of_week"),
                 "applies only to one day of volumes; these volumes cover the whole horizon")
     busy = F.number(ctx, m.get("busyness_cv", MISSING), join(path, "busyness_cv"), ge=0)
+    if isinstance(busy, float) and busy > MAX_BUSYNESS_CV:
+        ctx.add(join(path, "busyness_cv"), f"must be at most {MAX_BUSYNESS_CV} (day-to-day variation "
+                f"is typically 0.1 to 0.3), got {busy:g}")
+        busy = None
     return Arrivals(**F.given(volumes=volumes, daily_volume=daily, intraday_profile=profile,
                              day_of_week=dow, busyness_cv=busy), **means)
 
