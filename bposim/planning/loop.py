@@ -4,8 +4,8 @@ In the spirit of Atlason, Epelman & Henderson (2004), whose simulation adds cuts
 the scheduling program where service falls short: here a shortfall raises the
 requirement of the pools answering the queue — in each interval that misses its target
 with confidence, or, for a day that misses its daily target, in that day's intervals
-below the target — to one more agent than the schedule gave them, and the program is
-solved again. A schedule that meets its targets in the first round is returned as it
+below the target — above what the schedule gave them (steps as in stage 1), and the
+program is solved again. A schedule that meets its targets in the first round is returned as it
 was; otherwise the loop stops when the targets hold or after ``rounds`` more rounds.
 """
 
