@@ -18,11 +18,19 @@ from bposim.cli.common import user_errors
               help="Overwrite --out and its figures if they exist outside a results directory.")
 @user_errors
 def report_command(results_dir, out, force):
-    """Write an HTML report of RESULTS_DIR (a directory written by `bposim run`): the
+    """Write an HTML report of RESULTS_DIR (a directory written by `bposim run`; for
+    `bposim compare` and `sweep` directories, every variant's service with CIs, the
+    differences from the base and cost against service): the
     scenario, headline metrics with 95 % CIs, per-queue and per-pool tables beside the
     Erlang baseline, and figures. An interrupted run is reported as PARTIAL. An
     existing --out file (or figure) is never replaced without --force, except a
     report.html inside a results directory."""
+    from bposim.report.experiment import experiment_kind, write_experiment_report
+
+    if experiment_kind(results_dir):  # a compare or sweep directory
+        path = write_experiment_report(results_dir, out, force=force)
+        click.echo(f"Report written to {path} (figures in {path.parent / 'figures'}/)")
+        return
     from bposim.report import load_results, reading, report_results
 
     with reading(results_dir):

@@ -85,6 +85,10 @@ def write_report(results_dir: str | Path, out: str | Path | None = None, *,
     given. An interrupted run gives a report of the finished replications, marked
     PARTIAL at the top.
     """
+    from bposim.report.experiment import experiment_kind, write_experiment_report
+
+    if experiment_kind(results_dir):  # compare and sweep directories have their own page
+        return write_experiment_report(results_dir, out, force=force)
     with reading(results_dir):
         return report_results(load_results(results_dir), out, force=force)
 

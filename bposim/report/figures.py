@@ -398,3 +398,37 @@ def day_time_heatmap(grids: Mapping[str, pd.DataFrame], title: str,
     if mesh is not None:
         fig.colorbar(mesh, ax=list(axes), format=PercentFormatter(1.0, decimals=0), fraction=0.04)
     return fig
+
+
+def variants_figure(table: pd.DataFrame, pairs: list[tuple[str, str]]) -> Figure:
+    """Key metrics per variant (or sweep point) with 95 % CI error bars: service levels
+    in one panel (a series per queue), utilisation in another (a series per pool).
+
+    ``table`` is tidy with ``variant, metric, scope, mean, ci_low, ci_high`` (a
+    comparison table); ``pairs`` are the (metric, scope) to draw.
+    """
+    variants = list(dict.fromkeys(table["variant"].astype(str)))
+    groups = {}
+    for metric, scope in pairs:
+        groups.setdefault(metric, []).append(scope)
+    fig, axes = _panels(len(groups), "Key metrics by variant (mean over replications, 95 % CI)")
+    colours = palette([s for scopes in groups.values() for s in scopes])
+    x = np.arange(len(variants))
+    idx = table.assign(variant=table["variant"].astype(str)).set_index(["variant", "metric", "scope"])
+    for ax, (metric, scopes) in zip(axes, groups.items()):
+        for k, scope in enumerate(scopes):
+            rows = [idx.loc[(v, metric, scope)] if (v, metric, scope) in idx.index else None for v in variants]
+            m = np.array([np.nan if r is None else r["mean"] for r in rows], dtype=float)
+            lo = np.array([np.nan if r is None else r["ci_low"] for r in rows], dtype=float)
+            hi = np.array([np.nan if r is None else r["ci_high"] for r in rows], dtype=float)
+            err = np.nan_to_num(np.clip(np.vstack([m - lo, hi - m]), 0, None))
+            shift = (k - (len(scopes) - 1) / 2) * 0.08
+            ax.errorbar(x + shift, m, yerr=err, fmt="o-", ms=5, capsize=3, lw=1,
+                        color=colours.get(scope, "C0"), label=scope)
+        ax.set_title(metric.replace("_", " "), loc="left", fontsize=10)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    axes[-1].set_xticks(x, variants, rotation=20 if len(variants) > 4 else 0, ha="right" if len(variants) > 4 else "center",
+                        fontsize=8)
+    return fig
