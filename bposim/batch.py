@@ -20,6 +20,7 @@ from bposim.metrics import interval_starts
 from bposim.montecarlo import Results, combine, run_replications
 from bposim.outputs import ResultsDir
 from bposim.scenario.schema import Scenario
+from bposim.workload import check_workload
 from bposim.tables_csv import with_times, write_csv_tables
 
 
@@ -34,9 +35,13 @@ class BatchOutcome:
 def run_to_directory(scenario: Scenario, out: str | Path, *, replications: int | None = None,
                      seed: int | None = None, workers: int | None = None,
                      executor: str = "processes", scheduler: str | None = None,
-                     progress: Callable[[int, int], None] | None = None) -> BatchOutcome:
-    """Run (or resume) a batch into ``out``; on Ctrl-C keep and summarise what finished."""
+                     progress: Callable[[int, int], None] | None = None,
+                     allow_large: bool = False) -> BatchOutcome:
+    """Run (or resume) a batch into ``out``; on Ctrl-C keep and summarise what finished.
+
+    Work beyond :data:`bposim.workload.LIMITS` is refused first unless ``allow_large``."""
     replications = replications or scenario.simulation.replications
+    check_workload(scenario, replications, allow_large=allow_large)
     seed = scenario.simulation.seed if seed is None else seed
     directory = ResultsDir(out, scenario, seed, replications)
     directory.start()
@@ -101,14 +106,17 @@ def run_to_precision(scenario: Scenario, out: str | Path, precision: Precision, 
                      seed: int | None = None, batch: int = 4, min_replications: int = 4,
                      max_replications: int = 200, workers: int | None = None,
                      executor: str = "processes", scheduler: str | None = None,
-                     progress: Callable[[int, int], None] | None = None) -> BatchOutcome:
+                     progress: Callable[[int, int], None] | None = None,
+                     allow_large: bool = False) -> BatchOutcome:
     """Add replications ``batch`` at a time until ``precision`` is met (or
     ``max_replications`` is reached). The number of replications run depends only on the
     seed and the rule, never on the number of workers; an interrupted run resumes."""
+    check_workload(scenario, max_replications, allow_large=allow_large)
     n = min(max(min_replications, batch), max_replications)
     while True:
         outcome = run_to_directory(scenario, out, replications=n, seed=seed, workers=workers,
-                                   executor=executor, scheduler=scheduler, progress=progress)
+                                   executor=executor, scheduler=scheduler, progress=progress,
+                                   allow_large=True)  # checked above
         if outcome.interrupted or outcome.results is None:
             return outcome
         try:

@@ -27,6 +27,7 @@ from bposim.overlay import apply_overrides, parse_values
 from bposim.scenario.load import load_scenario, load_scenario_data, parse_scenario
 from bposim.scenario.schema import Scenario
 from bposim.scenario.variants import load_variants, variants_from_data
+from bposim.workload import check_workload
 
 __all__ = ["Comparison", "compare", "comparison_table", "load_variants", "variants_from_data",
            "sweep", "sweep_grid"]
@@ -100,13 +101,16 @@ def safe_name(name: str) -> str:
 
 def compare(scenarios: Mapping[str, Scenario] | Sequence[Scenario], replications: int | None = None,
             seed: int | None = None, *, workers: int | None = None, executor: str = "processes",
-            out_dir: str | os.PathLike | None = None, progress: Progress | None = None) -> Comparison:
+            out_dir: str | os.PathLike | None = None, progress: Progress | None = None,
+            allow_large: bool = False) -> Comparison:
     """Run every scenario with the same seed and replications; the first is the base.
 
     ``replications`` and ``seed`` default to the base scenario's. With ``out_dir``,
     each scenario's results go to ``out_dir/<name>/`` (resumable, as ``bposim run``)
-    and the table to ``out_dir/comparison.csv``.
+    and the table to ``out_dir/comparison.csv``. Work beyond
+    :data:`bposim.workload.LIMITS` is refused before any variant runs unless ``allow_large``.
     """
+    _check_work(scenarios, replications, allow_large)
     named = _named(scenarios)
     folders = [safe_name(name) for name in named]
     if out_dir is not None and len(set(folders)) < len(folders):
@@ -119,7 +123,7 @@ def compare(scenarios: Mapping[str, Scenario] | Sequence[Scenario], replications
         tick = None if progress is None else (lambda done, _n, o=offset: progress(o + done, total))
         if out_dir is None:
             results[name] = run(sc, replications, seed, workers=workers, executor=executor,
-                                progress=tick)
+                                progress=tick, allow_large=True)  # checked by compare
         else:
             results[name] = _run_into(sc, Path(out_dir) / safe_name(name), replications, seed,
                                       workers, executor, tick)
@@ -128,6 +132,14 @@ def compare(scenarios: Mapping[str, Scenario] | Sequence[Scenario], replications
     if out_dir is not None:
         atomic_write_text(Path(out_dir) / "comparison.csv", table.to_csv(index=False))
     return Comparison(results, table, seed, replications)
+
+
+def _check_work(scenarios, replications: int | None, allow_large: bool) -> None:
+    """Refuse work beyond the limits before any variant runs (see :mod:`bposim.workload`)."""
+    named = _named(scenarios)
+    base = next(iter(named.values()))
+    for sc in named.values():
+        check_workload(sc, replications or base.simulation.replications, allow_large=allow_large)
 
 
 def comparison_table(results: Mapping[str, Results]) -> pd.DataFrame:
@@ -162,7 +174,8 @@ def _run_into(scenario: Scenario, directory: Path, replications: int, seed: int,
                 progress(replications, replications)
             return combine(scenario, seed, folder.load_replications(done))
     outcome = run_to_directory(scenario, directory, replications=replications, seed=seed,
-                               workers=workers, executor=executor, progress=progress)
+                               workers=workers, executor=executor, progress=progress,
+                               allow_large=True)  # compare and sweep check first
     if outcome.interrupted or outcome.results is None:
         raise KeyboardInterrupt
     return outcome.results
@@ -202,7 +215,8 @@ def sweep_grid(settings: Mapping[str, Any]) -> list[dict[str, Any]]:
 def sweep(scenario: str | os.PathLike | Mapping, settings: Mapping[str, Any],
           replications: int | None = None, seed: int | None = None, *,
           out_dir: str | os.PathLike | None = None, workers: int | None = None,
-          executor: str = "processes", progress: Progress | None = None) -> pd.DataFrame:
+          executor: str = "processes", progress: Progress | None = None,
+          allow_large: bool = False) -> pd.DataFrame:
     """Run the scenario at every grid point of ``settings`` (path → list of values).
 
     Returns a tidy table: point, one column per swept path, metric, scope, mean, ci_low,
@@ -225,6 +239,7 @@ def sweep(scenario: str | os.PathLike | Mapping, settings: Mapping[str, Any],
                                  for p in exc.problems]) from None
     first = scenarios[0]
     replications = replications or first.simulation.replications
+    _check_work(scenarios, replications, allow_large)
     seed = first.simulation.seed if seed is None else seed
     if out_dir is not None:
         _write_points(Path(out_dir), grid, scenarios, seed, replications)
@@ -232,7 +247,8 @@ def sweep(scenario: str | os.PathLike | Mapping, settings: Mapping[str, Any],
     for k, (point, sc) in enumerate(zip(grid, scenarios)):
         tick = None if progress is None else (lambda d, _n, o=k * replications: progress(o + d, total))
         if out_dir is None:
-            res = run(sc, replications, seed, workers=workers, executor=executor, progress=tick)
+            res = run(sc, replications, seed, workers=workers, executor=executor, progress=tick,
+                      allow_large=True)  # checked above
         else:
             res = _run_into(sc, Path(out_dir) / f"point-{k}", replications, seed, workers, executor, tick)
         summary = res.summary

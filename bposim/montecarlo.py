@@ -307,11 +307,17 @@ def _run_dask(scenario, reps, seed, workers, scheduler, collect) -> None:
 
 def run(scenario: Scenario, replications: int | None = None, seed: int | None = None, *,
         workers: int | None = None, executor: str = "processes", scheduler: str | None = None,
-        progress: Callable[[int, int], None] | None = None) -> Results:
-    """Run ``replications`` independent replications and summarise them with 95 % CIs."""
+        progress: Callable[[int, int], None] | None = None, allow_large: bool = False) -> Results:
+    """Run ``replications`` independent replications and summarise them with 95 % CIs.
+
+    Work beyond :data:`bposim.workload.LIMITS` is refused before anything runs
+    (:class:`~bposim.workload.WorkloadError`) unless ``allow_large``."""
     import time
 
+    from bposim.workload import check_workload
+
     replications = replications or scenario.simulation.replications
+    check_workload(scenario, replications, allow_large=allow_large)
     seed = scenario.simulation.seed if seed is None else seed
     start = time.perf_counter()
     count = [0]

@@ -167,11 +167,14 @@ def _cost_figure(comparison, out: Path) -> Path | None:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Output directory (default: results/compare-<base file name>).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--allow-large", is_flag=True,
+              help="Run even when the work estimate exceeds the limits.")
 @click.option("--at-service-level", "levels", multiple=True, metavar="QUEUE=LEVEL",
               help="Compare at equal service: staff each variant to the least that meets this "
                    "service level for QUEUE (e.g. calls=0.80), then compare. Repeatable.")
 @user_errors
-def compare_command(scenarios, replications, seed, workers, executor, out, quiet, levels):
+def compare_command(scenarios, replications, seed, workers, executor, out, quiet, levels,
+                    allow_large):
     """Compare scenario variants with common random numbers.
 
     Give two or more scenario files (the first is the base), or one file with a
@@ -196,7 +199,7 @@ def compare_command(scenarios, replications, seed, workers, executor, out, quiet
     try:
         with _Bar("replications", reps * len(named), quiet) as bar:
             comparison = compare(named, reps, seed, workers=workers, executor=executor,
-                                 out_dir=out, progress=bar)
+                                 out_dir=out, progress=bar, allow_large=allow_large)
     except KeyboardInterrupt:
         click.echo(f"\nInterrupted: finished replications are kept in {out}; "
                    "run the same command again to resume.", err=True)
@@ -253,8 +256,11 @@ def sweep_text(table: pd.DataFrame, paths: list[str], queue: str | None, pool: s
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Output directory (default: results/sweep-<scenario file name>).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--allow-large", is_flag=True,
+              help="Run even when the work estimate exceeds the limits.")
 @user_errors
-def sweep_command(scenario, settings, replications, seed, workers, executor, out, quiet):
+def sweep_command(scenario, settings, replications, seed, workers, executor, out, quiet,
+                  allow_large):
     """Run SCENARIO at every combination of the --set values.
 
     Paths are dotted (pools.<id>.agents, queues.<id>.handle_time.mean, queues.0.patience.mean).
@@ -279,7 +285,7 @@ def sweep_command(scenario, settings, replications, seed, workers, executor, out
     try:
         with _Bar(f"{points} points", reps * points, quiet) as bar:
             table = sweep(scenario, parsed, reps, seed, out_dir=out, workers=workers,
-                          executor=executor, progress=bar)
+                          executor=executor, progress=bar, allow_large=allow_large)
     except KeyboardInterrupt:
         click.echo(f"\nInterrupted: finished replications are kept in {out}; "
                    "run the same command again to resume.", err=True)

@@ -119,9 +119,12 @@ def _campaign_table(s, scenario) -> str:
 @click.option("--report", "make_report", is_flag=True,
               help="Also write report.html (figures and tables) into the results directory.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--allow-large", is_flag=True,
+              help="Run even when the work estimate exceeds the limits (contacts, agents, "
+                   "memory, time).")
 @user_errors
 def run_command(scenario, replications, seed, workers, executor, scheduler, out, keep_contacts,
-                precision, make_report, quiet):
+                precision, make_report, quiet, allow_large):
     """Simulate SCENARIO and print service level, waits, abandonment and utilisation
     with 95 % confidence intervals and the Erlang baseline; write a results directory.
 
@@ -150,11 +153,13 @@ def run_command(scenario, replications, seed, workers, executor, scheduler, out,
         if rule:
             outcome = bposim.run_to_precision(sc, out, rule, seed=seed, max_replications=reps,
                                               workers=workers, executor=executor,
-                                              scheduler=scheduler, progress=progress)
+                                              scheduler=scheduler, progress=progress,
+                                              allow_large=allow_large)
         else:
             outcome = bposim.run_to_directory(sc, out, replications=replications, seed=seed,
                                               workers=workers, executor=executor,
-                                              scheduler=scheduler, progress=progress)
+                                              scheduler=scheduler, progress=progress,
+                                              allow_large=allow_large)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
