@@ -15,7 +15,6 @@ abandon; ``handle`` the time from answer to end (NaN when abandoned).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -135,40 +134,39 @@ def read_log(path: str | Path, columns: Mapping | str | Path | None = None,
     return _generic(file, header, lines, rows, dict(columns or {}))
 
 
-def _read_csv(file: str) -> tuple[list[str], np.ndarray, list[list[str]]]:
+def _read_csv(file: str) -> tuple[list[str], np.ndarray, pd.DataFrame]:
+    """(header, line of each data row, the rows as text). Read by pandas' C parser into
+    compact string columns; a quoted field spanning lines would shift the line numbers."""
     try:
-        with open(file, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh)
-            header = next(reader, None)
-            if header is None:
-                raise InputError(f"{file}:1: the log is empty; expected a header row")
-            header = [h.strip() for h in header]
-            lines, rows = [], []
-            for row in reader:
-                if not any(cell.strip() for cell in row):
-                    continue
-                if len(rows) >= MAX_ROWS:
-                    raise InputError(f"{file}:{reader.line_num}: more than {MAX_ROWS} rows; "
-                                     "split the log by period")
-                if len(row) != len(header):
-                    raise InputError(f"{file}:{reader.line_num}: has {len(row)} columns; "
-                                     f"the header has {len(header)}")
-                lines.append(reader.line_num)
-                rows.append(row)
+        frame = pd.read_csv(file, dtype=str, keep_default_na=False, skip_blank_lines=False,
+                            encoding="utf-8-sig", nrows=MAX_ROWS + 1, engine="c")
     except FileNotFoundError:
         raise InputError(f"{file}: contact log not found") from None
     except IsADirectoryError:
         raise InputError(f"{file}: is a directory, not a contact log") from None
     except UnicodeDecodeError:
         raise InputError(f"{file}: is not UTF-8 text") from None
-    except csv.Error as exc:
-        raise InputError(f"{file}: is not valid CSV: {exc}") from None
-    if not rows:
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{file}:1: the log is empty; expected a header row") from None
+    except (pd.errors.ParserError, ValueError, OSError) as exc:
+        raise InputError(f"{file}: is not a readable CSV log: {str(exc).strip()}") from None
+    if len(frame) > MAX_ROWS:
+        raise InputError(f"{file}:{MAX_ROWS + 2}: more than {MAX_ROWS} rows; split the log by period")
+    lines = np.arange(len(frame), dtype=np.int64) + 2
+    missing = frame.isna()
+    short = missing.any(axis=1) & ~missing.all(axis=1)
+    if short.any():
+        k = int(np.flatnonzero(short.to_numpy())[0])
+        raise InputError(f"{file}:{lines[k]}: has fewer columns than the header ({frame.shape[1]})")
+    frame = frame.fillna("")
+    blank = (frame.apply(lambda c: c.str.strip()) == "").all(axis=1).to_numpy()
+    frame, lines = frame[~blank].reset_index(drop=True), lines[~blank]
+    if frame.empty:
         raise InputError(f"{file}:1: the log has a header but no data rows")
-    return header, np.asarray(lines, dtype=np.int64), rows
+    return [str(h).strip() for h in frame.columns], lines, frame
 
 
-def _columns(file: str, header: list[str], rows, wanted: dict[str, str], required) -> dict:
+def _columns(file: str, header: list[str], rows: pd.DataFrame, wanted: dict[str, str], required) -> dict:
     """Column text (as a numpy array of str) per field; missing columns are errors."""
     index = {h: i for i, h in enumerate(header)}
     missing = [f"{f} (column {c!r})" for f, c in wanted.items() if c not in index and f in required]
@@ -176,8 +174,8 @@ def _columns(file: str, header: list[str], rows, wanted: dict[str, str], require
         raise InputError(f"{file}:1: the header has no column for {', '.join(missing)}; "
                          f"columns present: {', '.join(header)}. Map fields to columns with "
                          "--columns MAP.yaml")
-    table = np.asarray(rows, dtype=object)
-    return {f: np.char.strip(table[:, index[c]].astype(str)) for f, c in wanted.items() if c in index}
+    return {f: rows.iloc[:, index[c]].str.strip().to_numpy(dtype=str) for f, c in wanted.items()
+            if c in index}
 
 
 def _clock(text: np.ndarray) -> np.ndarray:
