@@ -125,3 +125,14 @@ def test_planned_yaml_keeps_a_forecast_csv_reachable(tmp_path):
     assert "forecast_csv: ../../src/volumes.csv" in (out / "planned.yaml").read_text()
     again = bposim.load_scenario(out / "planned.yaml")
     assert again.queues[0].arrivals.volumes == result.scenario.queues[0].arrivals.volumes
+
+
+def test_planned_yaml_of_a_scenario_built_in_code_loads_back(tmp_path):
+    # no source file (a variant, or built in Python): written field by field
+    sc = bposim.parse_scenario(TINY.replace("target: 0.8}", "target: 0.75}"))
+    sc = bposim.with_settings(sc, seed=99)
+    out = tmp_path / "code"
+    result = bposim.plan(sc, out=out, workers=1, rounds=0, iterations=1)
+    back = bposim.load_scenario(out / "planned.yaml")
+    assert back.pools == result.scenario.pools and back.queues == result.scenario.queues
+    assert back.simulation.seed == 99 and back.queues[0].service_level.target == 0.75

@@ -6,7 +6,8 @@ and breaks, the queues' service-level targets when the planning section set them
 the simulation's replications and seed (so a run reproduces the plan's figures). Paths
 to CSV files are rewritten relative to the new file. A scenario built in code is written
 field by field. Either way the text is loaded back and compared with the planned
-scenario before it is returned, so a file that would run differently is never written.
+scenario before it is returned, so a file that would run differently is never written
+(a variant of a file, whose own data differs, is written field by field).
 """
 
 from __future__ import annotations
@@ -125,20 +126,26 @@ def _from_source(scenario: Scenario, planned: Scenario, pools: tuple[str, ...], 
 
 def planned_yaml(scenario: Scenario, planned: Scenario, pools: tuple[str, ...], dest: Path) -> str:
     """YAML text of ``planned`` (``scenario`` with the plan applied), to be saved at ``dest``."""
-    if scenario.source is not None and Path(scenario.source).is_file():
-        data = _from_source(scenario, planned, pools, dest)
-    else:
-        data = _fields(planned)
-    sim = dict(data.get("simulation") or {})
-    sim["replications"] = planned.simulation.replications
-    sim["seed"] = planned.simulation.seed
-    data["simulation"] = sim
+    wanted = scenario_hash(dataclasses.replace(planned, planning=None))
     header = (f"# Planned by bposim plan: shifts of {', '.join(pools)} chosen for the targets.\n"
               f"# bposim run {dest.name} reproduces the plan's figures (same seed and replications).\n")
-    text = header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100,
-                                   default_flow_style=None)
-    back = parse_scenario(text, source=str(dest), base_dir=dest.parent)
-    if scenario_hash(back) != scenario_hash(dataclasses.replace(planned, planning=None)):
-        raise BposimError("the planned scenario could not be written as YAML that loads back to the "
-                          "same scenario (a field the writer does not know?); please report this")
-    return text
+    forms = []
+    if scenario.source is not None and Path(scenario.source).is_file():
+        forms.append(lambda: _from_source(scenario, planned, pools, dest))
+    forms.append(lambda: _fields(planned))  # a scenario built in code, or a variant of a file
+    for form in forms:
+        data = form()
+        sim = dict(data.get("simulation") or {})
+        sim["replications"] = planned.simulation.replications
+        sim["seed"] = planned.simulation.seed
+        data["simulation"] = sim
+        text = header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100,
+                                       default_flow_style=None)
+        try:
+            back = parse_scenario(text, source=str(dest), base_dir=dest.parent)
+        except BposimError:
+            continue
+        if scenario_hash(back) == wanted:
+            return text
+    raise BposimError("the planned scenario could not be written as YAML that loads back to the "
+                      "same scenario (a field the writer does not know?); please report this")
