@@ -42,7 +42,7 @@ from bposim.scenario.schema import Scenario, ServiceLevelTarget, Staffing
 __all__ = ["EqualService", "compare_at_service", "scale_staffing", "parse_levels"]
 
 MAX_SCALE = 16.0  # the search gives up beyond 16 × the variant's staffing
-TOLERANCE = 1e-3  # bisection stops when the factor is known to this (relative) width
+TOLERANCE = 1e-3  # bisection stops when the factor is known to this width
 MAX_TRIALS = 40  # simulations per variant at most
 PLAN, SCALE = "plan", "uniform scale"
 Say = Callable[[str], None]
@@ -206,7 +206,15 @@ def _rostered(sc: Scenario) -> float:
     return total
 
 
-def _meets(res: Results, levels: Mapping[str, float]) -> bool:
+def _staffed(sc: Scenario) -> bool:
+    """Some pool has an agent somewhere."""
+    return any((p.staffing.agents or 0) > 0 or any(p.staffing.per_interval or ())
+               or any(s.agents for s in p.staffing.shifts) for p in sc.pools)
+
+
+def _meets(res: Results | None, levels: Mapping[str, float]) -> bool:
+    if res is None:
+        return False
     s = res.summary.set_index(["metric", "scope"])["mean"]
     return all(s.get(("service_level", f"queue:{q}"), -1.0) >= level for q, level in levels.items())
 
@@ -215,13 +223,14 @@ def _least_scale(name: str, sc: Scenario, levels, simulate, say) -> tuple[float,
     """The least factor s (to :data:`TOLERANCE`) whose staffing meets ``levels``, its
     results, and the number of simulations run. Trials with the same rounded staffing
     as one already run reuse its result."""
-    if not any((p.staffing.agents or 0) > 0 or any(p.staffing.per_interval or ())
-               or any(s.agents for s in p.staffing.shifts) for p in sc.pools):
+    if not _staffed(sc):
         raise InputError(f"variant {name!r} has no agents to scale; give its pools some staffing")
     seen: dict[tuple, Results] = {}
 
-    def trial(s: float) -> Results:
+    def trial(s: float) -> Results | None:
         scaled = scale_staffing(sc, s)
+        if not _staffed(scaled):
+            return None  # nobody to answer: no level is met
         key = tuple(p.staffing for p in scaled.pools)
         if key not in seen:
             if len(seen) >= MAX_TRIALS:
@@ -241,7 +250,7 @@ def _least_scale(name: str, sc: Scenario, levels, simulate, say) -> tuple[float,
                              f"{MAX_SCALE:g} × its staffing ({short}); check its pools and skills")
         lo, hi = hi, min(2 * hi, MAX_SCALE)
         best = trial(hi)
-    while hi - lo > TOLERANCE * hi:
+    while hi - lo > TOLERANCE:
         mid = (lo + hi) / 2
         res = trial(mid)
         if _meets(res, levels):

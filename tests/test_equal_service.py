@@ -158,7 +158,7 @@ def test_cli_compare_at_service_level(tmp_path):
     path.write_text(CLI_SCENARIO)
     out = tmp_path / "out"
     args = [str(path), "--at-service-level", "calls=0.8", "--executor", "serial", "--out", str(out),
-            "--quiet"]
+            "--quiet", "-n", "2"]
     res = CliRunner().invoke(compare_command, args)
     assert res.exit_code == 0, res.output
     assert "uniform scale" in res.output and "calls SL (target 80%)" in res.output
