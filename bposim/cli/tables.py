@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+from bposim import numfmt
 
 
 def render(headers: list[str], rows: list[list[str]], title: str | None = None) -> str:
@@ -22,26 +22,11 @@ def render(headers: list[str], rows: list[list[str]], title: str | None = None) 
 
 
 def fmt(value: float, kind: str = "num", digits: int = 1) -> str:
-    """Format a number for a table: ``pct`` as a percentage, ``int`` with separators."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if isinstance(value, float) and math.isinf(value):
-        return "inf"
-    if kind == "pct":
-        return f"{100 * value:.{digits}f} %"
-    if kind == "int":
-        return f"{value:,.0f}"
-    return f"{value:,.{digits}f}"
+    """Format a number for a table: ``pct`` as a percentage, ``int`` with separators
+    (:func:`bposim.numfmt.fmt`, the report's formatter too; ``-`` when missing)."""
+    return numfmt.fmt(value, kind, digits, missing="-")
 
 
 def with_ci(mean: float, low: float, high: float, kind: str = "num", digits: int = 1) -> str:
     """``mean ± half-width`` (the half-width in the same units as the mean)."""
-    text = fmt(mean, kind, digits)
-    if text == "-" or low is None or (isinstance(low, float) and math.isnan(low)):
-        return text
-    half = (high - low) / 2
-    if kind == "pct":
-        return f"{text} ± {100 * half:.{digits}f}"
-    if kind == "int":
-        return f"{text} ± {half:,.0f}"
-    return f"{text} ± {half:,.{digits}f}"
+    return numfmt.with_ci(mean, low, high, kind, digits, missing="-")

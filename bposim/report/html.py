@@ -12,10 +12,10 @@ import math
 from dataclasses import dataclass
 from html import escape
 
-from bposim import __version__
+from bposim import __version__, numfmt
 from bposim.abandon_caps import CAP_MEASURE, cap_warnings
 from bposim.report.load import ResultsData
-from bposim.report.views import views_html
+from bposim.report.views import met_flag, views_html
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:0;
@@ -56,15 +56,9 @@ def _nan(v) -> bool:
 
 
 def fmt(v, kind: str = "num", digits: int = 1) -> str:
-    """A number for a table cell: ``pct``, ``int`` or plain; a dash when missing."""
-    if _nan(v):
-        return "–"
-    v = float(v)
-    if kind == "pct":
-        return f"{100 * v:.{digits}f} %"
-    if kind == "int":
-        return f"{v:,.0f}"
-    return f"{v:,.{digits}f}"
+    """A number for a table cell: ``pct``, ``int`` or plain; a dash when missing (the
+    CLI's formatter, :func:`bposim.numfmt.fmt`)."""
+    return numfmt.fmt(v, kind, digits)
 
 
 def _metric(summary, metric: str, scope: str):
@@ -86,6 +80,14 @@ def with_ci(summary, metric: str, scope: str, kind: str = "num", digits: int = 1
         return text  # no interval (one replication) or none to show (the same in every one)
     scale = 100 if kind == "pct" else 1
     return (f'{text}<br><span class="ci">[{scale * lo:,.{digits}f} – {scale * hi:,.{digits}f}]</span>')
+
+
+def _sl_flag(summary, scope: str, target: float) -> str:
+    """"met" / "missed" against the target under a service-level cell."""
+    m = _metric(summary, "service_level", scope)
+    if m is None or _nan(target):
+        return ""
+    return f'<br><span class="ci">{escape(met_flag(m[0], m[1], m[2], target))}</span>'
 
 
 def _table(headers: list[str], rows: list[list[str]], erlang_cols=(), cls: str = "") -> str:
@@ -158,7 +160,8 @@ def _queue_table(d: ResultsData) -> str:
                   if q.target == q.target else "–")
         rows.append([
             escape(q.id), target, with_ci(s, "offered", scope, "int", 0),
-            with_ci(s, "service_level", scope, "pct"), fmt(b.get("erlang_service_level"), "pct"),
+            with_ci(s, "service_level", scope, "pct") + _sl_flag(s, scope, q.target),
+            fmt(b.get("erlang_service_level"), "pct"),
             with_ci(s, "asa", scope), fmt(b.get("erlang_asa")),
             with_ci(s, "abandon_rate", scope, "pct"), fmt(b.get("erlang_abandon_rate"), "pct"),
             with_ci(s, "wait_p90", scope), with_ci(s, "escalation_rate", scope, "pct"),
