@@ -136,3 +136,12 @@ def test_planned_yaml_of_a_scenario_built_in_code_loads_back(tmp_path):
     back = bposim.load_scenario(out / "planned.yaml")
     assert back.pools == result.scenario.pools and back.queues == result.scenario.queues
     assert back.simulation.seed == 99 and back.queues[0].service_level.target == 0.75
+
+
+def test_the_same_seed_gives_the_same_plan_whatever_the_workers():
+    sc = bposim.parse_scenario(TINY)
+    one = bposim.plan(sc, workers=1, rounds=0, iterations=1)
+    two = bposim.plan(sc, workers=2, rounds=0, iterations=1)
+    assert one.schedule.equals(two.schedule)
+    assert one.requirements.equals(two.requirements)
+    assert one.attainment.equals(two.attainment)
