@@ -254,6 +254,8 @@ def _cli(tmp_path, text, *args):
     (GOOD.replace(",ann,answered\n2026-01-05 09:01", ",,answered\n2026-01-05 09:01"),
      "log.csv:2: agent: an answered contact needs an agent"),
     ("arrival,queue,answer,end,agent\n", "log.csv:1: the log has a header but no data rows"),
+    (GOOD.replace("2026-01-05 09:01:30,,abandoned", "2026-01-05 09:01:30"), "log.csv:3: has 4 columns; the header has 6"),
+    (GOOD.replace(",,abandoned", ",,abandoned,extra"), "log.csv:3: has 7 columns; the header has 6"),
     (GOOD + "2026-01-06 09:00:00,q,,2026-01-06 09:01:00,,abandoned\n",
      "log.csv:5: 2026-01-06 has contacts but no agent activity"),
 ])

@@ -15,6 +15,7 @@ abandon; ``handle`` the time from answer to end (NaN when abandoned).
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ DEFAULT_OUTCOMES = {"answered": ["answered"], "abandoned": ["abandoned"], "ignor
 MAX_SHOWN = 20
 MAX_ROWS = 5_000_000  # bounded memory: a log larger than this is refused, not half-read
 HALF_DAY = 43200.0
+_CLOCK = r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?"
 SKEW = 5.0  # seconds of clock skew tolerated in the anonymous_bank preset
 
 
@@ -135,10 +137,12 @@ def read_log(path: str | Path, columns: Mapping | str | Path | None = None,
 
 
 def _read_csv(file: str) -> tuple[list[str], np.ndarray, pd.DataFrame]:
-    """(header, line of each data row, the rows as text). Read by pandas' C parser into
-    compact string columns; a quoted field spanning lines would shift the line numbers."""
+    """(header, line of each data row, the rows as text). A streaming pass of the csv
+    module checks every row's width and notes its line (quoted fields may span lines);
+    pandas' C parser then reads the text into compact string columns."""
     try:
-        frame = pd.read_csv(file, dtype=str, keep_default_na=False, skip_blank_lines=False,
+        lines = _row_lines(file)
+        frame = pd.read_csv(file, dtype=str, keep_default_na=False, skip_blank_lines=True,
                             encoding="utf-8-sig", nrows=MAX_ROWS + 1, engine="c")
     except FileNotFoundError:
         raise InputError(f"{file}: contact log not found") from None
@@ -148,22 +152,36 @@ def _read_csv(file: str) -> tuple[list[str], np.ndarray, pd.DataFrame]:
         raise InputError(f"{file}: is not UTF-8 text") from None
     except pd.errors.EmptyDataError:
         raise InputError(f"{file}:1: the log is empty; expected a header row") from None
-    except (pd.errors.ParserError, ValueError, OSError) as exc:
+    except (pd.errors.ParserError, csv.Error, ValueError, OSError) as exc:
         raise InputError(f"{file}: is not a readable CSV log: {str(exc).strip()}") from None
-    if len(frame) > MAX_ROWS:
-        raise InputError(f"{file}:{MAX_ROWS + 2}: more than {MAX_ROWS} rows; split the log by period")
-    lines = np.arange(len(frame), dtype=np.int64) + 2
-    missing = frame.isna()
-    short = missing.any(axis=1) & ~missing.all(axis=1)
-    if short.any():
-        k = int(np.flatnonzero(short.to_numpy())[0])
-        raise InputError(f"{file}:{lines[k]}: has fewer columns than the header ({frame.shape[1]})")
-    frame = frame.fillna("")
     blank = (frame.apply(lambda c: c.str.strip()) == "").all(axis=1).to_numpy()
-    frame, lines = frame[~blank].reset_index(drop=True), lines[~blank]
+    frame = frame[~blank].reset_index(drop=True)
+    if len(frame) != len(lines):
+        raise InputError(f"{file}: is not a readable CSV log (rows could not be matched to lines)")
     if frame.empty:
         raise InputError(f"{file}:1: the log has a header but no data rows")
     return [str(h).strip() for h in frame.columns], lines, frame
+
+
+def _row_lines(file: str) -> np.ndarray:
+    """The line of each non-blank data row; a row narrower or wider than the header,
+    or more rows than :data:`MAX_ROWS`, is an error with its line."""
+    lines = []
+    with open(file, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None:
+            raise InputError(f"{file}:1: the log is empty; expected a header row")
+        width = len(header)
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != width:
+                raise InputError(f"{file}:{reader.line_num}: has {len(row)} columns; the header has {width}")
+            lines.append(reader.line_num)
+            if len(lines) > MAX_ROWS:
+                raise InputError(f"{file}:{reader.line_num}: more than {MAX_ROWS} rows; split the log by period")
+    return np.asarray(lines, dtype=np.int64)
 
 
 def _columns(file: str, header: list[str], rows: pd.DataFrame, wanted: dict[str, str], required) -> dict:
@@ -179,13 +197,14 @@ def _columns(file: str, header: list[str], rows: pd.DataFrame, wanted: dict[str,
 
 
 def _clock(text: np.ndarray) -> np.ndarray:
-    """Seconds after midnight from "H:MM:SS" / "HH:MM" or plain seconds; NaN if neither."""
-    s = pd.Series(text)
-    parts = s.str.extract(r"^(\d{1,2}):(\d{2})(?::(\d{2}(?:\.\d*)?))?$")
-    hms = (parts[0].astype(float) * 3600 + parts[1].astype(float) * 60
-           + parts[2].fillna("0").astype(float))
-    plain = pd.to_numeric(s, errors="coerce")
-    out = hms.where(parts[0].notna(), plain).to_numpy(dtype=float, copy=True)
+    """Seconds after midnight from "H:MM:SS" / "H:MM" or plain seconds; NaN if neither."""
+    s = pd.Series(text, dtype="string")
+    out = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, copy=True, na_value=np.nan)
+    todo = np.isnan(out) & s.str.fullmatch(_CLOCK).fillna(False).to_numpy(dtype=bool)
+    if todo.any():  # strictly H:MM[:SS[.fff]]: pandas alone would read "10:0O:40" as 10:00:40
+        part = s[todo]
+        part = part.where(part.str.count(":") != 1, part + ":00")  # H:MM -> H:MM:00
+        out[todo] = pd.to_timedelta(part.astype(object), errors="coerce").dt.total_seconds().to_numpy(dtype=float)
     out[(out < 0) | ~np.isfinite(out)] = np.nan
     return out
 
