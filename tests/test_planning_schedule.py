@@ -131,3 +131,13 @@ def test_the_scheduler_and_the_planning_section_never_import_simpy():
             "print('simpy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_site_seats_shared_by_two_pools():
+    # Two pools at one site, each needing 3 in the same interval: 6 seats are needed.
+    cover = np.array([[1.0], [1.0]])
+    base = dict(cover=cover, duty=cover.copy(), cost=np.array([1.0, 1.0]), group=np.array([0, 1]),
+                need=np.array([[3.0], [3.0]]), site=np.array([0, 0]), group_names=("a", "b"))
+    assert solve(Problem(**base, site_max=(6,))).cost == pytest.approx(6)
+    with pytest.raises(InputError, match="site headcount limits"):
+        solve(Problem(**base, site_max=(5,)))
