@@ -4,6 +4,10 @@ Used by ``bposim run --out``. An interrupted batch (Ctrl-C, a killed process) ke
 every replication that finished; running it again with the same scenario, seed and
 directory runs only the missing ones. The same seed gives the same numbers whether a
 replication ran in the first attempt or the resumed one.
+
+The directory is locked while a batch runs (a second process waits briefly, then is
+told it is in use), and a report written from earlier results is removed as soon as the
+results change, so it never sits beside a summary it does not describe.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from bposim.engine.model import compile_scenario
 from bposim.errors import InputError
 from bposim.metrics import interval_starts
 from bposim.montecarlo import Results, combine, run_replications
-from bposim.outputs import ResultsDir
+from bposim.outputs import ResultsDir, locked, remove_derived
 from bposim.scenario.schema import Scenario
 from bposim.workload import check_workload
 from bposim.tables_csv import with_times, write_csv_tables
@@ -36,14 +40,27 @@ def run_to_directory(scenario: Scenario, out: str | Path, *, replications: int |
                      seed: int | None = None, workers: int | None = None,
                      executor: str = "processes", scheduler: str | None = None,
                      progress: Callable[[int, int], None] | None = None,
-                     allow_large: bool = False) -> BatchOutcome:
+                     force: bool = False, allow_large: bool = False) -> BatchOutcome:
     """Run (or resume) a batch into ``out``; on Ctrl-C keep and summarise what finished.
 
+    ``out`` must be new, empty or a results directory of the same scenario and seed;
+    ``force`` writes into any other folder (replacing earlier results held there).
     Work beyond :data:`bposim.workload.LIMITS` is refused first unless ``allow_large``."""
     replications = replications or scenario.simulation.replications
     check_workload(scenario, replications, allow_large=allow_large)
     seed = scenario.simulation.seed if seed is None else seed
-    directory = ResultsDir(out, scenario, seed, replications)
+    ResultsDir(out, scenario, seed, replications, force=force)  # refuse before making a lock file
+    with locked(out):
+        return _run_locked(ResultsDir(out, scenario, seed, replications, force=force), scenario,
+                           replications, seed, workers, executor, scheduler, progress)
+
+
+def _run_locked(directory: ResultsDir, scenario, replications, seed, workers, executor, scheduler,
+                progress) -> BatchOutcome:
+    if directory.force and directory.previous is None:
+        directory.clear()  # another scenario's or version's results: start afresh
+    if not directory.unchanged():
+        remove_derived(directory.path)
     directory.start()
     already = [r for r in directory.completed() if r < replications]
     missing = [r for r in range(replications) if r not in set(already)]
@@ -107,16 +124,23 @@ def run_to_precision(scenario: Scenario, out: str | Path, precision: Precision, 
                      max_replications: int = 200, workers: int | None = None,
                      executor: str = "processes", scheduler: str | None = None,
                      progress: Callable[[int, int], None] | None = None,
-                     allow_large: bool = False) -> BatchOutcome:
+                     force: bool = False, allow_large: bool = False) -> BatchOutcome:
     """Add replications ``batch`` at a time until ``precision`` is met (or
     ``max_replications`` is reached). The number of replications run depends only on the
     seed and the rule, never on the number of workers; an interrupted run resumes."""
     check_workload(scenario, max_replications, allow_large=allow_large)
     n = min(max(min_replications, batch), max_replications)
+    ResultsDir(out, scenario, scenario.simulation.seed if seed is None else seed, n, force=force)
+    with locked(out):
+        return _until_precise(scenario, out, precision, n, batch, max_replications, seed=seed,
+                              workers=workers, executor=executor, scheduler=scheduler,
+                              progress=progress, force=force, allow_large=True)  # checked
+
+
+def _until_precise(scenario, out, precision, n, batch, max_replications, **run) -> BatchOutcome:
     while True:
-        outcome = run_to_directory(scenario, out, replications=n, seed=seed, workers=workers,
-                                   executor=executor, scheduler=scheduler, progress=progress,
-                                   allow_large=True)  # checked above
+        outcome = run_to_directory(scenario, out, replications=n, **run)
+        run["force"] = False  # only the first round may start afresh
         if outcome.interrupted or outcome.results is None:
             return outcome
         try:

@@ -10,6 +10,7 @@ grid of path-addressed settings (:mod:`bposim.overlay`) into a resumable directo
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -19,10 +20,13 @@ from typing import Any
 
 import pandas as pd
 
+from bposim import __version__
 from bposim.batch import run_to_directory
 from bposim.errors import InputError, ScenarioError
 from bposim.montecarlo import Results, combine, run, t_interval
-from bposim.outputs import ResultsDir, atomic_write_text, read_manifest, scenario_hash
+from bposim.outputs import (
+    ResultsDir, atomic_write_text, has_user_files, locked, read_manifest, scenario_hash,
+)
 from bposim.overlay import apply_overrides, parse_values
 from bposim.scenario.load import load_scenario, load_scenario_data, parse_scenario
 from bposim.scenario.schema import Scenario
@@ -102,15 +106,53 @@ def safe_name(name: str) -> str:
 def compare(scenarios: Mapping[str, Scenario] | Sequence[Scenario], replications: int | None = None,
             seed: int | None = None, *, workers: int | None = None, executor: str = "processes",
             out_dir: str | os.PathLike | None = None, progress: Progress | None = None,
-            allow_large: bool = False) -> Comparison:
+            force: bool = False, allow_large: bool = False) -> Comparison:
     """Run every scenario with the same seed and replications; the first is the base.
 
     ``replications`` and ``seed`` default to the base scenario's. With ``out_dir``,
     each scenario's results go to ``out_dir/<name>/`` (resumable, as ``bposim run``)
-    and the table to ``out_dir/comparison.csv``. Work beyond
-    :data:`bposim.workload.LIMITS` is refused before any variant runs unless ``allow_large``.
+    and the table to ``out_dir/comparison.csv``. ``out_dir`` must be new, empty or a
+    comparison bposim wrote (``force``: write into it anyway); it is locked meanwhile.
+    Work beyond :data:`bposim.workload.LIMITS` is refused before any variant runs unless
+    ``allow_large``.
     """
     _check_work(scenarios, replications, allow_large)
+    if out_dir is None:
+        return _compare(scenarios, replications, seed, workers, executor, None, progress, force)
+    _check_comparison_dir(Path(out_dir), force)
+    with locked(out_dir):
+        _check_comparison_dir(Path(out_dir), force)
+        atomic_write_text(Path(out_dir) / COMPARISON_MARKER, json.dumps(
+            {"kind": "comparison", "bposim_version": __version__}) + "\n")
+        return _compare(scenarios, replications, seed, workers, executor, out_dir, progress, force)
+
+
+COMPARISON_MARKER = "comparison.json"
+
+
+def _check_comparison_dir(out: Path, force: bool) -> None:
+    """Refuse a folder that holds something other than a comparison bposim wrote."""
+    if force or not has_user_files(out) or _is_comparison(out):
+        return
+    raise InputError(f"{out} exists and is not a bposim comparison directory; choose another "
+                     "--out, or use --force to write into it")
+
+
+def _is_comparison(out: Path) -> bool:
+    """``out`` holds bposim's marker, or (written before the marker) a comparison table."""
+    try:
+        marker = json.loads((out / COMPARISON_MARKER).read_text())
+        return isinstance(marker, dict) and marker.get("kind") == "comparison"
+    except (OSError, UnicodeDecodeError, ValueError):
+        pass
+    try:
+        with open(out / "comparison.csv", encoding="utf-8") as fh:
+            return fh.readline().strip() == ",".join(TABLE_COLUMNS)
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _compare(scenarios, replications, seed, workers, executor, out_dir, progress, force) -> Comparison:
     named = _named(scenarios)
     folders = [safe_name(name) for name in named]
     if out_dir is not None and len(set(folders)) < len(folders):
@@ -126,7 +168,7 @@ def compare(scenarios: Mapping[str, Scenario] | Sequence[Scenario], replications
                                 progress=tick, allow_large=True)  # checked by compare
         else:
             results[name] = _run_into(sc, Path(out_dir) / safe_name(name), replications, seed,
-                                      workers, executor, tick)
+                                      workers, executor, tick, force)
         offset += replications
     table = comparison_table(results)
     if out_dir is not None:
@@ -163,10 +205,10 @@ def _by_replication(res: Results) -> pd.Series:
 
 
 def _run_into(scenario: Scenario, directory: Path, replications: int, seed: int, workers, executor,
-              progress: Progress | None) -> Results:
+              progress: Progress | None, force: bool = False) -> Results:
     """Results for ``directory``: read back if already complete, else run (or resume)."""
     manifest = directory / "manifest.json"
-    if manifest.is_file():
+    if manifest.is_file() and not force:
         folder = ResultsDir(directory, scenario, seed, replications)  # checks scenario and seed
         done = [r for r in folder.completed() if r < replications]
         if len(done) == replications and read_manifest(directory).get("status") == "complete":
@@ -174,7 +216,7 @@ def _run_into(scenario: Scenario, directory: Path, replications: int, seed: int,
                 progress(replications, replications)
             return combine(scenario, seed, folder.load_replications(done))
     outcome = run_to_directory(scenario, directory, replications=replications, seed=seed,
-                               workers=workers, executor=executor, progress=progress,
+                               workers=workers, executor=executor, progress=progress, force=force,
                                allow_large=True)  # compare and sweep check first
     if outcome.interrupted or outcome.results is None:
         raise KeyboardInterrupt
@@ -216,7 +258,7 @@ def sweep(scenario: str | os.PathLike | Mapping, settings: Mapping[str, Any],
           replications: int | None = None, seed: int | None = None, *,
           out_dir: str | os.PathLike | None = None, workers: int | None = None,
           executor: str = "processes", progress: Progress | None = None,
-          allow_large: bool = False) -> pd.DataFrame:
+          force: bool = False, allow_large: bool = False) -> pd.DataFrame:
     """Run the scenario at every grid point of ``settings`` (path → list of values).
 
     Returns a tidy table: point, one column per swept path, metric, scope, mean, ci_low,
@@ -224,6 +266,8 @@ def sweep(scenario: str | os.PathLike | Mapping, settings: Mapping[str, Any],
     index of points to ``points.csv`` and the table to ``sweep.csv``; running the same
     sweep again reruns only what is missing. Points run one after another, each with
     its replications in parallel. Every point is validated before anything runs.
+    ``out_dir`` must be new, empty or this sweep's (``force``: write into it anyway,
+    replacing another sweep's results); it is locked meanwhile.
     """
     data, source, base_dir = _base_data(scenario)
     data = {k: v for k, v in data.items() if k != "variants"}
@@ -241,8 +285,15 @@ def sweep(scenario: str | os.PathLike | Mapping, settings: Mapping[str, Any],
     replications = replications or first.simulation.replications
     _check_work(scenarios, replications, allow_large)
     seed = first.simulation.seed if seed is None else seed
-    if out_dir is not None:
-        _write_points(Path(out_dir), grid, scenarios, seed, replications)
+    if out_dir is None:
+        return _sweep(grid, scenarios, replications, seed, None, workers, executor, progress, force)
+    _write_points(Path(out_dir), grid, scenarios, seed, replications, force, check_only=True)
+    with locked(out_dir):
+        _write_points(Path(out_dir), grid, scenarios, seed, replications, force)
+        return _sweep(grid, scenarios, replications, seed, out_dir, workers, executor, progress, force)
+
+
+def _sweep(grid, scenarios, replications, seed, out_dir, workers, executor, progress, force):
     total, parts = replications * len(grid), []
     for k, (point, sc) in enumerate(zip(grid, scenarios)):
         tick = None if progress is None else (lambda d, _n, o=k * replications: progress(o + d, total))
@@ -250,7 +301,8 @@ def sweep(scenario: str | os.PathLike | Mapping, settings: Mapping[str, Any],
             res = run(sc, replications, seed, workers=workers, executor=executor, progress=tick,
                       allow_large=True)  # checked above
         else:
-            res = _run_into(sc, Path(out_dir) / f"point-{k}", replications, seed, workers, executor, tick)
+            res = _run_into(sc, Path(out_dir) / f"point-{k}", replications, seed, workers, executor,
+                            tick, force)
         summary = res.summary
         summary.insert(0, "point", k)
         for j, (path, value) in enumerate(point.items()):
@@ -263,21 +315,30 @@ def sweep(scenario: str | os.PathLike | Mapping, settings: Mapping[str, Any],
 
 
 def _write_points(out: Path, grid: list[dict], scenarios: list[Scenario], seed: int,
-                  replications: int) -> None:
-    """Write ``points.csv``; refuse a directory holding another sweep or anything else."""
+                  replications: int, force: bool = False, check_only: bool = False) -> None:
+    """Write ``points.csv``; refuse a directory holding another sweep or anything else
+    (unless ``force``)."""
     index = pd.DataFrame([{"point": k, "directory": f"point-{k}", **point,
                            "scenario_hash": scenario_hash(sc), "seed": seed,
                            "replications": replications}
                           for k, (point, sc) in enumerate(zip(grid, scenarios))])
     existing = out / "points.csv"
-    if existing.is_file():
-        old = pd.read_csv(existing, dtype=str)
-        same = (len(old) == len(index) and "scenario_hash" in old
+    if force:
+        pass
+    elif existing.is_file():
+        try:
+            old = pd.read_csv(existing, dtype=str)
+        except (ValueError, UnicodeDecodeError, OSError):
+            old = pd.DataFrame()
+        same = (len(old) == len(index) and "scenario_hash" in old and "seed" in old
                 and list(old["scenario_hash"]) == list(index["scenario_hash"])
                 and set(old["seed"]) == {str(seed)})
         if not same:
-            raise InputError(f"{out} holds another sweep (other settings, scenario or seed); "
-                             "choose another --out or remove it")
-    elif out.exists() and any(out.iterdir()):
-        raise InputError(f"{out} exists and is not a bposim sweep directory; choose another --out")
-    atomic_write_text(existing, index.to_csv(index=False))
+            raise InputError(f"{out} holds another sweep (other settings, scenario or seed) or "
+                             "a points.csv of yours; choose another --out, or use --force to "
+                             "replace it")
+    elif has_user_files(out):
+        raise InputError(f"{out} exists and is not a bposim sweep directory; choose another --out, "
+                         "or use --force to write into it")
+    if not check_only:
+        atomic_write_text(existing, index.to_csv(index=False))

@@ -213,7 +213,8 @@ def test_compare_writes_and_resumes_without_rerunning(tiny_file, tmp_path, monke
     found = dict(list(load_variants(tiny_file).items())[:2])
     first = compare(found, replications=3, seed=2, executor="serial", out_dir=out)
     assert (out / "comparison.csv").is_file()
-    assert {p.name for p in out.iterdir()} == {"desk", "more_agents", "comparison.csv"}
+    assert {p.name for p in out.iterdir()} == {"desk", "more_agents", "comparison.csv",
+                                               "comparison.json", ".bposim.lock"}
 
     def boom(*args, **kwargs):
         raise AssertionError("a complete comparison must not run again")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from bposim.cli.common import fail, user_errors
-from bposim.cli.tables import render, with_ci
+from bposim.cli.tables import with_ci
 
 if TYPE_CHECKING:  # pandas and bposim.outputs load only when a command runs (fast --help)
     import pandas as pd
@@ -80,6 +80,10 @@ def _compare_rows(comparison) -> list[tuple[str, str, str, str]]:
             rows += [(f"{q.id}: service level", "service_level", scope, "pct"),
                      (f"{q.id}: ASA (s)", "asa", scope, "num"),
                      (f"{q.id}: abandoned", "abandon_rate", scope, "pct")]
+    pools = {p.id: p.tier for sc in first for p in sc.pools}
+    for pool, tier in pools.items():
+        rows.append((f"{pool}{' (SME)' if tier == 'sme' else ''}: utilisation", "utilisation",
+                     f"pool:{pool}", "pct"))
     if any(_present(s, "sme_utilisation", "all") for s in summaries):
         rows.append(("SME utilisation", "sme_utilisation", "all", "pct"))
     campaigns = {c.id for sc in first for c in getattr(sc, "campaigns", ())}
@@ -95,15 +99,23 @@ def _compare_rows(comparison) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def comparison_text(comparison) -> str:
-    """The side-by-side table: base ± CI, then each variant ± CI and its difference."""
+def comparison_text(comparison, pairs: list[tuple[str, str]] | None = None, width: int | None = None) -> str:
+    """The side-by-side table: base ± CI, then each variant ± CI and its difference;
+    ``pairs`` (metric, scope) choose the rows (``--metric``). Wrapped to ``width``."""
+    from bposim.cli.columns import check_metrics, fit
+    from bposim.numfmt import metric_kind
+
     names = list(comparison.results)
+    if pairs:
+        check_metrics(pairs, comparison.table[comparison.table["variant"] == names[0]])
     t = comparison.table.set_index(["variant", "metric", "scope"])
     headers = ["", f"{names[0]} (base)"]
     for name in names[1:]:
         headers += [name, f"Δ {name}"]
     body = []
-    for label, metric, scope, kind in _compare_rows(comparison):
+    chosen = ([(f"{m}@{s}", m, s, metric_kind(m)) for m, s in pairs] if pairs
+              else _compare_rows(comparison))
+    for label, metric, scope, kind in chosen:
         cell_kind, digits = ("num", 2) if kind == "cost" else (kind, 1)
         row = [label]
         for i, name in enumerate(names):
@@ -115,7 +127,7 @@ def comparison_text(comparison) -> str:
             if i > 0:
                 row.append(_signed(r["diff_mean"], r["diff_ci_low"], r["diff_ci_high"], kind))
         body.append(row)
-    return render(headers, body)
+    return fit(headers, body, width)
 
 
 def _scenarios_from_files(files: tuple[Path, ...]) -> dict:
@@ -138,18 +150,22 @@ def _scenarios_from_files(files: tuple[Path, ...]) -> dict:
 
 
 def _cost_figure(comparison, out: Path) -> Path | None:
-    """Write cost_vs_service_level.png when the variants have costs."""
+    """Write cost_vs_service_level.png when the variants have costs (and remove one left
+    by an earlier comparison when they have none: it would describe other results)."""
     summaries = {name: r.summary for name, r in comparison.results.items()}
-    if not _has_cost(summaries.values()):
-        return None
-    from bposim.report.figures import cost_service_figure, cost_service_frame
+    path = out / "cost_vs_service_level.png"
+    frame = None
+    if _has_cost(summaries.values()):
+        from bposim.report.figures import cost_service_frame
 
-    frame = cost_service_frame(summaries)
+        frame = cost_service_frame(summaries)
     if frame is None:
+        path.unlink(missing_ok=True)
         return None
+    from bposim.report.figures import cost_service_figure
+
     currency = getattr(next(iter(comparison.results.values())).scenario, "currency", "")
     fig = cost_service_figure(frame, cost_label=f"cost ({currency})" if currency else "cost")
-    path = out / "cost_vs_service_level.png"
     from bposim.outputs import atomic_write
 
     atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
@@ -166,15 +182,21 @@ def _cost_figure(comparison, out: Path) -> Path | None:
               help="Where replications run.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Output directory (default: results/compare-<base file name>).")
+@click.option("--force", is_flag=True,
+              help="Write into OUT even if it holds other files or results (replacing them).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--allow-large", is_flag=True,
               help="Run even when the work estimate exceeds the limits.")
 @click.option("--at-service-level", "levels", multiple=True, metavar="QUEUE=LEVEL",
               help="Compare at equal service: staff each variant to the least that meets this "
                    "service level for QUEUE (e.g. calls=0.80), then compare. Repeatable.")
+@click.option("--metric", "metrics", multiple=True, metavar="NAME@SCOPE",
+              help="A column to show, as NAME@SCOPE (e.g. service_level@queue:sme, "
+              "utilisation@pool:experts, sl_offered@all); repeatable. Default: every queue's "
+              "service level and every pool's utilisation (SMEs included), overall SL and cost.")
 @user_errors
-def compare_command(scenarios, replications, seed, workers, executor, out, quiet, levels,
-                    allow_large):
+def compare_command(scenarios, replications, seed, workers, executor, out, force, quiet, allow_large,
+                    levels, metrics):
     """Compare scenario variants with common random numbers.
 
     Give two or more scenario files (the first is the base), or one file with a
@@ -182,8 +204,10 @@ def compare_command(scenarios, replications, seed, workers, executor, out, quiet
     differences from the base (Δ, with 95 % CIs of the paired differences) are far
     less noisy than separate runs. Writes comparison.csv, each variant's results and,
     when costs are known, cost_vs_service_level.png. Rerunning resumes."""
+    from bposim.cli.columns import parse_metric
     from bposim.experiments import compare
 
+    pairs = [parse_metric(m) for m in metrics]  # a malformed --metric fails before anything runs
     named = _scenarios_from_files(scenarios)
     base = next(iter(named.values()))
     reps = replications or base.simulation.replications
@@ -193,13 +217,13 @@ def compare_command(scenarios, replications, seed, workers, executor, out, quiet
         from bposim.cli.equal_cmds import run_equal_service
 
         run_equal_service(named, levels, scenarios[0].stem, reps, seed, workers, executor, out,
-                          False, quiet)
+                          force, quiet)
         return
     out = out or Path("results") / f"compare-{scenarios[0].stem}"
     try:
         with _Bar("replications", reps * len(named), quiet) as bar:
             comparison = compare(named, reps, seed, workers=workers, executor=executor,
-                                 out_dir=out, progress=bar, allow_large=allow_large)
+                                 out_dir=out, progress=bar, force=force, allow_large=allow_large)
     except KeyboardInterrupt:
         click.echo(f"\nInterrupted: finished replications are kept in {out}; "
                    "run the same command again to resume.", err=True)
@@ -208,38 +232,10 @@ def compare_command(scenarios, replications, seed, workers, executor, out, quiet
                f"each, common seed {comparison.seed}.")
     click.echo("± is the 95 % CI half-width; Δ is the variant minus the base, with the CI of the "
                "paired differences (pp: percentage points).\n")
-    click.echo(comparison_text(comparison))
+    click.echo(comparison_text(comparison, pairs))
     figure = _cost_figure(comparison, out)
     click.echo(f"\nComparison written to {out / 'comparison.csv'}"
                + (f"; cost vs service level in {figure}" if figure else ""))
-
-
-def _first_metric(table: pd.DataFrame, metric: str, scope: str) -> pd.Series:
-    rows = table[(table["metric"] == metric) & (table["scope"] == scope)]
-    return rows.set_index("point")
-
-
-def sweep_text(table: pd.DataFrame, paths: list[str], queue: str | None, pool: str | None) -> str:
-    """One row per point: parameters, SL, ASA, abandonment, occupancy, cost."""
-    columns = [("SL", "sl_offered", "all", "pct"),
-               (f"ASA {queue} (s)", "asa", f"queue:{queue}", "num"),
-               ("abandoned", "abandon_rate", "all", "pct"),
-               (f"occupancy {pool}", "occupancy", f"pool:{pool}", "pct")]
-    columns = [c for c in columns if not c[2].endswith(":None")]
-    cost = table[(table["metric"] == "cost") & (table["scope"] == "all")]
-    if not cost.empty and cost["mean"].abs().max() > 0:
-        columns.append(("cost", "cost", "all", "int"))
-    wide = {label: _first_metric(table, metric, scope) for label, metric, scope, _ in columns}
-    points = table.drop_duplicates("point").set_index("point")
-    rows = []
-    for k, point in points.iterrows():
-        row = [str(k)] + [str(point[p]) for p in paths]
-        for label, _m, _s, kind in columns:
-            w = wide[label]
-            row.append(with_ci(*w.loc[k, ["mean", "ci_low", "ci_high"]], kind=kind)
-                       if k in w.index else "-")
-        rows.append(row)
-    return render(["point", *paths, *(c[0] for c in columns)], rows)
 
 
 @click.command("sweep")
@@ -255,12 +251,20 @@ def sweep_text(table: pd.DataFrame, paths: list[str], queue: str | None, pool: s
               help="Where replications run.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Output directory (default: results/sweep-<scenario file name>).")
+@click.option("--force", is_flag=True,
+              help="Write into OUT even if it holds other files or results (replacing them).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--allow-large", is_flag=True,
               help="Run even when the work estimate exceeds the limits.")
+@click.option("--metric", "metrics", multiple=True, metavar="NAME@SCOPE",
+              help="A column to show, as NAME@SCOPE (e.g. service_level@queue:sme, "
+              "utilisation@pool:experts, sl_offered@all); repeatable. Default: every queue's "
+              "service level and every pool's utilisation (SMEs included), overall SL and cost.")
+@click.option("--variant", metavar="NAME",
+              help="Sweep around this variant of the file (its settings, then the --set values).")
 @user_errors
-def sweep_command(scenario, settings, replications, seed, workers, executor, out, quiet,
-                  allow_large):
+def sweep_command(scenario, settings, replications, seed, workers, executor, out, force, quiet,
+                  allow_large, metrics, variant):
     """Run SCENARIO at every combination of the --set values.
 
     Paths are dotted (pools.<id>.agents, queues.<id>.handle_time.mean, queues.0.patience.mean).
@@ -268,14 +272,19 @@ def sweep_command(scenario, settings, replications, seed, workers, executor, out
     to OUT/point-<k>/, points.csv and sweep.csv; rerunning resumes."""
     from bposim.experiments import sweep, sweep_grid
     from bposim.overlay import parse_assignment, parse_values
+    from bposim.cli.columns import parse_metric, sweep_text
     from bposim.scenario.load import load_scenario
+    from bposim.scenario.variants import variant_settings
 
+    pairs = [parse_metric(m) for m in metrics]  # a malformed --metric fails before anything runs
     parsed: dict[str, list] = {}
     for text in settings:
         path, values = parse_assignment(text)
         if path in parsed:
             fail(f"--set {path} is given twice; give all its values in one --set (a,b,c)")
         parsed[path] = parse_values(values)
+    if variant:  # the variant's settings as one-value settings; --set values win
+        parsed = {**{p: [v] for p, v in variant_settings(scenario, variant).items()}, **parsed}
     base = load_scenario(scenario)
     out = out or Path("results") / f"sweep-{scenario.stem}"
     reps = replications or base.simulation.replications
@@ -285,14 +294,12 @@ def sweep_command(scenario, settings, replications, seed, workers, executor, out
     try:
         with _Bar(f"{points} points", reps * points, quiet) as bar:
             table = sweep(scenario, parsed, reps, seed, out_dir=out, workers=workers,
-                          executor=executor, progress=bar, allow_large=allow_large)
+                          executor=executor, progress=bar, force=force, allow_large=allow_large)
     except KeyboardInterrupt:
         click.echo(f"\nInterrupted: finished replications are kept in {out}; "
                    "run the same command again to resume.", err=True)
         raise SystemExit(130) from None
-    queue = next((q.id for q in base.queues if q.arrivals is not None),
-                 base.queues[0].id if base.queues else None)
     click.echo(f"\n{base.name}: {points} point(s) × {reps} replication(s), seed "
                f"{base.simulation.seed if seed is None else seed}; ± is the 95 % CI half-width.\n")
-    click.echo(sweep_text(table, list(parsed), queue, base.pools[0].id if base.pools else None))
+    click.echo(sweep_text(table, list(parsed), pairs))
     click.echo(f"\nSweep table written to {out / 'sweep.csv'}")

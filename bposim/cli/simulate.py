@@ -20,7 +20,8 @@ def _row(summary, metric, scope):
 
 
 def summary_tables(results, baseline) -> str:
-    """The run summary as text: queues with the Erlang baseline beside them, then pools."""
+    """The run summary as text: queues with the Erlang baseline beside them, then pools
+    (tables with nothing to show, such as queues in an outbound-only centre, are left out)."""
     s = results.summary
     scenario = results.scenario
     base = baseline.set_index("queue") if len(baseline) else None
@@ -45,20 +46,24 @@ def summary_tables(results, baseline) -> str:
         ["queue", "offered", "target", "service level", "Erlang SL", "ASA (s)", "Erlang ASA",
          "abandoned", "p90 wait (s)", "Erlang peak agents"],
         q_rows, title="Queues")
+    inbound = any(p.skills for p in scenario.pools)  # else no pool handles contacts
     p_rows = []
     for p in scenario.pools:
         scope = f"pool:{p.id}"
+        handled = ([fmt(_row(s, "handled", scope)[0], "int"),
+                    fmt(_row(s, "escalations_taken", scope)[0], "int")] if p.skills
+                   else ["- (outbound)", "-"])
         p_rows.append([
             p.id, p.tier,
             with_ci(*_row(s, "occupancy", scope), kind="pct"),
             with_ci(*_row(s, "utilisation", scope), kind="pct"),
-            fmt(_row(s, "handled", scope)[0], "int"),
-            fmt(_row(s, "escalations_taken", scope)[0], "int"),
+            *(handled if inbound else []),
             fmt(_row(s, "paid_hours", scope)[0], "int"),
         ])
-    pools = render(["pool", "tier", "occupancy", "utilisation", "handled", "escalations taken",
-                    "paid hours"], p_rows, title="Pools")
-    lines = [queues, "", pools]
+    pools = render(["pool", "tier", "occupancy", "utilisation",
+                    *(["handled", "escalations taken"] if inbound else []), "paid hours"],
+                   p_rows, title="Pools")
+    lines = ([queues, ""] if q_rows else []) + [pools]
     sme = _row(s, "sme_utilisation", "all")
     if sme[0] == sme[0]:
         lines += ["", f"SME utilisation: {with_ci(*sme, kind='pct')}"]
@@ -82,6 +87,8 @@ def summary_tables(results, baseline) -> str:
 
 def _campaign_table(s, scenario) -> str:
     """Outbound results beside the regulatory abandoned-call cap."""
+    from bposim.abandon_caps import CAP_MEASURE, cap_warnings
+
     rows = []
     for c in scenario.campaigns:
         scope = f"campaign:{c.id}"
@@ -97,9 +104,13 @@ def _campaign_table(s, scenario) -> str:
             with_ci(*_row(s, "talk_minutes_per_agent_hour", scope)),
             fmt(_row(s, "list_penetration", scope)[0], "pct"),
         ])
-    return render(["campaign", "mode", "dials", "connects", "right party", "abandoned/live",
-                   "worst day (incl. AMD)", "cap", "RPC/agent h", "talk min/agent h", "list reached"],
-                  rows, title="Outbound campaigns")
+    table = render(["campaign", "mode", "dials", "connects", "right party", "abandoned/live",
+                    "worst day (incl. AMD)", "cap", "RPC/agent h", "talk min/agent h", "list reached"],
+                   rows, title="Outbound campaigns")
+    lines = [table, f"cap: the campaign's abandon_target, on {CAP_MEASURE}."]
+    lines += [f"Warning: {w}." for w in cap_warnings(s, {c.id: c.abandon_target
+                                                        for c in scenario.campaigns})]
+    return "\n".join(lines)
 
 
 @click.command("run")
@@ -112,6 +123,9 @@ def _campaign_table(s, scenario) -> str:
 @click.option("--scheduler", help="Dask scheduler address (tcp://host:port); implies --executor dask.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Results directory (default: results/<scenario file name>).")
+@click.option("--force", is_flag=True,
+              help="Write into OUT even if it holds other files or another run's results "
+                   "(replacing them).")
 @click.option("--keep-contacts", is_flag=True, help="Also keep every contact record (contacts.parquet).")
 @click.option("--precision", metavar="METRIC@SCOPE=HALF_WIDTH",
               help="Add replications (4 at a time) until this CI half-width is reached, e.g. "
@@ -123,8 +137,8 @@ def _campaign_table(s, scenario) -> str:
               help="Run even when the work estimate exceeds the limits (contacts, agents, "
                    "memory, time).")
 @user_errors
-def run_command(scenario, replications, seed, workers, executor, scheduler, out, keep_contacts,
-                precision, make_report, quiet, allow_large):
+def run_command(scenario, replications, seed, workers, executor, scheduler, out, force,
+                keep_contacts, precision, make_report, quiet, allow_large):
     """Simulate SCENARIO and print service level, waits, abandonment and utilisation
     with 95 % confidence intervals and the Erlang baseline; write a results directory.
 
@@ -153,12 +167,12 @@ def run_command(scenario, replications, seed, workers, executor, scheduler, out,
         if rule:
             outcome = bposim.run_to_precision(sc, out, rule, seed=seed, max_replications=reps,
                                               workers=workers, executor=executor,
-                                              scheduler=scheduler, progress=progress,
+                                              scheduler=scheduler, progress=progress, force=force,
                                               allow_large=allow_large)
         else:
             outcome = bposim.run_to_directory(sc, out, replications=replications, seed=seed,
                                               workers=workers, executor=executor,
-                                              scheduler=scheduler, progress=progress,
+                                              scheduler=scheduler, progress=progress, force=force,
                                               allow_large=allow_large)
     finally:
         if bar is not None:
