@@ -80,6 +80,13 @@ def calibrate_command(log, columns, preset, session_gap, min_share, train_days, 
         click.echo(f"{q}: handle time {f.handle.reason}")
         if f.patience is not None:
             click.echo(f"{q}: patience {f.patience.reason}")
+    if cal.redials:
+        r = cal.redials
+        click.echo(f"Redials (not simulated yet): {r['probability']:.1%} of abandoning customers called again "
+                   f"within {r['window_hours']:g} h, median delay {r['delay_median']:.0f} s")
+    for r in cal.overtaking.to_dict("records"):
+        click.echo(f"{r['queue']}: priority (not simulated yet): {r['share']:.0%} of high-priority contacts "
+                   f"overtook earlier regular ones; head start median {r['head_start_median']:.0f} s")
     g = cal.staffing.gap_effect
     click.echo("Session gap (min) -> agent-hours, occupancy: " + "; ".join(
         f"{r.gap_minutes:g} -> {r.agent_hours:.1f} h, {r.occupancy:.1%}" for r in g.itertuples()))
