@@ -120,3 +120,13 @@ def test_two_contacts_a_day_calibrate_and_backtest(tmp_path):
     # a short session still staffs the interval it answered in: nobody is left unserved
     day2 = bt.intervals[(bt.intervals["day"].astype(str) == "2026-01-06") & (bt.intervals["offered"] > 0)]
     assert (day2["erlang_agents"] >= 1).all() and (day2["sim_abandon"] < 0.5).all()
+
+
+def test_same_seed_same_backtest_whatever_the_workers(replay):
+    folder, log, _ = replay
+    one = bposim.backtest(folder / "cal.yaml", log, days="4", replications=2, seed=3, workers=1)
+    two = bposim.backtest(folder / "cal.yaml", log, days="4", replications=2, seed=3, workers=2)
+    import pandas.testing as pdt
+
+    pdt.assert_frame_equal(one.intervals, two.intervals)
+    pdt.assert_frame_equal(one.summary, two.summary)
