@@ -38,6 +38,7 @@ from bposim.experiments import Comparison, _named, comparison_table
 from bposim.montecarlo import Results, run
 from bposim.outputs import atomic_write_text
 from bposim.scenario.schema import Scenario, ServiceLevelTarget, Staffing
+from bposim.workload import check_workload
 
 __all__ = ["EqualService", "compare_at_service", "scale_staffing", "parse_levels"]
 
@@ -134,7 +135,8 @@ def compare_at_service(scenarios: Mapping[str, Scenario] | Sequence[Scenario],
                        levels: Mapping[str, float], replications: int | None = None,
                        seed: int | None = None, *, workers: int | None = None,
                        executor: str = "processes", out_dir: str | Path | None = None,
-                       force: bool = False, progress: Say | None = None) -> EqualService:
+                       force: bool = False, progress: Say | None = None,
+                       allow_large: bool = False) -> EqualService:
     """Staff each variant to the least that meets ``levels``, then compare them.
 
     ``levels`` maps queue ids to service levels (e.g. ``{"calls": 0.8}``); see the
@@ -142,7 +144,10 @@ def compare_at_service(scenarios: Mapping[str, Scenario] | Sequence[Scenario],
     ``seed`` (default: the base's) serve every trial and the final comparison. With
     ``out_dir``, ``comparison.csv`` and ``equal_service.csv`` are written there
     (existing ones only with ``force``). Raises :class:`InputError` when a queue is
-    unknown or a level cannot be met within :data:`MAX_SCALE` × the staffing.
+    unknown or a level cannot be met within :data:`MAX_SCALE` × the staffing, and
+    :class:`~bposim.workload.WorkloadError` when a variant, or a trial staffing, would
+    exceed the work limits (unless ``allow_large``); variants are checked before any
+    simulation.
     """
     named = _named(scenarios)
     levels = dict(levels)
@@ -161,6 +166,8 @@ def compare_at_service(scenarios: Mapping[str, Scenario] | Sequence[Scenario],
     if replications < 2:
         raise InputError("an equal-service comparison needs at least 2 replications")
     seed = base.simulation.seed if seed is None else seed
+    for sc in named.values():
+        check_workload(sc, replications, allow_large=allow_large)
     files = []
     if out_dir is not None:
         files = [Path(out_dir) / "comparison.csv", Path(out_dir) / "equal_service.csv"]
@@ -170,7 +177,8 @@ def compare_at_service(scenarios: Mapping[str, Scenario] | Sequence[Scenario],
     say = progress or (lambda _message: None)
 
     def simulate(sc: Scenario) -> Results:
-        return run(sc, replications, seed, workers=workers, executor=executor)
+        return run(sc, replications, seed, workers=workers, executor=executor,
+                   allow_large=allow_large)
 
     results, methods, scales, staffed, trials = {}, {}, {}, {}, {}
     for name, sc in named.items():

@@ -170,3 +170,12 @@ def test_cli_compare_at_service_level(tmp_path):
     assert bad.exit_code == 2 and "below 1" in bad.output
     unknown = CliRunner().invoke(compare_command, [str(path), "--at-service-level", "chat=0.8"])
     assert unknown.exit_code == 2 and "has no queue 'chat'" in unknown.output
+
+
+def test_work_beyond_the_limits_is_refused_before_any_simulation():
+    from bposim.workload import WorkloadError
+
+    huge = single_queue(2e7, 180, 10)  # 480 million calls a day
+    with pytest.raises(WorkloadError):
+        compare_at_service({"a": huge, "b": huge}, {"q": 0.8}, replications=2, executor="serial",
+                           progress=lambda m: pytest.fail(f"simulated: {m}"))

@@ -217,7 +217,7 @@ def compare_command(scenarios, replications, seed, workers, executor, out, force
         from bposim.cli.equal_cmds import run_equal_service
 
         run_equal_service(named, levels, scenarios[0].stem, reps, seed, workers, executor, out,
-                          force, quiet)
+                          force, quiet, allow_large)
         return
     out = out or Path("results") / f"compare-{scenarios[0].stem}"
     try:

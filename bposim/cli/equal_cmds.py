@@ -29,7 +29,8 @@ def equal_service_text(outcome) -> str:
 
 
 def run_equal_service(named: dict, levels_text: tuple[str, ...], stem: str, reps: int, seed,
-                      workers, executor, out: Path | None, force: bool, quiet: bool) -> None:
+                      workers, executor, out: Path | None, force: bool, quiet: bool,
+                      allow_large: bool = False) -> None:
     """Staff each variant to the least that meets the levels, compare, print and write."""
     from bposim.cli.compare_cmds import comparison_text
     from bposim.equal_service import compare_at_service, parse_levels
@@ -39,7 +40,8 @@ def run_equal_service(named: dict, levels_text: tuple[str, ...], stem: str, reps
     say = (lambda _m: None) if quiet else (lambda m: click.echo(m, err=True))
     try:
         outcome = compare_at_service(named, levels, reps, seed, workers=workers, executor=executor,
-                                     out_dir=out, force=force, progress=say)
+                                     out_dir=out, force=force, progress=say,
+                                     allow_large=allow_large)
     except KeyboardInterrupt:
         click.echo("\nInterrupted: nothing written.", err=True)
         raise SystemExit(130) from None
