@@ -145,3 +145,12 @@ def test_the_same_seed_gives_the_same_plan_whatever_the_workers():
     assert one.schedule.equals(two.schedule)
     assert one.requirements.equals(two.requirements)
     assert one.attainment.equals(two.attainment)
+
+
+def test_a_plan_far_too_large_is_refused_before_any_work(tmp_path):
+    huge = ",".join(["200000000"] + ["400000000"] * 7 + ["200000000"])  # calls an hour
+    src = write(tmp_path, TINY.replace("20,40,40,40,40,40,40,40,20", huge))
+    out = tmp_path / "plan"
+    r = invoke("plan", src, "--out", out, "--quiet")
+    assert r.exit_code == 2 and "--allow-large" in r.output and "Traceback" not in r.output
+    assert not out.exists()

@@ -22,9 +22,12 @@ from bposim.cli.common import user_errors
 @click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default: all cores).")
 @click.option("--scheduler", help="Dask scheduler address (tcp://host:port) for the simulations.")
 @click.option("--force", is_flag=True, help="Write into an existing folder that is not this plan's.")
+@click.option("--allow-large", is_flag=True,
+              help="Run even when all the plan's simulations together exceed the work limits.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @user_errors
-def plan_command(scenario, out, replications, seed, rounds, workers, scheduler, force, quiet):
+def plan_command(scenario, out, replications, seed, rounds, workers, scheduler, force, allow_large,
+                 quiet):
     """Plan SCENARIO's staffing from its planning: section: agents needed per interval
     (Erlang A, then simulation), the least-cost shifts (integer program), checked and
     corrected by simulation; beside the Erlang C plan through the same scheduler.
@@ -51,7 +54,8 @@ def plan_command(scenario, out, replications, seed, rounds, workers, scheduler, 
         bar.__enter__()
     try:
         result = bposim.plan(sc, replications=replications, seed=seed, workers=workers,
-                             scheduler=scheduler, rounds=rounds, out=out, progress=progress, force=force)
+                             scheduler=scheduler, rounds=rounds, out=out, progress=progress, force=force,
+                             allow_large=allow_large)
     except KeyboardInterrupt:
         click.echo(f"\nInterrupted: finished stages are kept in {out}; run the same command again "
                    "to resume.", err=True)

@@ -99,14 +99,16 @@ def _make_plan(base: Scenario, columns: Columns, spec, rounds: list[Round], requ
 def plan(scenario: Scenario, *, replications: int | None = None, seed: int | None = None,
          workers: int | None = None, scheduler: str | None = None, rounds: int | None = None,
          out: str | Path | None = None, progress: Callable[[str], None] | None = None,
-         force: bool = False, iterations: int | None = None) -> Plan:
+         force: bool = False, iterations: int | None = None, allow_large: bool = False) -> Plan:
     """Plan the staffing of ``scenario`` from its ``planning:`` section (see docs/planning.md).
 
     Every simulation uses ``replications`` replications from ``seed`` (common random
     numbers: the same customers in every iteration and round), run on ``workers``
     processes or the Dask ``scheduler``. With ``out``, finished stages are kept there and
     a rerun resumes; the final files are written at the end. Raises :class:`InputError`
-    before any simulation when the plan cannot be feasible."""
+    before any simulation when the plan cannot be feasible, and
+    :class:`~bposim.workload.WorkloadError` when all its simulations together would be far
+    too large (unless ``allow_large``)."""
     spec = scenario.planning
     if spec is None:
         raise InputError(f"{scenario.source or scenario.name}: the scenario has no planning section; "
@@ -120,7 +122,10 @@ def plan(scenario: Scenario, *, replications: int | None = None, seed: int | Non
     targets = resolve_targets(scenario, spec)
     base = with_targets(scenario, targets)
     base = replace(base, simulation=replace(base.simulation, replications=reps, seed=seed))
-    run_kw = _run_kw(workers, scheduler)
+    from bposim.workload import check_workload
+
+    check_workload(base, reps * (iterations + rounds + 2), allow_large=allow_large)
+    run_kw = {**_run_kw(workers, scheduler), "allow_large": allow_large}
     say = progress or (lambda _message: None)
     timings: dict[str, float] = {}
 
@@ -155,7 +160,8 @@ def plan(scenario: Scenario, *, replications: int | None = None, seed: int | Non
     def keep(label):
         if folder is None:
             return {}
-        return {"load": lambda k: folder.load_round(label, k), "save": lambda k, r: folder.save_round(label, k, r)}
+        return {"load": lambda k: folder.load_round(label, k),
+                "save": lambda k, r: folder.save_round(label, k, r)}
 
     t0 = time.perf_counter()
     main_rounds = closed_loop(base, columns, spec, targets, sim_need, rounds=rounds, replications=reps,

@@ -124,7 +124,9 @@ def assess(results: Results, targets: list[Target], spec: PlanningSpec) -> Asses
     sl_i = ratio(within, den)
     ab_i = ratio(abandoned, offered)
     days = h.days
-    day_sum = lambda x: x[:, :, :days * per_day].reshape(x.shape[0], x.shape[1], days, per_day).sum(axis=3)  # noqa: E731
+    def day_sum(x):
+        return x[:, :, :days * per_day].reshape(x.shape[0], x.shape[1], days, per_day).sum(axis=3)
+
     sl_d = ratio(day_sum(within), day_sum(den))
     ab_d = ratio(day_sum(abandoned), day_sum(offered))
     sl_all = ratio(within[:, :, w0:].sum(axis=2), den[:, :, w0:].sum(axis=2))

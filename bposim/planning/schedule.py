@@ -164,8 +164,10 @@ def _peak_on_duty(p: Problem, g: int, time_limit: float):
     if k == 0 or t_need.size == 0:
         return None
     # variables: x (k) and the peak z; minimise z
-    cover = sparse.hstack([sparse.csr_matrix(p.cover[cols][:, t_need].T), sparse.csr_matrix((t_need.size, 1))])
-    duty = sparse.hstack([sparse.csr_matrix(p.duty[cols][:, on].T), -sparse.csr_matrix(np.ones((on.size, 1)))])
+    cover = sparse.hstack([sparse.csr_matrix(p.cover[cols][:, t_need].T),
+                           sparse.csr_matrix((t_need.size, 1))])
+    duty = sparse.hstack([sparse.csr_matrix(p.duty[cols][:, on].T),
+                          -sparse.csr_matrix(np.ones((on.size, 1)))])
     res = milp(c=np.r_[np.zeros(k), 1.0], integrality=np.r_[np.ones(k), 0],
                bounds=Bounds(0, np.inf),
                constraints=[LinearConstraint(cover.tocsr(), p.need[g, t_need], np.inf),
