@@ -372,3 +372,14 @@ def test_fifo_scenario_is_refused_without_blocking(tmp_path):
     thread.start()
     thread.join(30)
     assert done and done[0].exit_code == 2 and "is not a regular file" in done[0].output
+
+
+def test_huge_list_is_refused_before_it_is_composed(tmp_path, monkeypatch):
+    """A 26-million-item list used to take 3.7 GB: the values are counted first, streamed."""
+    monkeypatch.setattr(scenario_load, "_MAX_NODES", 1000)
+    monkeypatch.setattr(scenario_load, "_COUNT_ABOVE", 100)
+    r = write(tmp_path, SQ_TEXT.replace("name: Single queue, Erlang C check",
+                                        "name: x\nx-big: [" + "1, " * 5000 + "1]"))
+    result = cli("validate", r)
+    assert result.exit_code == 2
+    assert f"{r}:" in result.output and "more than 1000 values" in result.output

@@ -98,7 +98,8 @@ def describe(value: object) -> str:
 
 def suggest(word: object, choices: Iterable[str]) -> str:
     """'; did you mean 'x'?' when ``word`` is close to one of ``choices``, else ''."""
-    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    names = [c for c in choices if isinstance(c, str)]  # an invalid id may be among them
+    close = difflib.get_close_matches(str(word), names, n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 

@@ -32,6 +32,7 @@ _MERGE_TAG = _STD + "merge"
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-]*$")
 _MAX_NODES = 1_000_000  # guards against alias bombs ("billion laughs")
 MAX_DEPTH = 64  # lists and mappings nested deeper than this are refused (no scenario needs 10)
+_COUNT_ABOVE = 256 * 1024  # texts longer than this have their values counted before composing
 MAX_YAML_BYTES = 20 * 1024 * 1024  # a scenario file is a few kilobytes; refuse 20 MB and more
 # libyaml's C parser and composer where installed (20-50x faster); same nodes and marks
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -134,6 +135,8 @@ def read_yaml(text: str, source: str = "<string>") -> tuple[object, dict[str, in
     ``!!python/object``), recursive aliases and an empty document.
     """
     try:
+        if len(text) > _COUNT_ABOVE:
+            _check_size(text, source)
         root = yaml.compose(text, Loader=_LOADER)
     except RecursionError:  # the pure-Python composer recurses once per nesting level
         raise ScenarioError(Problem(source, "", f"lists or mappings are nested too deeply "
@@ -154,6 +157,23 @@ def read_yaml(text: str, source: str = "<string>") -> tuple[object, dict[str, in
     if converter.fatal:
         raise ScenarioError(converter.problems)
     return data, converter.lines, converter.problems
+
+
+def _check_size(text: str, source: str) -> None:
+    """Refuse a document of more than :data:`_MAX_NODES` values before composing it (its
+    nodes would take about 400 bytes each); the events are streamed, so this is cheap."""
+    loader = _LOADER(text)
+    try:
+        count = 0
+        while loader.check_event():
+            event = loader.get_event()
+            count += 1
+            if count > _MAX_NODES:
+                line = event.start_mark.line + 1 if event.start_mark else None
+                raise ScenarioError(Problem(source, "", f"the document has more than {_MAX_NODES} "
+                                            "values; give long series in a CSV file", line))
+    finally:
+        loader.dispose()
 
 
 class _Converter:
@@ -216,7 +236,8 @@ class _Converter:
         if node.tag in (_STD + "int", _STD + "float") and ":" in node.value:
             return node.value  # YAML 1.1 sexagesimal (8:00 -> 480): keep the text
         try:
-            return self._scalars.construct_object(node)
+            # the tag's constructor directly: construct_object would also keep every node
+            return self._scalars.yaml_constructors[node.tag](self._scalars, node)
         except (yaml.YAMLError, ValueError):
             return node.value  # e.g. the impossible date 2026-13-05: validation reports the text
 

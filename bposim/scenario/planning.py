@@ -111,8 +111,8 @@ def build_planning(ctx: Context, top: Mapping, queues, pools, sites, *, time_rea
         ctx.add("planning", "planning covers inbound queues only; remove the campaigns or the "
                 "planning section")
     get = lambda key: m.get(key, MISSING)  # noqa: E731
-    queue_by_id = {q.id: q for q in queues if q is not None}
-    pool_by_id = {p.id: p for p in pools if p is not None}
+    queue_by_id = {q.id: q for q in queues if q is not None and isinstance(q.id, str)}
+    pool_by_id = {p.id: p for p in pools if p is not None and isinstance(p.id, str)}
     site_ids = {s.id for s in sites if s is not None}
     targets = _targets(ctx, get("targets"), queue_by_id)
     pool_plans = _keyed(ctx, get("pools"), "planning.pools", pool_by_id, "pool",
@@ -161,8 +161,8 @@ def _targets(ctx, value, queue_by_id):
         if "service_level" in m:
             sm = F.mapping(ctx, m["service_level"], join(path, "service_level"),
                            ("answer_within", "target"))
-            if sm is not None:
-                own = queue_by_id[qid].service_level
+            own = queue_by_id[qid].service_level  # None: the queue's own is invalid (reported)
+            if sm is not None and own is not None:
                 sl = ServiceLevelTarget(
                     answer_within=F.number(ctx, sm.get("answer_within", MISSING),
                                            join(path, "service_level.answer_within"),
