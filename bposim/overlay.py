@@ -1,8 +1,9 @@
 """Path-addressed edits of plain scenario data (as read from YAML, before validation).
 
 A path is dotted: ``horizon.days``, ``queues.support.handle_time.mean``. In a list,
-an element with an ``id`` is addressed by that id (``pools.manila_t1``), any element
-by its index (``queues.0``). ``pools.<id>.agents`` is short for
+an element with an ``id`` is addressed by that id (``pools.manila_t1``), an escalation
+by its target (``queues.tier2.escalations.sme.probability``), any element by its index
+(``queues.0``). ``pools.<id>.agents`` is short for
 ``pools.<id>.staffing.agents`` (likewise ``per_interval`` and ``shifts``), and
 setting one staffing form replaces the others. A missing key may be added when the
 scenario format knows it at that place (``queues.q.patience``); anything else is an
@@ -53,9 +54,12 @@ def _known_keys() -> dict[str, tuple[str, ...]]:
 
 
 def _label(element: object, index: int) -> str:
-    """How a list element is named in a path: its id, else its index."""
-    if isinstance(element, Mapping) and isinstance(element.get("id"), str):
-        return element["id"]
+    """How a list element is named in a path: its id, an escalation's target (``to``),
+    else its index."""
+    if isinstance(element, Mapping):
+        for key in ("id", "to"):
+            if isinstance(element.get(key), str):
+                return element[key]
     return str(index)
 
 

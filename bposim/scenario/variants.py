@@ -18,7 +18,7 @@ from bposim.scenario.fields import Context
 from bposim.scenario.load import load_scenario, load_scenario_data, parse_scenario
 from bposim.scenario.schema import Scenario
 
-__all__ = ["load_variants", "variants_from_data"]
+__all__ = ["load_variants", "variants_from_data", "variant_settings"]
 
 
 def load_variants(path: str | os.PathLike) -> dict[str, Scenario]:
@@ -81,3 +81,17 @@ def _in_variant(p: Problem, name: str, file: str, where: dict, lines: Mapping) -
             break
     return Problem(p.file, f"variants.{name}: {p.path}" if p.path else f"variants.{name}",
                    p.message, line)
+
+
+def variant_settings(path: str | os.PathLike, name: str) -> dict[str, object]:
+    """The settings (field path → value) of variant ``name`` in the file at ``path``,
+    e.g. to sweep around that variant; an InputError lists the variants there are."""
+    data, _lines = load_scenario_data(Path(path))
+    raw = data.get("variants") or {}
+    if not isinstance(raw, Mapping) or name not in raw:
+        names = ", ".join(map(str, raw)) if isinstance(raw, Mapping) and raw else "none"
+        raise InputError(f"{path}: no variant {name!r} (variants there: {names})")
+    sets = raw[name]
+    if not isinstance(sets, Mapping):
+        raise InputError(f"{path}: variants.{name} must be a mapping of field path to value")
+    return {str(k): v for k, v in sets.items() if str(k) != "name"}
