@@ -74,3 +74,12 @@ def with_ci(mean, low, high, kind: str = "num", digits: int = 1, missing: str = 
     if kind == "int":
         return f"{text} ± {half:,.0f}"
     return f"{text} ± {half:,.{digits}f}"
+
+
+def parse_share(text) -> float:
+    """A share given as ``0.33`` or ``33%`` (``33 %`` too) → 0.33; ValueError otherwise.
+    Values without ``%`` are taken as fractions, so ``33`` stays 33 (out of range later)."""
+    s = str(text).strip()
+    percent = s.endswith("%")
+    number = float(s[:-1].strip() if percent else s)  # ValueError for anything else
+    return number / 100 if percent else number

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from bposim.cli.common import fail, user_errors
+from bposim.cli.common import SHARE, fail, user_errors
 
 MAX_ROWS = 1000
 _TARGET = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%?\s*/\s*(\d+(?:\.\d+)?)\s*s?\s*$")
@@ -108,10 +108,10 @@ def _write_csv_atomic(frame, path: str, force: bool = False) -> None:
               help="Mean caller patience: use Erlang A (with abandonment) instead of Erlang C.")
 @click.option("--agents", "agents_text", default=None, metavar="LO-HI",
               help="Agent counts to show (default: around the requirement).")
-@click.option("--max-occupancy", default=None, metavar="FRACTION",
-              help="Also keep occupancy at or below this, e.g. 0.85.")
-@click.option("--max-abandon", default=None, metavar="FRACTION",
-              help="Also keep abandonment at or below this (needs --patience), e.g. 0.05.")
+@click.option("--max-occupancy", default=None, type=SHARE, metavar="SHARE",
+              help="Also keep occupancy at or below this, e.g. 0.85 or 85%.")
+@click.option("--max-abandon", default=None, type=SHARE, metavar="SHARE",
+              help="Also keep abandonment at or below this (needs --patience), e.g. 0.05 or 5%.")
 @user_errors
 def erlang_command(calls, period, aht, target, patience, agents_text, max_occupancy,
                    max_abandon):
@@ -174,14 +174,14 @@ def erlang_command(calls, period, aht, target, patience, agents_text, max_occupa
               help="Average handle time for rows without an aht column value.")
 @click.option("--target", default="80/20", show_default=True, metavar="PCT/SECONDS",
               help="Service-level target: PCT percent answered within SECONDS.")
-@click.option("--shrinkage", default="0", show_default=True, metavar="FRACTION",
-              help="Share of paid time not available for contacts, e.g. 0.33.")
+@click.option("--shrinkage", default="0", show_default=True, type=SHARE, metavar="SHARE",
+              help="Share of paid time not available for contacts, e.g. 0.33 or 33%.")
 @click.option("--patience", default=None, metavar="SECONDS",
               help="Mean caller patience: use Erlang A (with abandonment).")
-@click.option("--max-abandon", default=None, metavar="FRACTION",
-              help="Also keep abandonment at or below this (needs a patience), e.g. 0.05.")
-@click.option("--max-occupancy", default=None, metavar="FRACTION",
-              help="Also keep occupancy at or below this, e.g. 0.85.")
+@click.option("--max-abandon", default=None, type=SHARE, metavar="SHARE",
+              help="Also keep abandonment at or below this (needs a patience), e.g. 0.05 or 5%.")
+@click.option("--max-occupancy", default=None, type=SHARE, metavar="SHARE",
+              help="Also keep occupancy at or below this, e.g. 0.85 or 85%.")
 @click.option("--interval-minutes", default=None, metavar="MINUTES",
               help="Interval length (default: inferred from the interval starts).")
 @click.option("--out", "out_path", default=None, metavar="FILE.csv",

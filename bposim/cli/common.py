@@ -30,3 +30,23 @@ def user_errors(func: Callable) -> Callable:
             fail(str(exc))
 
     return wrapper
+
+
+class Share(click.ParamType):
+    """A share on the command line: ``0.33`` and ``33%`` alike (:func:`bposim.numfmt.parse_share`)."""
+
+    name = "share"
+
+    def convert(self, value, param, ctx):
+        from bposim.numfmt import parse_share
+
+        if isinstance(value, float):
+            return value
+        try:
+            return parse_share(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a share: give a fraction like 0.33 or a percentage like 33%",
+                      param, ctx)
+
+
+SHARE = Share()
