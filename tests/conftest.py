@@ -1,6 +1,12 @@
-"""Test configuration: property tests are derandomised so CI runs are reproducible."""
+"""Test configuration: property tests are derandomised so CI runs are reproducible.
+
+Profiles: ``bposim`` (the default: quick, derandomised) and ``long`` for the fuzz test
+and other property tests at length (``pytest --hypothesis-profile=long``: 10 000
+examples, randomised, with the seed of any failure printed).
+"""
 
 from hypothesis import settings
 
 settings.register_profile("bposim", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("long", max_examples=10_000, deadline=None, print_blob=True)
 settings.load_profile("bposim")
