@@ -302,7 +302,10 @@ def test_no_abandonment_means_no_patience_said_clearly(tmp_path):
 
 def test_outputs_are_not_overwritten_without_force(tmp_path):
     assert _cli(tmp_path, GOOD).exit_code == 0
-    assert (tmp_path / "s-calibration" / "calibration.html").is_file()
+    page = (tmp_path / "s-calibration" / "calibration.html").read_text()
+    for part in ("Estimates", "Kaplan-Meier", "NOT simulated yet", "Effect of the session gap",
+                 "data:image/png;base64,", "only 1 abandons"):
+        assert part in page, part
     for name in ("handle_time", "patience", "arrivals", "staffing"):
         assert (tmp_path / "s-calibration" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
     before = (tmp_path / "s.yaml").read_text()
