@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from bposim.cli.common import user_errors
+from bposim.cli.common import SHARE, fail, user_errors
 
 _LOG_OPTIONS = [
     click.option("--columns", "columns", type=click.Path(path_type=Path), default=None,
@@ -19,9 +19,9 @@ _LOG_OPTIONS = [
     click.option("--session-gap", "session_gap", type=click.FloatRange(min=0, min_open=True),
                  default=15.0, show_default=True,
                  help="Minutes: an agent's services closer than this are one work session."),
-    click.option("--min-share", "min_share", type=click.FloatRange(0, 1, min_open=True), default=0.10,
-                 show_default=True, help="A queue is an agent's skill when it is at least this share "
-                                         "of the agent's services."),
+    click.option("--min-share", "min_share", type=SHARE, default=0.10, show_default=True,
+                 help="A queue is an agent's skill when it is at least this share of the agent's "
+                      "services (0.1 or 10%)."),
 ]
 
 
@@ -29,6 +29,11 @@ def _log_options(func):
     for option in reversed(_LOG_OPTIONS):
         func = option(func)
     return func
+
+
+def _check_share(min_share: float) -> None:
+    if not 0 < min_share <= 1:
+        fail(f"--min-share must be above 0 and at most 1 (100%), got {min_share:g}")
 
 
 def _table(frame, columns, title: str) -> str:
@@ -67,6 +72,7 @@ def calibrate_command(log, columns, preset, session_gap, min_share, train_days, 
     """Fit a scenario to the contact LOG (CSV, one row per contact) and write it with a report."""
     from bposim.calibrate import calibrate
 
+    _check_share(min_share)
     report = report or out.with_name(out.stem + "-calibration")
     cal = calibrate(log, columns=columns, preset=preset, train_days=train_days,
                     interval_minutes=int(interval_minutes), session_gap_minutes=session_gap,
@@ -116,6 +122,7 @@ def backtest_command(scenario, log, days, columns, preset, session_gap, min_shar
     compare simulated and Erlang A service level, abandonment and ASA with what happened."""
     from bposim.calibrate import backtest
 
+    _check_share(min_share)
     if out is not None and not force:
         from bposim.outputs import refuse_existing
 
