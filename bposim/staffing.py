@@ -30,8 +30,9 @@ _ROUNDING_SLACK = 1e-9
 
 
 # ------------------------------------------------------------------ reading
-def _number(text: str, file: str, line: int, column: str, *, blank_ok: bool,
+def _number(text: str, file: str, line: int | str, column: str, *, blank_ok: bool,
             positive: bool) -> float:
+    """A number cell; ``line`` is ``LINE`` or ``LINE:COLUMN`` (shown as file:line:column)."""
     text = text.strip()
     if not text:
         if blank_ok:
@@ -78,6 +79,7 @@ def read_forecast(path) -> pd.DataFrame:
                          "(expected a header: interval_start,volume)")
     header_line, header = lines[0]
     header = [h.strip() for h in header]
+    col_no = {h: k + 1 for k, h in enumerate(header)}  # for file:line:column in problems
     unknown = [h for h in header if h not in COLUMNS]
     missing = [c for c in REQUIRED if c not in header]
     if unknown or missing or len(set(header)) != len(header):
@@ -101,10 +103,12 @@ def read_forecast(path) -> pd.DataFrame:
             raise InputError(str(Problem(file, "interval_start", "is empty", no)))
         if "queue" in cells:
             rec["queue"] = cells["queue"].strip()
-        rec["volume"] = _number(cells["volume"], file, no, "volume", blank_ok=False, positive=False)
+        rec["volume"] = _number(cells["volume"], file, f"{no}:{col_no['volume']}", "volume",
+                                blank_ok=False, positive=False)
         for col in ("aht", "patience"):
             if col in cells:
-                rec[col] = _number(cells[col], file, no, col, blank_ok=True, positive=True)
+                rec[col] = _number(cells[col], file, f"{no}:{col_no[col]}", col, blank_ok=True,
+                                   positive=True)
         records.append(rec)
         line_of.append(no)
     if not records:
@@ -114,7 +118,9 @@ def read_forecast(path) -> pd.DataFrame:
     _check_unique(frame, lambda i, v: str(Problem(file, "interval_start",
                                                   f"{v} appears twice", line_of[i])))
     cols = [c for c in COLUMNS if c in frame.columns]
-    return frame[cols]
+    frame = frame[cols]
+    frame.attrs["source"] = {"file": file, "lines": line_of, "columns": col_no}
+    return frame
 
 
 def _parse_starts(values: pd.Series, file: str, line_of: list[int]) -> pd.Series:
@@ -224,6 +230,17 @@ def _check_args(aht, answer_within, target, shrinkage, max_occupancy, patience, 
         raise InputError("answer_within and target are required")
 
 
+def _where(forecast: pd.DataFrame, i: int, column: str) -> str:
+    """``file:line:column:`` of row ``i`` of a forecast read by :func:`read_forecast`,
+    else ``forecast row N:`` (counting from 1)."""
+    src = forecast.attrs.get("source") or {}
+    lines = src.get("lines") or []
+    if i < len(lines):
+        col = (src.get("columns") or {}).get(column)
+        return f"{src.get('file')}:{lines[i]}" + (f":{col}" if col else "") + ":"
+    return f"forecast row {i + 1}:"
+
+
 def requirements(forecast: pd.DataFrame, *, aht=None, answer_within=20, target=0.8,
                  shrinkage=0.0, max_occupancy=None, patience=None, max_abandon=None,
                  interval_minutes=None) -> pd.DataFrame:
@@ -256,12 +273,15 @@ def requirements(forecast: pd.DataFrame, *, aht=None, answer_within=20, target=0
         bad = np.nonzero(~ok(values))[0]
         if bad.size:
             i = bad[0]
-            hint = " (give aht= or an aht column)" if name == "aht" and np.isnan(values[i]) else ""
-            raise InputError(f"forecast row {i}: {name} {values[i]:g} is invalid{hint}")
+            hint = (" (give the handle time: --aht SECONDS for bposim staff, aht= from Python, "
+                    "or an aht value in every row)" if name == "aht" and np.isnan(values[i]) else "")
+            what = "no aht" if name == "aht" and np.isnan(values[i]) else f"{name} {values[i]:g} is invalid"
+            raise InputError(f"{_where(forecast, i, name)} {what}{hint}")
     if max_abandon is not None and not use_a:
         raise InputError("max_abandon needs a patience (argument or column): "
                          "Erlang C has no abandonment")
-    _check_unique(frame, lambda i, v: f"forecast row {i}: interval_start {v} appears twice")
+    _check_unique(frame, lambda i, v: f"{_where(forecast, i, 'interval_start')} interval_start {v} "
+                                      "appears twice")
     minutes = float(interval_minutes) if interval_minutes is not None \
         else infer_interval_minutes(frame)
     load = volume * ahts / (minutes * 60.0)
