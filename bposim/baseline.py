@@ -97,9 +97,10 @@ def queue_baseline(model: Model) -> pd.DataFrame:
 
 
 def run_baseline(model: Model) -> pd.DataFrame:
-    """Run-level baseline per queue: volume-weighted Erlang figures after warm-up."""
+    """Run-level baseline per queue: volume-weighted Erlang figures over the intervals the
+    simulated run-level figures cover (after the warm-up, inside ``simulation.measure``)."""
     b = queue_baseline(model)
-    b = b[b["interval"] >= model.warmup_intervals]
+    b = b[model.measured[b["interval"].to_numpy(dtype=int)]]
     rows = []
     if b.empty:
         return pd.DataFrame(columns=["queue", "expected_offered", "erlang_required_agents_peak"])

@@ -1,0 +1,54 @@
+"""Loose ends between finished features: the measurement window in the Erlang baseline,
+planning and the report; extra service-level columns and asymmetric intervals in the
+tables; the API page and the ignored output folders."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from helpers import Arrivals, single_queue
+
+import bposim
+from bposim import erlang
+from bposim.scenario.schema import MeasureWindow
+
+ROOT = Path(__file__).resolve().parents[1]
+OFFICE = MeasureWindow(start=dt.time(9), end=dt.time(17))  # intervals 18..33 of a 30-minute day
+
+
+def _windowed(scenario, volumes, measure=OFFICE, warmup=0.0):
+    q = replace(scenario.queues[0], arrivals=Arrivals(volumes=tuple(float(v) for v in volumes)))
+    sim = replace(scenario.simulation, measure=measure, warmup_minutes=warmup)
+    return replace(scenario, queues=(q,), simulation=sim)
+
+
+# --- 1. the Erlang baseline beside the simulated figures covers the window ----------------
+
+def test_run_baseline_covers_only_the_measurement_window():
+    """Busy office hours, a quiet night: the run-level Erlang SL is that of the office load
+    alone (each window interval has the same load, so the weighted mean is one Erlang C
+    figure), not a mix with the night's near-perfect service."""
+    agents, aht = 8, 300
+    day = [2.0] * 18 + [40.0] * 16 + [2.0] * 14  # 40 per half hour = 80 an hour in the window
+    model = bposim.compile_scenario(_windowed(single_queue(1, aht, agents), day))
+    b = bposim.run_baseline(model).set_index("queue").loc["q"]
+    office = float(erlang.service_level(80 * aht / 3600, agents, aht, 20))
+    night = float(erlang.service_level(4 * aht / 3600, agents, aht, 20))
+    assert office < 0.75 < night  # the two differ enough for the test to tell them apart
+    assert b["erlang_service_level"] == pytest.approx(office, rel=1e-12)
+    assert b["expected_offered"] == 16 * 40.0
+    assert b["erlang_required_agents_peak"] == float(erlang.required_agents(80 * aht / 3600, aht, 20, 0.8))
+
+
+def test_run_baseline_with_a_window_and_a_warm_up_drops_both():
+    """The warm-up (first hour) falls inside a 00:00-12:00 window: the baseline covers
+    01:00-12:00 only, as the simulated run-level figures do."""
+    day = [float(k + 1) for k in range(48)]  # a different volume in every interval
+    sc = _windowed(single_queue(1, 120, 4), day, MeasureWindow(end=dt.time(12)), warmup=60)
+    b = bposim.run_baseline(bposim.compile_scenario(sc)).set_index("queue").loc["q"]
+    assert b["expected_offered"] == sum(day[2:24])
