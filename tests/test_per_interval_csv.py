@@ -187,3 +187,12 @@ def test_a_variant_replaces_the_file_with_a_headcount(tmp_path):
     variants = bposim.load_variants(tmp_path / "s.yaml")
     assert variants["more"].pools[0].staffing.agents == 9
     assert variants["s"].pools[0].staffing.per_interval == (2,) * 48
+
+
+def test_times_with_zero_seconds_are_read(tmp_path):
+    _files(tmp_path)
+    rows = "".join(f"{i // 2:02d}:{30 * (i % 2):02d}:00,{i % 3}\n" for i in range(48))
+    sc = _scenario(tmp_path, "interval_start,agents\n" + rows)
+    assert sc.pools[0].staffing.per_interval == tuple(i % 3 for i in range(48))
+    text = _error(tmp_path, "interval_start,agents\n" + rows.replace("09:00:00", "09:00:30"))
+    assert "plan.csv:20:" in text and "interval_start must be 'HH:MM'" in text, text

@@ -23,7 +23,7 @@ from bposim.scenario.csvfile import data_rows_problem, read_rows
 from bposim.scenario.fields import Context, suggest
 from bposim.scenario.schema import Horizon
 
-_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::00)?$")  # HH:MM, or HH:MM:00 as spreadsheets write
 MEANS = ("aht", "patience")  # optional columns: per-interval means in seconds
 
 
