@@ -327,3 +327,6 @@ def test_outbound_only_report_leaves_out_queue_sections(collections):
     assert "Queues, beside the Erlang baseline" not in html
     assert 'id="fig-service_level"' not in html and not (out / "figures" / "service_level.png").exists()
     assert "Over the cap" in html and "Ofcom" in html
+    # figures with nothing to show are left out; the staffing figure shows the pools only
+    assert "<h3>Agents on duty</h3>" in html and 'id="fig-net_staffing"' not in html
+    assert sorted(p.name for p in (out / "figures").iterdir()) == ["occupancy.png", "staffing.png"]

@@ -62,7 +62,11 @@ def build_figures(d: ResultsData):
          "Top: agents per pool, on duty and available (on duty less shrinkage). Bottom: agents "
          "Erlang says each queue would need on its own; the two are not summed because pools and "
          "queues do not map one to one.",
-         staffing_figure(d.pool_summary, d.interval_baseline, colours)),
+         staffing_figure(d.pool_summary, d.interval_baseline, colours)) if d.queues else
+        ("staffing", "Agents on duty",
+         "Agents per pool, on duty and available (on duty less shrinkage); no queues, so no "
+         "Erlang requirement.",
+         staffing_figure(d.pool_summary, None, colours, with_queues=False)),
         ("occupancy", "Occupancy and utilisation heatmap",
          "Per pool and interval; SME pools are in bold and marked (SME).",
          occupancy_heatmap(d.pool_summary)),

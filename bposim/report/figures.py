@@ -195,8 +195,9 @@ def volume_figure(interval_summary: pd.DataFrame, colours: Mapping[str, tuple] |
 
 
 def staffing_figure(pool_summary: pd.DataFrame, interval_baseline: pd.DataFrame | None = None,
-                    colours: Mapping[str, tuple] | None = None) -> Figure:
-    """Agents per pool (on duty, available) above the Erlang requirement per queue.
+                    colours: Mapping[str, tuple] | None = None, *, with_queues: bool = True) -> Figure:
+    """Agents per pool (on duty, available) above the Erlang requirement per queue
+    (``with_queues=False``, for a centre without queues: the pools only).
 
     The two are kept apart on purpose: a pool may serve several queues and a queue
     several pools, so neither side can be summed onto the other honestly.
@@ -205,7 +206,11 @@ def staffing_figure(pool_summary: pd.DataFrame, interval_baseline: pd.DataFrame 
     queues = _ids(interval_baseline, "queue") if interval_baseline is not None else []
     colours = _colours(colours, pools + queues)
     width = _width(pool_summary["start"])
-    fig, (top, bottom) = _panels(2, "Agents on duty vs the Erlang requirement")
+    if with_queues:
+        fig, (top, bottom) = _panels(2, "Agents on duty vs the Erlang requirement")
+    else:
+        fig, (top,) = _panels(1, "Agents on duty")
+        bottom = None
     for p in pools:
         for metric, ls, what in (("scheduled_agents", "-", "on duty"),
                                  ("agents_available", "--", "available")):
@@ -217,6 +222,11 @@ def staffing_figure(pool_summary: pd.DataFrame, interval_baseline: pd.DataFrame 
                   "time-averaged", loc="left", fontsize=10)
     top.set_ylabel("agents")
     top.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    if bottom is None:
+        top.set_ylim(bottom=0)
+        _time_axis(top)
+        top.set_xlabel("interval start (scenario time)")
+        return fig
     bottom.set_title("Per queue: agents Erlang says the queue alone needs for its target "
                      "(Erlang A with patience, else C; not additive across pools)", loc="left", fontsize=10)
     bottom.set_ylabel("agents (Erlang)")

@@ -251,7 +251,7 @@ def view_figures(d: ResultsData, colours=None) -> list[tuple]:
     from bposim.report.figures import day_time_heatmap, net_staffing_figure
 
     out = []
-    if len(d.pool_summary):
+    if len(d.pool_summary) and d.queues:  # no queues (outbound only): no requirement to net
         net = net_staffing(d.pool_summary, d.interval_baseline)
         days = horizon_days(d)
         if days > LINE_CHART_DAYS:
