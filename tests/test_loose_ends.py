@@ -52,3 +52,26 @@ def test_run_baseline_with_a_window_and_a_warm_up_drops_both():
     sc = _windowed(single_queue(1, 120, 4), day, MeasureWindow(end=dt.time(12)), warmup=60)
     b = bposim.run_baseline(bposim.compile_scenario(sc)).set_index("queue").loc["q"]
     assert b["expected_offered"] == sum(day[2:24])
+
+
+# --- 5. the API page lists every export; default output folders are ignored by git ------
+
+def test_every_top_level_export_has_a_row_on_the_api_page():
+    rows = [ln for ln in (ROOT / "docs" / "api.md").read_text(encoding="utf-8").splitlines()
+            if ln.startswith("| `")]
+    named = {m for ln in rows for m in re.findall(r"`(\w+)", ln.split("|")[1])}
+    from bposim import _EXPORTS
+
+    assert set(_EXPORTS) - named == set()
+
+
+def test_default_output_folders_of_the_commands_are_ignored_by_git():
+    from bposim.cli import main
+
+    folders = set()
+    for command in main.commands.values():
+        for option in command.params:
+            folders |= set(re.findall(r"\(default: ([a-z][\w.-]*)/", getattr(option, "help", None) or ""))
+    assert {"results", "plans"} <= folders  # the commands' help names their defaults
+    ignored = set((ROOT / ".gitignore").read_text(encoding="utf-8").splitlines())
+    assert {f"/{f}/" for f in folders} - ignored == set()
