@@ -113,3 +113,17 @@ def test_one_day_report_has_no_heatmap_or_daily_table(tmp_path):
     page = _page(d, {slug: (title, fig) for slug, title, _c, fig in report_figures(d)})
     assert "Daily summary" not in page and 'id="fig-sl_heatmap"' not in page
     assert 'id="fig-net_staffing"' in page
+
+
+def test_wait_figure_draws_the_service_level_curve_at_recorded_thresholds():
+    from bposim.report import wait_distribution_figure
+
+    rows = [("service_level", "queue:q", 0.6, 0.5, 0.7, 3), ("sl_at_60s", "queue:q", 0.7, 0.6, 0.8, 3),
+            ("sl_at_10s", "queue:q", 0.5, 0.4, 0.6, 3), ("wait_p50", "queue:q", 5.0, 4.0, 6.0, 3),
+            ("wait_p90", "queue:q", 80.0, 70.0, 90.0, 3), ("wait_p95", "queue:q", 120.0, 100.0, 140.0, 3)]
+    summary = pd.DataFrame(rows, columns=["metric", "scope", "mean", "ci_low", "ci_high", "n"])
+    fig = wait_distribution_figure(summary=summary, answer_within={"q": 20})
+    curve = [line for line in fig.axes[0].get_lines() if line.get_linestyle() == "--"]
+    assert len(curve) == 1
+    assert list(curve[0].get_xdata()) == [10.0, 20.0, 60.0]
+    assert list(curve[0].get_ydata()) == [0.5, 0.6, 0.7]

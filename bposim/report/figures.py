@@ -150,6 +150,7 @@ def wait_distribution_figure(contacts: pd.DataFrame | None = None, summary: pd.D
             ax.errorbar(m, p, xerr=np.nan_to_num(np.clip(err, 0, None)), fmt="o", ms=6, capsize=3,
                         color=colours.get(q, "C0"), label=f"{q}: p50, p90, p95")
             right = max(right, float(np.nanmax(g["ci_high"].to_numpy(dtype=float), initial=0.0)))
+        right = max(right, _service_level_curve(ax, summary, answer_within, colours))
         ax.set_title("Answer-time percentiles per queue (mean over replications, 95 % CI); "
                      "run with --keep-contacts for the full curve", fontsize=11)
     else:
@@ -166,6 +167,40 @@ def wait_distribution_figure(contacts: pd.DataFrame | None = None, summary: pd.D
     ax.grid(True, alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
     return fig
+
+
+def _service_level_curve(ax, summary: pd.DataFrame, answer_within: Mapping[str, float],
+                         colours: Mapping[str, tuple]) -> float:
+    """Service level at each recorded answer time (the queue's threshold and any
+    ``report_thresholds``: ``sl_at_<T>s``) as a dashed curve with 95 % CIs; returns the
+    largest time drawn. Uses the queue's own SL definition, so with abandonment it sits
+    below the answered-wait percentiles."""
+    right = 0.0
+    scopes = summary["scope"].astype(str)
+    for q in sorted({s[6:] for s in scopes if s.startswith("queue:")}):
+        rows = summary[scopes == f"queue:{q}"]
+        points = []
+        for r in rows.itertuples(index=False):
+            name = str(r.metric)
+            if name == "service_level" and q in answer_within:
+                points.append((float(answer_within[q]), r))
+            elif name.startswith("sl_at_") and name.endswith("s"):
+                try:
+                    points.append((float(name[6:-1]), r))
+                except ValueError:
+                    continue
+        if len(points) < 2:
+            continue  # one point is already the SL table's number; a curve needs more
+        points.sort(key=lambda p: p[0])
+        x = np.array([p[0] for p in points])
+        m = np.array([p[1].mean for p in points], dtype=float)
+        err = np.nan_to_num(np.clip(np.vstack([m - np.array([p[1].ci_low for p in points], dtype=float),
+                                               np.array([p[1].ci_high for p in points], dtype=float) - m]),
+                                    0, None))
+        ax.errorbar(x, m, yerr=err, fmt="s--", ms=4, capsize=3, lw=1, color=colours.get(q, "C0"),
+                    label=f"{q}: service level within T")
+        right = max(right, float(x.max()))
+    return right
 
 
 def volume_figure(interval_summary: pd.DataFrame, colours: Mapping[str, tuple] | None = None) -> Figure:
