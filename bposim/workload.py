@@ -180,6 +180,10 @@ def _inbound(scenario: Scenario, horizon_seconds: float) -> float:
             total[k] += v
         if sum(flow.values()) < 1e-9 * max(1.0, sum(total.values())):
             break
+    else:  # a loop of certain escalations: contacts circulate until the horizon ends
+        shortest = min((q.handle_time.expected for q in scenario.queues), default=1.0)
+        laps = 1.0 + horizon_seconds / max(shortest, 1e-9)
+        total = {k: max(v, external[k] * laps) for k, v in total.items()}
     # repeats: an unresolved contact (first-contact resolution fcr < 1) comes back, at most
     # as often as handling and the repeat delay fit in the horizon
     fcr = _fcr_by_queue(scenario)

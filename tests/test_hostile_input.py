@@ -383,3 +383,16 @@ def test_huge_list_is_refused_before_it_is_composed(tmp_path, monkeypatch):
     result = cli("validate", r)
     assert result.exit_code == 2
     assert f"{r}:" in result.output and "more than 1000 values" in result.output
+
+
+def test_certain_escalation_loop_is_refused_by_the_work_check():
+    """calls -> t2 -> calls with probability 1: contacts circulate until the horizon ends."""
+    data = yaml.safe_load(SQ_TEXT)
+    data["queues"][0]["escalations"] = [{"to": "t2", "probability": 1}]
+    data["queues"].append({"id": "t2", "handle_time": 0.001,
+                           "escalations": [{"to": "calls", "probability": 1}]})
+    data["pools"][0]["skills"] = ["calls", "t2"]
+    sc = parse_scenario(data)
+    assert estimate_workload(sc, 1).contacts >= 4800 * 86400 / 0.001
+    with pytest.raises(WorkloadError, match="contacts per replication"):
+        bposim.run(sc, 1)
