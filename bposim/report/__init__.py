@@ -93,6 +93,10 @@ def write_report(results_dir: str | Path, out: str | Path | None = None, *,
 
     if experiment_kind(results_dir):  # compare and sweep directories have their own page
         return write_experiment_report(results_dir, out, force=force)
+    from bposim.report.plan_page import is_plan_dir, write_plan_report
+
+    if is_plan_dir(results_dir):
+        return write_plan_report(results_dir, out, force=force)
     with reading(results_dir):
         return report_results(load_results(results_dir), out, force=force)
 

@@ -374,17 +374,24 @@ def cost_service_frame(summaries: Mapping[str, pd.DataFrame], cost_metric: str =
     return frame if len(frame) and (frame["cost"].fillna(0) != 0).any() else None
 
 
-def net_staffing_figure(net: pd.DataFrame) -> Figure:
+def net_staffing_figure(net: pd.DataFrame, title: str = "Net staffing: agents available vs the "
+                        "Erlang requirement", required_label: str = "required (Erlang)",
+                        extra: Mapping[str, str] | None = None) -> Figure:
     """Agents available against the requirement per interval, with surplus / deficit bars.
 
     ``net`` has ``start``, ``on_duty``, ``available``, ``required`` and ``net`` per
-    interval (see :func:`bposim.report.views.net_staffing`).
+    interval (see :func:`bposim.report.views.net_staffing`); ``extra`` maps more of its
+    columns to labels, drawn as thin lines (e.g. other requirements of a plan).
     """
     width = _width(net["start"]) if len(net) else pd.Timedelta(minutes=30)
-    fig, (top, bottom) = _panels(2, "Net staffing: agents available vs the Erlang requirement")
+    fig, (top, bottom) = _panels(2, title)
+    for k, (column, label) in enumerate((extra or {}).items()):
+        if column in net and net[column].notna().any():
+            x, y = _steps(net, column, width)
+            top.plot(x, y, drawstyle="steps-post", lw=1.0, color=f"C{k + 2}", alpha=0.8, label=label)
     for column, ls, colour, label in (("on_duty", ":", "0.45", "on duty"),
                                       ("available", "-", "C0", "available (after breaks and shrinkage)"),
-                                      ("required", "--", "black", "required (Erlang)")):
+                                      ("required", "--", "black", required_label)):
         if column in net and net[column].notna().any():
             x, y = _steps(net, column, width)
             top.plot(x, y, drawstyle="steps-post", ls=ls, lw=1.5, color=colour, label=label)
