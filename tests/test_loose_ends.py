@@ -75,3 +75,57 @@ def test_default_output_folders_of_the_commands_are_ignored_by_git():
     assert {"results", "plans"} <= folders  # the commands' help names their defaults
     ignored = set((ROOT / ".gitignore").read_text(encoding="utf-8").splitlines())
     assert {f"/{f}/" for f in folders} - ignored == set()
+
+
+# --- 2. planning judges daily and run-level targets over the window ----------------------
+
+def test_planning_daily_and_run_targets_pool_only_the_window():
+    """Two days, measured 09:00-17:00 on Tuesday only; busy office hours with few agents,
+    quiet nights. The run-level and Tuesday's service level in the attainment table are
+    the window's contacts pooled (counted independently from the per-interval frame);
+    Monday, outside the window, has no daily figure; per-interval targets still cover
+    every interval."""
+    from bposim.planning.evaluate import assess, measured_intervals, resolve_targets
+    from bposim.scenario.planning import PlanningSpec, QueueTarget
+
+    day = [2.0] * 18 + [20.0] * 16 + [2.0] * 14
+    sc = _windowed(single_queue(1, 300, 4), day, MeasureWindow(start=dt.time(9), end=dt.time(17),
+                                                              days=("tue",)))
+    sc = replace(sc, horizon=replace(sc.horizon, days=2))
+    np.testing.assert_array_equal(measured_intervals(sc), bposim.compile_scenario(sc).measured)
+    spec = PlanningSpec(targets=(QueueTarget("q", per=("interval", "day")),))
+    res = bposim.run(sc, replications=3, seed=4, executor="serial")
+    att = assess(res, resolve_targets(sc, spec), spec).attainment
+    att = att[att["metric"] == "service_level"].set_index("scope")
+    f = res.intervals
+    window = f[(f["interval"] >= 48 + 18) & (f["interval"] < 48 + 34)].groupby("replication")
+    expected = (window["answered_within"].sum() / window["offered"].sum()).mean()
+    everything = f.groupby("replication")
+    whole = (everything["answered_within"].sum() / everything["offered"].sum()).mean()
+    assert abs(whole - expected) > 0.05  # the quiet nights would lift the figure
+    assert att.loc["all", "value"] == pytest.approx(expected)
+    assert att.loc["day 2026-01-06", "value"] == pytest.approx(expected)
+    assert "day 2026-01-05" not in att.index
+    intervals = [s for s in att.index if s.startswith("interval ")]
+    assert "interval 2026-01-05 03:00" in intervals and "interval 2026-01-06 20:00" in intervals
+
+
+def test_report_says_which_part_of_each_day_the_run_level_figures_cover(tmp_path):
+    from bposim.report.html import render_html
+    from bposim.report.load import load_results
+
+    sc = _windowed(single_queue(1, 300, 4), [2.0] * 48,
+                   MeasureWindow(start=dt.time(9), end=dt.time(17), days=("mon", "tue")), warmup=30)
+    bposim.run_to_directory(sc, tmp_path / "r", replications=2, seed=1, executor="serial")
+    page = render_html(load_results(tmp_path / "r"), [])
+    horizon = re.search(r"<th>Horizon</th><td>(.*?)</td>", page).group(1)
+    assert "warm-up 30 min" in horizon
+    assert "run-level figures measured 09:00–17:00 on mon, tue" in horizon
+
+
+def test_report_reads_the_window_as_written_by_hand(tmp_path):
+    from bposim.report.load import _measure_text
+
+    assert _measure_text({"measure": {"from": "08:00", "to": "20:00"}}) == "08:00–20:00 every day"
+    assert _measure_text({"measure": {"days": ["sat"]}}) == "00:00–24:00 on sat"
+    assert _measure_text({"warmup_minutes": 5}) == ""

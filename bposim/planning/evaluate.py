@@ -3,9 +3,12 @@
 Service level uses the queue's own definition (offered, answered, or offered less
 short abandons). Per interval, the value of each replication is that interval's
 service level; per day and per queue, the day's (or run's) contacts are pooled within
-each replication. Across replications a Student-t interval (95 %) is formed: a target
-is *missed with confidence* when the whole interval lies on the wrong side of it, and
-*clearly exceeded* when the whole interval lies on the right side. Pure numpy/pandas.
+each replication, over the intervals the run-level figures cover (after the warm-up,
+inside ``simulation.measure``: a day outside the window has no daily figure); per
+interval, every interval is judged, in the window or not. Across replications a
+Student-t interval (95 %) is formed: a target is *missed with confidence* when the
+whole interval lies on the wrong side of it, and *clearly exceeded* when the whole
+interval lies on the right side. Pure numpy/pandas.
 """
 
 from __future__ import annotations
@@ -56,6 +59,18 @@ def with_targets(scenario: Scenario, targets: list[Target]) -> Scenario:
                                                     target=by[q.id].service_level))
                    if q.id in by else q for q in scenario.queues)
     return replace(scenario, queues=queues)
+
+
+def measured_intervals(scenario: Scenario) -> np.ndarray:
+    """Per interval of the horizon: counted in day and run figures (after the warm-up,
+    inside ``simulation.measure``), as ``Model.measured`` is for the simulation's own."""
+    h, sim = scenario.horizon, scenario.simulation
+    n = h.n_intervals
+    w0 = min(int(np.ceil(sim.warmup_minutes * 60 / h.interval_seconds - 1e-9)), n)
+    keep = np.arange(n) >= w0
+    if sim.measure is not None:
+        keep &= np.array(sim.measure.covers(h), dtype=bool)
+    return keep
 
 
 def _t_limits(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -115,7 +130,7 @@ def assess(results: Results, targets: list[Target], spec: PlanningSpec) -> Asses
     dens = {"offered": offered, "answered": answered, "offered_excl_short": offered - short}
     den = np.stack([dens[t.definition][:, k] for k, t in enumerate(targets)], axis=1) if targets \
         else offered
-    w0 = min(int(np.ceil(sc.simulation.warmup_minutes * 60 / h.interval_seconds - 1e-9)), n)
+    keep = measured_intervals(sc)
 
     def ratio(a, b):
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -124,13 +139,14 @@ def assess(results: Results, targets: list[Target], spec: PlanningSpec) -> Asses
     sl_i = ratio(within, den)
     ab_i = ratio(abandoned, offered)
     days = h.days
-    def day_sum(x):
-        return x[:, :, :days * per_day].reshape(x.shape[0], x.shape[1], days, per_day).sum(axis=3)
+    def day_sum(x):  # over each day's measured intervals
+        x = np.where(keep, x, 0.0)[:, :, :days * per_day]
+        return x.reshape(x.shape[0], x.shape[1], days, per_day).sum(axis=3)
 
     sl_d = ratio(day_sum(within), day_sum(den))
     ab_d = ratio(day_sum(abandoned), day_sum(offered))
-    sl_all = ratio(within[:, :, w0:].sum(axis=2), den[:, :, w0:].sum(axis=2))
-    ab_all = ratio(abandoned[:, :, w0:].sum(axis=2), offered[:, :, w0:].sum(axis=2))
+    sl_all = ratio(within[:, :, keep].sum(axis=2), den[:, :, keep].sum(axis=2))
+    ab_all = ratio(abandoned[:, :, keep].sum(axis=2), offered[:, :, keep].sum(axis=2))
 
     q = len(targets)
     miss = np.zeros((q, n), dtype=bool)

@@ -3,10 +3,11 @@
 In the spirit of Atlason, Epelman & Henderson (2004), whose simulation adds cuts to
 the scheduling program where service falls short: here a shortfall raises the
 requirement of the pools answering the queue — in each interval that misses its target
-with confidence, or, for a day that misses its daily target, in that day's intervals
-below the target — above what the schedule gave them (steps as in stage 1), and the
-program is solved again. A schedule that meets its targets in the first round is returned as it
-was; otherwise the loop stops when the targets hold or after ``rounds`` more rounds.
+with confidence, or, for a day that misses its daily target, in that day's measured
+intervals (after the warm-up, inside ``simulation.measure``) below the target — above
+what the schedule gave them (steps as in stage 1), and the program is solved again. A
+schedule that meets its targets in the first round is returned as it was; otherwise
+the loop stops when the targets hold or after ``rounds`` more rounds.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from bposim.montecarlo import run
-from bposim.planning.evaluate import Assessment, Target, assess
+from bposim.planning.evaluate import Assessment, Target, assess, measured_intervals
 from bposim.planning.requirements import home_pools, raise_step
 from bposim.planning.schedule import covered, solve
 from bposim.planning.templates import Columns, planned_scenario, schedule_frame
@@ -49,6 +50,7 @@ def raise_need(scenario: Scenario, columns: Columns, need: np.ndarray, have: np.
     h = scenario.horizon
     per_day = h.intervals_per_day
     pools = columns.pools
+    measured = measured_intervals(scenario)  # a day's figure counts only these intervals
     out = need.copy()
     for k, t in enumerate(targets):
         homes = home_pools(scenario, t.queue, pools)
@@ -57,7 +59,7 @@ def raise_need(scenario: Scenario, columns: Columns, need: np.ndarray, have: np.
         hit = arrays["miss"][k].copy()
         for d in np.nonzero(arrays["day_miss"][k])[0]:
             day = slice(d * per_day, (d + 1) * per_day)
-            hit[day] |= np.nan_to_num(sl[day], nan=1.0) < t.service_level
+            hit[day] |= (np.nan_to_num(sl[day], nan=1.0) < t.service_level) & measured[day]
         for g in homes:
             base = np.floor(have[g] + 1e-9)
             out[g] = np.where(hit, np.maximum(out[g], base + raise_step(gap, base)), out[g])

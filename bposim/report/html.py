@@ -109,6 +109,8 @@ def _scenario_facts(d: ResultsData) -> str:
                if h else "–")
     if d.warmup_minutes:
         horizon += f"; warm-up {d.warmup_minutes:g} min left out of run-level figures"
+    if d.measure:
+        horizon += f"; run-level figures measured {d.measure} (simulation.measure)"
     queues = ", ".join(f"{q.id} ({q.definition} SL {q.target:.0%} within {q.answer_within:g} s)"
                        if q.target == q.target else q.id for q in d.queues)
     pools = ", ".join(f"{p.id} ({p.tier})" for p in d.pools)

@@ -74,6 +74,7 @@ class ResultsData:
     partial_reason: str = ""
     notes: list[str] = field(default_factory=list)
     campaign_caps: dict[str, float] = field(default_factory=dict)  # id -> abandon_target
+    measure: str = ""  # simulation.measure in words ("" : every interval)
 
     @property
     def seed(self):
@@ -153,6 +154,28 @@ def _read_copy(file: Path) -> tuple[dict, dict[str, int]]:
         return {}, {}
 
 
+def _time_of_day(value, default: str) -> str:
+    """"HH:MM" from a copy's time: "09:00" as written by hand, "09:00:00" or seconds as
+    stored for a scenario built in code."""
+    if value is None:
+        return default
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value // 3600:02d}:{value % 3600 // 60:02d}"
+    return str(value)[:5]
+
+
+def _measure_text(sim) -> str:
+    """``simulation.measure`` of the scenario copy in words: "09:00–17:00 on mon, tue"."""
+    m = sim.get("measure") if isinstance(sim, dict) else None
+    if not isinstance(m, dict):
+        return ""
+    start = _time_of_day(m.get("from", m.get("start")), "00:00")
+    end = _time_of_day(m.get("to", m.get("end")), "24:00")
+    days = m.get("days")
+    on = f" on {', '.join(str(d) for d in days)}" if isinstance(days, list) else " every day"
+    return f"{start}–{end}{on}"
+
+
 def _scenario_facts(path: Path, manifest_name: str, frames_queues, frames_pools) -> dict:
     """Name, horizon, queues and pools from scenario.yaml, falling back on the frames."""
     file = path / "scenario.yaml"
@@ -189,6 +212,7 @@ def _scenario_facts(path: Path, manifest_name: str, frames_queues, frames_pools)
                        if isinstance(x, dict) and "id" in x},
         "warmup_minutes": (facts.number(sim.get("warmup_minutes"), 0.0, "simulation.warmup_minutes")
                            if isinstance(sim, dict) else 0.0),
+        "measure": _measure_text(sim),
         "queues": queues,
         "pools": pools,
         "campaign_caps": caps,
