@@ -28,8 +28,8 @@ import common  # noqa: E402
 from scipy import stats  # noqa: E402
 
 import bposim  # noqa: E402
-from bposim.calibrate.logs import read_log  # noqa: E402
-from bposim.calibrate.report import patience_figure  # noqa: E402
+from bposim.calibration.logs import read_log  # noqa: E402
+from bposim.calibration.report import patience_figure  # noqa: E402
 
 SEED = 19990811
 FILE = "calls_1999_08_01_to_15.csv"

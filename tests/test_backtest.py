@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 import bposim
-from bposim.calibrate.backtest import erlang_patience
-from bposim.calibrate.logs import read_log
-from bposim.calibrate.synthetic import generate_log
+from bposim.calibration.backtest import erlang_patience
+from bposim.calibration.logs import read_log
+from bposim.calibration.synthetic import generate_log
 from bposim.cli import main
 from bposim.distributions import DistributionSpec, exponential
 from test_calibrate import truth_scenario

@@ -14,11 +14,11 @@ from click.testing import CliRunner
 from scipy import stats
 
 import bposim
-from bposim.calibrate import arrivals as A
-from bposim.calibrate.fits import fit_family, fit_patience, kaplan_meier
-from bposim.calibrate.logs import read_log
-from bposim.calibrate.sessions import infer_staffing
-from bposim.calibrate.synthetic import generate_log
+from bposim.calibration import arrivals as A
+from bposim.calibration.fits import fit_family, fit_patience, kaplan_meier
+from bposim.calibration.logs import read_log
+from bposim.calibration.sessions import infer_staffing
+from bposim.calibration.synthetic import generate_log
 from bposim.cli import main
 from bposim.distributions import DistributionSpec, exponential
 from bposim.scenario.schema import (
@@ -370,7 +370,7 @@ def test_redials_and_priority_overtaking_on_a_hand_made_log(tmp_path):
     path.write_text("arrival,answer,end,agent,outcome,customer,priority,queue\n" + "".join(
         f"2026-01-05 {a},{'2026-01-05 ' + b if b else ''},2026-01-05 {c},{d},{e},{f},{g},q\n"
         for a, b, c, d, e, f, g in rows))
-    from bposim.calibrate.behaviour import overtaking, redials
+    from bposim.calibration.behaviour import overtaking, redials
 
     log = read_log(path)
     r = redials(log, window_hours=1)
@@ -390,7 +390,7 @@ def test_redials_and_priority_overtaking_on_a_hand_made_log(tmp_path):
 
 
 def test_handle_time_blocks_flag_a_material_difference_only():
-    from bposim.calibrate.fits import time_blocks
+    from bposim.calibration.fits import time_blocks
 
     rng = np.random.default_rng(3)
     arrival = np.r_[rng.uniform(8, 12, 400), rng.uniform(12, 16, 400)] * 3600
@@ -402,7 +402,7 @@ def test_handle_time_blocks_flag_a_material_difference_only():
 
 
 def test_family_choice_lognormal_gamma_or_empirical():
-    from bposim.calibrate.fits import fit_handle_time
+    from bposim.calibration.fits import fit_handle_time
 
     rng = np.random.default_rng(4)
     assert fit_handle_time(rng.gamma(2.0, 100.0, 3000)).chosen == "gamma"

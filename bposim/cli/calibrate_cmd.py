@@ -70,7 +70,7 @@ def _table(frame, columns, title: str) -> str:
 def calibrate_command(log, columns, preset, session_gap, min_share, train_days, interval_minutes,
                       redial_window, answer_within, out, report, force) -> None:
     """Fit a scenario to the contact LOG (CSV, one row per contact) and write it with a report."""
-    from bposim.calibrate import calibrate
+    from bposim.calibration import calibrate
 
     _check_share(min_share)
     report = report or out.with_name(out.stem + "-calibration")
@@ -120,7 +120,7 @@ def backtest_command(scenario, log, days, columns, preset, session_gap, min_shar
                      min_offered, workers, out, force) -> None:
     """Replay DAYS of LOG through SCENARIO with their observed volumes and inferred staffing;
     compare simulated and Erlang A service level, abandonment and ASA with what happened."""
-    from bposim.calibrate import backtest
+    from bposim.calibration import backtest
 
     _check_share(min_share)
     if out is not None and not force:

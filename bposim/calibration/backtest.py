@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 
 from bposim import erlang
-from bposim.calibrate.logs import ContactLog, parse_days, read_log
-from bposim.calibrate.sessions import infer_staffing
-from bposim.calibrate.write import ident
+from bposim.calibration.logs import ContactLog, parse_days, read_log
+from bposim.calibration.sessions import infer_staffing
+from bposim.calibration.write import ident
 from bposim.errors import InputError
 from bposim.scenario.schema import Arrivals, Horizon, Pool, Scenario, Skill, Staffing
 
@@ -62,7 +62,7 @@ class Backtest:
         out.mkdir(parents=True, exist_ok=True)
         for frame, name in zip((self.intervals, self.days, self.summary), names):
             atomic_write_frame(frame, out / name)
-        from bposim.calibrate.report import backtest_figure, save_figure
+        from bposim.calibration.report import backtest_figure, save_figure
 
         save_figure(backtest_figure(self), out / names[3])
         return [out / n for n in names]

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from bposim.calibrate.logs import ContactLog
+from bposim.calibration.logs import ContactLog
 
 Z95 = 1.959963984540054
 

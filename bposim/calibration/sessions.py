@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from bposim.calibrate.logs import ContactLog
+from bposim.calibration.logs import ContactLog
 from bposim.errors import InputError
 
 

@@ -14,7 +14,7 @@ import re
 
 import numpy as np
 
-from bposim.calibrate.arrivals import weekday
+from bposim.calibration.arrivals import weekday
 from bposim.distributions import DistributionSpec
 
 _BAD = re.compile(r"[^A-Za-z0-9_\-]")

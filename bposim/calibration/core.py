@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bposim.calibrate import arrivals as A
-from bposim.calibrate import behaviour as B
-from bposim.calibrate.fits import DurationFit, fit_handle_time, fit_patience, kaplan_meier, time_blocks
-from bposim.calibrate.logs import ContactLog, parse_days, read_log
-from bposim.calibrate.sessions import InferredStaffing, infer_staffing
+from bposim.calibration import arrivals as A
+from bposim.calibration import behaviour as B
+from bposim.calibration.fits import DurationFit, fit_handle_time, fit_patience, kaplan_meier, time_blocks
+from bposim.calibration.logs import ContactLog, parse_days, read_log
+from bposim.calibration.sessions import InferredStaffing, infer_staffing
 from bposim.errors import InputError
 from bposim.outputs import atomic_write_text, refuse_existing
 
@@ -130,7 +130,7 @@ def calibrate(log: str | Path | ContactLog, *, columns=None, preset: str | None 
     if out is not None:
         refuse_existing([Path(out)], force)
     if report is not None:
-        from bposim.calibrate.report import FIGURES, REPORT
+        from bposim.calibration.report import FIGURES, REPORT
 
         refuse_existing([Path(report) / REPORT] + [Path(report) / f"{n}.png" for n in FIGURES], force)
     if not isinstance(log, ContactLog):
@@ -172,14 +172,14 @@ def calibrate(log: str | Path | ContactLog, *, columns=None, preset: str | None 
         notes=dict(log.notes), queues=queues, transfers=B.transfers(train),
         redials=B.redials(train, redial_window_hours), overtaking=B.overtaking(train),
         staffing=staffing, counts=table, warnings=warnings)
-    from bposim.calibrate.write import scenario_text
+    from bposim.calibration.write import scenario_text
 
     result.scenario_text = scenario_text(result)
     result.scenario()  # the written scenario must validate: a failure here is a bug
     if out is not None:
         atomic_write_text(Path(out), result.scenario_text, overwrite=force)
     if report is not None:
-        from bposim.calibrate.report import write_calibration_report
+        from bposim.calibration.report import write_calibration_report
 
         write_calibration_report(result, Path(report), force)
     return result

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from bposim.calibrate.logs import ContactLog
+from bposim.calibration.logs import ContactLog
 from bposim.scenario.schema import WEEKDAYS
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from bposim.calibrate.fits import frozen
+from bposim.calibration.fits import frozen
 from bposim.outputs import atomic_write_bytes, atomic_write_text, refuse_existing
 
 FIGURES = ("handle_time", "patience", "arrivals", "staffing")
