@@ -399,3 +399,72 @@ def test_a_wildcard_host_accepts_any_name_a_loopback_one_only_loopback(tmp_path)
         assert wide.get("/api/scenarios").status_code == 200
     with TestClient(create_app(tmp_path), base_url="http://bposim.lan") as narrow:
         assert narrow.get("/api/scenarios").status_code == 400
+
+
+def test_a_pool_staffed_from_a_csv_file_scales_its_counts_and_saves_a_loadable_scenario(tmp_path):
+    root = tmp_path / "served"
+    (root / "staff").mkdir(parents=True)
+    counts = [0] * 8 + [3, 4, 4, 3] + [0] * 12
+    (root / "staff" / "plan.csv").write_text(
+        "interval_start,agents\n" + "".join(f"{h:02d}:00,{n}\n" for h, n in enumerate(counts)))
+    csv_before = (root / "staff" / "plan.csv").read_text()
+    (root / "csv.yaml").write_text(SMALL.replace("staffing: {agents: 3}",
+                                                 "staffing: {per_interval_csv: staff/plan.csv}"))
+    (tmp_path / "outside.csv").write_text((root / "staff" / "plan.csv").read_text())
+    with TestClient(create_app(root), base_url="http://127.0.0.1") as client:
+        info = client.get("/api/scenario", params={"key": "csv.yaml"}).json()
+        pool = info["pools"][0]
+        assert (pool["form"], pool["csv"], pool["agents"]) == ("per_interval", "staff/plan.csv", None)
+        doubled = [2 * n for n in counts]
+        r = client.post("/api/erlang", json={"scenario": "csv.yaml",
+                                             "values": {"pools": {"agents": {"headcount_pct": 200}}}})
+        assert r.status_code == 200, r.text
+        assert r.json()["settings"] == {"pools.agents.per_interval": doubled}
+        saved = {}
+        for pct in (200, 100):
+            run = client.post("/api/runs", json={"scenario": "csv.yaml", "values": {
+                "pools": {"agents": {"headcount_pct": pct}}, "replications": 1}}).json()
+            assert wait(client, run["id"])["status"] == "done"
+            r = client.post(f"/api/runs/{run['id']}/save", json={"name": f"csv-{pct}"})
+            assert r.status_code == 201, r.text
+            saved[pct] = bposim.load_scenario(root / r.json()["scenario"])
+        # doubled: the counts inline, the file left alone; unchanged: still read from the file
+        assert saved[200].pools[0].staffing.per_interval == tuple(doubled)
+        assert saved[200].pools[0].staffing.per_interval_csv is None
+        assert saved[100].pools[0].staffing.per_interval == tuple(counts)
+        assert saved[100].pools[0].staffing.per_interval_csv == "staff/plan.csv"
+        assert (root / "staff" / "plan.csv").read_text() == csv_before
+        out = client.post("/api/upload", json={"filename": "out.yaml", "text": SMALL.replace(
+            "staffing: {agents: 3}", "staffing: {per_interval_csv: ../outside.csv}")})
+        assert out.status_code == 400
+        assert out.json()["problems"][0]["path"] == "pools[0].staffing.per_interval_csv"
+
+
+def test_runs_beyond_the_work_estimate_are_refused_with_the_estimate(served):
+    from bposim.serve.controls import MAX_CONTACT_REPLICATIONS
+    from bposim.workload import estimate_workload
+
+    _root, client = served
+    # 4 hours of 300 000 calls, 10 % escalated: 1.32 million contacts per replication
+    big = SMALL.replace("30, 30, 30, 30", "300000, 300000, 300000, 300000")
+    key = client.post("/api/upload", json={"filename": "big.yaml", "text": big}).json()["key"]
+    assert estimate_workload(bposim.parse_scenario(big, "big.yaml")).contacts == pytest.approx(1.32e6)
+    assert 3 * 1.32e6 <= MAX_CONTACT_REPLICATIONS < 4 * 1.32e6
+    runs_before = len(client.get("/api/runs").json())
+    r = client.post("/api/runs", json={"scenario": key, "values": {"replications": 4}})
+    assert r.status_code == 400
+    error = r.json()["error"]
+    assert "too large for the what-if page" in error and "about 1.32 million contacts" in error, error
+    assert len(client.get("/api/runs").json()) == runs_before
+    assert client.post("/api/erlang", json={"scenario": key, "values": {"replications": 3}}).status_code == 200
+    # a small variant of a base too large: the base is simulated too, so it is refused, by name
+    r = client.post("/api/erlang", json={"scenario": key, "values": {"replications": 4, "volume_pct": 10}})
+    assert r.status_code == 400 and r.json()["error"].startswith("big.yaml: "), r.text
+    # beyond the limits of every run (bposim.workload.LIMITS: 200 000 agents)
+    crowd = SMALL.replace("{agents: 3}", "{agents: 100000}").replace(
+        "{agents: 1}", "{per_interval: [" + ", ".join(["150000"] * 24) + "]}")
+    key = client.post("/api/upload", json={"filename": "crowd.yaml", "text": crowd}).json()["key"]
+    r = client.post("/api/erlang", json={"scenario": key, "values": {"replications": 1}})
+    error = r.json()["error"]
+    assert r.status_code == 400 and "more than 200 thousand agents" in error and "250 thousand agents" in error
+    assert "cannot lift" in error

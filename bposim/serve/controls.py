@@ -18,13 +18,20 @@ from bposim.errors import InputError
 from bposim.overlay import apply_overrides
 from bposim.scenario.schema import Scenario
 from bposim.serve.library import Entry, Library
+from bposim.workload import Workload, WorkloadError, check_workload, estimate_workload
 
 MAX_REPLICATIONS = 50
 PERCENT = (1.0, 1000.0)        # volume, AHT, headcount and site scale, in %
 MAX_AGENTS = 100_000
 MAX_SEED = 2**63 - 1
 MAX_PATIENCE = 86_400.0
-MAX_CONTACT_REPLICATIONS = 4_000_000  # expected contacts × replications a page run may take
+# The page runs the base and then the variant in one worker thread while someone waits
+# at the page, so it takes less than ``bposim run`` (whose limits, bposim.workload.LIMITS,
+# also apply): at most this many contacts × replications per scenario, counted as
+# estimate_workload counts them (arrivals, escalations, repeats and dials). At the
+# estimate's measured cost per contact (bposim.workload.SECONDS_PER_CONTACT, 60 µs) that
+# is about 4 minutes of one core for each of base and variant: minutes, not hours.
+MAX_CONTACT_REPLICATIONS = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,6 @@ def describe(entry: Entry) -> dict:
     """The controls a scenario offers, with the base's values (JSON-ready)."""
     sc, data = entry.scenario, entry.data
     raw_queues = {q.get("id"): q for q in data.get("queues", []) if isinstance(q, Mapping)}
-    raw_pools = {p.get("id"): p for p in data.get("pools", []) if isinstance(p, Mapping)}
     queues = []
     for q in sc.queues:
         raw = raw_queues.get(q.id, {})
@@ -63,10 +69,9 @@ def describe(entry: Entry) -> dict:
         })
     pools = []
     for p in sc.pools:
-        staffing = raw_pools.get(p.id, {}).get("staffing", {})
-        form = next((f for f in ("agents", "per_interval", "shifts") if f in staffing), "agents")
-        pools.append({"id": p.id, "tier": p.tier, "site": p.site, "form": form,
-                      "agents": p.staffing.agents if form == "agents" else None,
+        pools.append({"id": p.id, "tier": p.tier, "site": p.site, "form": _form(p.staffing),
+                      "csv": p.staffing.per_interval_csv,
+                      "agents": p.staffing.agents,
                       "shrinkage": p.shrinkage})
     sites = sorted({p.site for p in sc.pools if p.site})
     return {
@@ -76,6 +81,14 @@ def describe(entry: Entry) -> dict:
         "max_replications": MAX_REPLICATIONS, "seed": sc.simulation.seed,
         "currency": sc.currency,
     }
+
+
+def _form(staffing) -> str:
+    """How a pool is staffed: ``agents``, ``per_interval`` (inline or read from a
+    ``per_interval_csv`` file: the loader has the counts either way) or ``shifts``."""
+    if staffing.agents is not None:
+        return "agents"
+    return "per_interval" if staffing.per_interval is not None else "shifts"
 
 
 def _number(values: Mapping, key: str, low: float, high: float, default, *, integer=False,
@@ -106,7 +119,7 @@ def settings_from(entry: Entry, values: Mapping) -> dict[str, Any]:
     info = describe(entry)
     data = entry.data
     raw_queues = [q for q in data.get("queues", []) if isinstance(q, Mapping)]
-    raw_pools = {p.get("id"): p for p in data.get("pools", []) if isinstance(p, Mapping)}
+    staffing = {p.id: p.staffing for p in entry.scenario.pools}
     out: dict[str, Any] = {}
     volume = _number(values, "volume_pct", *PERCENT, 100.0) / 100
     aht = _number(values, "aht_pct", *PERCENT, 100.0) / 100
@@ -154,7 +167,7 @@ def settings_from(entry: Entry, values: Mapping) -> dict[str, Any]:
             pct = _number(given, "headcount_pct", 0.0, PERCENT[1], 100.0, where=f"headcount % of {pid}")
             scale = pct / 100 * factor
             if scale != 1:
-                out.update(_scaled_staffing(raw_pools[pid]["staffing"], pid, p["form"], scale))
+                out.update(_scaled_staffing(staffing[pid], pid, p["form"], scale))
         s = _number(given, "shrinkage", 0.0, 0.95, p["shrinkage"], where=f"shrinkage of {pid}")
         if s != p["shrinkage"]:
             out[f"pools.{pid}.shrinkage"] = s
@@ -173,17 +186,22 @@ def _scaled_distribution(raw: object, path: str, factor: float) -> dict[str, Any
     return out
 
 
-def _scaled_staffing(staffing: Mapping, pid: str, form: str, scale: float) -> dict[str, Any]:
-    """Rostered agents × ``scale`` (rounded to whole agents) for per-interval or shift staffing."""
+def _scaled_staffing(staffing, pid: str, form: str, scale: float) -> dict[str, Any]:
+    """Rostered agents × ``scale`` (rounded to whole agents) for per-interval or shift staffing.
+
+    Per-interval counts are the loaded ones, so a pool reading them from a
+    ``per_interval_csv`` file gets the scaled counts inline (``per_interval`` replaces
+    the file in the variant; the file itself is never touched)."""
     if form == "per_interval":
-        return {f"pools.{pid}.per_interval": [int(round(n * scale)) for n in staffing["per_interval"]]}
-    return {f"pools.{pid}.staffing.shifts.{k}.agents": int(round(s["agents"] * scale))
-            for k, s in enumerate(staffing["shifts"])}
+        return {f"pools.{pid}.per_interval": [int(round(n * scale)) for n in staffing.per_interval]}
+    return {f"pools.{pid}.staffing.shifts.{k}.agents": int(round(s.agents * scale))
+            for k, s in enumerate(staffing.shifts)}
 
 
 def variant(library: Library, entry: Entry, values: Mapping) -> Variant:
     """The validated variant of ``entry`` for control ``values`` (:class:`InputError` or
-    :class:`ScenarioError` when a value or the resulting scenario is invalid)."""
+    :class:`ScenarioError` when a value or the resulting scenario is invalid,
+    :class:`~bposim.workload.WorkloadError` when the run would be too large)."""
     settings = settings_from(entry, values)
     replications = _number(values, "replications", 1, MAX_REPLICATIONS,
                            min(entry.scenario.simulation.replications, MAX_REPLICATIONS), integer=True)
@@ -192,17 +210,25 @@ def variant(library: Library, entry: Entry, values: Mapping) -> Variant:
     data, _where = apply_overrides(data, {**settings, "simulation.replications": replications,
                                           "simulation.seed": seed})
     scenario = library.validate(data, f"{entry.source} (what-if)")
-    check_size(scenario, replications)
+    check_size(scenario, replications, f"{entry.source} (what-if)")
+    if settings:  # a run simulates the base too, with the variant's replications
+        check_size(entry.scenario, replications, entry.source)
     return Variant(settings, data, scenario, replications, seed)
 
 
-def check_size(scenario: Scenario, replications: int) -> None:
-    """Refuse runs too large for an interactive page (``bposim run`` has no such cap)."""
-    from bposim.baseline import expected_inflow
-    from bposim.engine.model import compile_scenario
-
-    contacts = sum(float(v.sum()) for v in expected_inflow(compile_scenario(scenario)))
-    if contacts * replications > MAX_CONTACT_REPLICATIONS:
-        raise InputError(f"about {contacts:,.0f} contacts × {replications} replications is more than "
-                         f"the what-if page runs ({MAX_CONTACT_REPLICATIONS:,}); use fewer "
-                         "replications, or bposim run")
+def check_size(scenario: Scenario, replications: int, source: str) -> Workload:
+    """The work estimate of a page run of ``scenario`` (named ``source`` in messages);
+    :class:`WorkloadError` with the estimate for one beyond :data:`MAX_CONTACT_REPLICATIONS`
+    or the limits of every run."""
+    work = estimate_workload(scenario, replications)
+    name = f"{source}: "
+    if (work.contacts + work.dials) * replications > MAX_CONTACT_REPLICATIONS:
+        raise WorkloadError(f"{name}this run is too large for the what-if page (more than "
+                            f"{MAX_CONTACT_REPLICATIONS:,} contacts × replications): {work.summary()}. "
+                            "Use fewer replications, or bposim run")
+    try:
+        return check_workload(scenario, replications)
+    except WorkloadError as exc:
+        text = str(exc).removeprefix(f"{scenario.source}: ")  # named as the page names it
+        raise WorkloadError(f"{name}{text}. The what-if page cannot lift these limits; "
+                            "bposim run --allow-large can") from None

@@ -3,8 +3,9 @@
 Only YAML files directly in the directory are offered, by bare file name; a name
 with a folder part, ``..``, an absolute path, or a symlink leading out of the
 directory is refused. A scenario (uploaded or not) may name CSV files (forecasts,
-contact lists) only inside the directory too. Uploads are kept in memory, a few at
-a time, and validated through the normal loader with every problem and its line.
+contact lists, staffing) only inside the directory too. Uploads are kept in memory,
+a few at a time, and validated through the normal loader with every problem and its
+line.
 """
 
 from __future__ import annotations
@@ -189,3 +190,8 @@ def _file_fields(data: Mapping):
         contact_list = c.get("contact_list") if isinstance(c, Mapping) else None
         if isinstance(contact_list, Mapping) and "csv" in contact_list:
             yield f"campaigns[{i}].contact_list.csv", contact_list["csv"]
+    pools = data.get("pools")
+    for i, p in enumerate(pools if isinstance(pools, list) else []):
+        staffing = p.get("staffing") if isinstance(p, Mapping) else None
+        if isinstance(staffing, Mapping) and "per_interval_csv" in staffing:
+            yield f"pools[{i}].staffing.per_interval_csv", staffing["per_interval_csv"]

@@ -140,7 +140,7 @@ function showControls(info) {
     if (p.form === "agents") {
       fs.append(numberField("agents", "agents-" + p.id, p.agents, { min: 0, max: 100000, step: 1 }));
     } else {
-      fs.append(numberField("headcount % of the " + (p.form === "shifts" ? "shifts" : "roster"),
+      fs.append(numberField("headcount % of " + (p.csv ? p.csv : p.form === "shifts" ? "the shifts" : "the roster"),
         "headcount-" + p.id, 100, { min: 0, max: 1000, step: 1 }));
     }
     fs.append(numberField("shrinkage", "shrinkage-" + p.id, p.shrinkage, { min: 0, max: 0.95, step: 0.01 }));
