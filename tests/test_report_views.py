@@ -127,3 +127,24 @@ def test_wait_figure_draws_the_service_level_curve_at_recorded_thresholds():
     assert len(curve) == 1
     assert list(curve[0].get_xdata()) == [10.0, 20.0, 60.0]
     assert list(curve[0].get_ydata()) == [0.5, 0.6, 0.7]
+
+
+def test_two_arrivals_a_day_over_two_days(tmp_path):
+    """Small counts: most intervals offer nothing (no SL), yet every view renders and the
+    daily offered counts equal the contacts counted per replication and day."""
+    from bposim.report.views import daily_queue_summary, views_html
+
+    sc = single_queue(2 / 24, 180, 1, hours=24)
+    sc = dataclasses.replace(sc, horizon=dataclasses.replace(sc.horizon, days=2))
+    out = tmp_path / "res"
+    bposim.run_to_directory(sc, out, replications=3, seed=8, executor="serial")
+    d = load_results(out)
+    html = views_html(d)
+    assert "Daily summary" in html
+    figs = {slug for slug, *_ in report_figures(d)}
+    assert {"sl_heatmap", "occupancy_heatmap", "net_staffing"} <= figs
+    daily = daily_queue_summary(d.intervals, {"q": "offered"})
+    offered = daily[daily["metric"] == "offered"].sort_values("day")["mean"].to_numpy()
+    per_day = (d.intervals.assign(day=pd.to_datetime(d.intervals["start"]).dt.date)
+               .groupby(["replication", "day"])["offered"].sum().groupby("day").mean().to_numpy())
+    assert offered.tolist() == per_day.tolist()
