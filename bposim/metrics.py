@@ -64,6 +64,23 @@ def sl_name(threshold: float) -> str:
     return f"sl_at_{threshold:g}s"
 
 
+def sl_threshold_metrics(metrics) -> list[str]:
+    """The ``sl_at_<T>s`` names among ``metrics``, once each, by answer time."""
+    found = {}
+    for m in map(str, metrics):
+        if m.startswith("sl_at_") and m.endswith("s"):
+            try:
+                found[m] = float(m[6:-1])
+            except ValueError:
+                continue
+    return sorted(found, key=found.get)
+
+
+def sl_threshold_label(metric: str) -> str:
+    """A column heading for ``sl_at_60s``: ``SL at 60 s``."""
+    return f"SL at {metric[6:-1]} s"
+
+
 def _sl_denominator(definition: str, offered, answered, short):
     return {"offered": offered, "answered": answered, "offered_excl_short": offered - short}[definition]
 

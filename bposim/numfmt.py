@@ -1,8 +1,10 @@
 """One number formatter for the terminal tables, the HTML report and notebooks.
 
 ``fmt`` writes one value (``pct`` as a percentage, ``int`` with thousands separators,
-otherwise fixed decimals); ``with_ci`` adds the 95 % half-width as ``± h`` in the
-value's own units; ``metric_kind`` says how a named metric is best shown.
+otherwise fixed decimals); ``with_ci`` adds the 95 % interval in the value's own units:
+``± h`` when it is centred on the mean at the precision shown, else ``+a/-b`` (how far
+it reaches above and below the mean: intervals of shares near 0 or 1 and of waits are
+not centred); ``metric_kind`` says how a named metric is best shown.
 """
 
 from __future__ import annotations
@@ -62,18 +64,37 @@ def half_width(low, high) -> float:
     return (float(high) - float(low)) / 2
 
 
-def with_ci(mean, low, high, kind: str = "num", digits: int = 1, missing: str = MISSING) -> str:
-    """``mean ± half-width``, the half-width in the mean's units (percentage points for
-    ``pct``); the mean alone when there is no interval (one replication)."""
-    text = fmt(mean, kind, digits, missing)
-    half = half_width(low, high)
-    if text == missing or math.isnan(half):
-        return text
+#: what the interval after a figure means, for the notes under tables
+CI_NOTE = ("± is the 95 % CI half-width; +a/-b where the interval is not centred on the mean "
+           "(it reaches a above and b below)")
+
+
+def _distance(value: float, kind: str, digits: int) -> str:
+    """A distance from the mean in the mean's units (percentage points for ``pct``)."""
     if kind == "pct":
-        return f"{text} ± {100 * half:.{digits}f}"
-    if kind == "int":
-        return f"{text} ± {half:,.0f}"
-    return f"{text} ± {half:,.{digits}f}"
+        return f"{100 * value:.{digits}f}"
+    return f"{value:,.0f}" if kind == "int" else f"{value:,.{digits}f}"
+
+
+def ci_text(mean, low, high, kind: str = "num", digits: int = 1) -> str:
+    """The interval written after a mean: ``± h`` when both ends are as far from the mean
+    at the precision shown, else ``+a/-b`` (a above, b below); "" without an interval."""
+    if _missing(mean) or math.isnan(half_width(low, high)):
+        return ""
+    m, lo, hi = float(mean), float(low), float(high)
+    up, down = _distance(max(hi - m, 0.0), kind, digits), _distance(max(m - lo, 0.0), kind, digits)
+    if up == down:
+        return f"± {_distance(half_width(lo, hi), kind, digits)}"
+    return f"+{up}/-{down}"
+
+
+def with_ci(mean, low, high, kind: str = "num", digits: int = 1, missing: str = MISSING) -> str:
+    """``mean ± half-width``, or ``mean +a/-b`` where the interval is not centred on the
+    mean (:func:`ci_text`), in the mean's units (percentage points for ``pct``); the mean
+    alone when there is no interval (one replication)."""
+    text = fmt(mean, kind, digits, missing)
+    ci = ci_text(mean, low, high, kind, digits)
+    return f"{text} {ci}" if ci and text != missing else text
 
 
 def parse_share(text) -> float:

@@ -129,3 +129,92 @@ def test_report_reads_the_window_as_written_by_hand(tmp_path):
     assert _measure_text({"measure": {"from": "08:00", "to": "20:00"}}) == "08:00–20:00 every day"
     assert _measure_text({"measure": {"days": ["sat"]}}) == "00:00–24:00 on sat"
     assert _measure_text({"warmup_minutes": 5}) == ""
+
+
+# --- 3 and 4. extra service-level columns; intervals that are not centred -----------------
+
+@pytest.fixture(scope="module")
+def thresholds_run(tmp_path_factory):
+    """Queue q reports SL at 10 s and 60 s besides its 20 s target; queue r reports none."""
+    from helpers import Pool, Queue, ServiceLevelTarget, Skill, Staffing, exponential
+
+    sc = single_queue(60, 180, 4, hours=4)
+    q = replace(sc.queues[0], service_level=replace(sc.queues[0].service_level, report_thresholds=(60, 10)))
+    r = Queue(id="r", handle_time=exponential(180), arrivals=Arrivals(volumes=(2.0,) * 8 + (0.0,) * 40),
+              service_level=ServiceLevelTarget(answer_within=20, target=0.8))
+    sc = replace(sc, queues=(q, r),
+                 pools=(*sc.pools, Pool(id="pr", skills=(Skill("r"),), staffing=Staffing(agents=1))))
+    out = tmp_path_factory.mktemp("thresholds") / "res"
+    res = bposim.run_to_directory(sc, out, replications=4, seed=2, executor="serial").results
+    return sc, res, out
+
+
+def test_cli_queue_table_has_a_column_per_extra_threshold_within_the_terminal(thresholds_run, monkeypatch):
+    from bposim.cli.simulate import summary_tables
+    from bposim.numfmt import with_ci
+
+    sc, res, _ = thresholds_run
+    base = bposim.run_baseline(bposim.compile_scenario(sc))
+    monkeypatch.setenv("COLUMNS", "300")
+    lines = summary_tables(res, base).splitlines()
+    header = lines[1]
+    assert header.index("SL at 10 s") < header.index("SL at 60 s")  # by answer time
+    row_q = next(ln for ln in lines if ln.startswith("q "))
+    row_r = next(ln for ln in lines if ln.startswith("r "))
+    for t in (10, 60):
+        m = res.metric(f"sl_at_{t}s", "queue:q")
+        assert with_ci(m["mean"], m["ci_low"], m["ci_high"], "pct") in row_q
+    col = header.index("SL at 60 s") + len("SL at 60 s")
+    assert row_r[:col].rstrip().endswith("-")  # r has no such threshold
+    monkeypatch.setenv("COLUMNS", "80")
+    narrow = summary_tables(res, base)
+    queues = narrow.split("\n\nPools")[0]
+    assert max(len(ln) for ln in queues.splitlines()[:-1]) <= 80
+    assert all(h in queues for h in ("SL at 10 s", "SL at 60 s", "Erlang peak agents"))
+    assert "wider than 80 columns" in queues
+
+
+def test_report_queue_table_has_a_column_per_extra_threshold(thresholds_run):
+    from bposim.report.html import _queue_table
+    from bposim.report.load import load_results
+
+    _, res, out = thresholds_run
+    table = _queue_table(load_results(out))
+    heads = re.findall(r"<th[^>]*>(.*?)</th>", table)
+    assert heads[5:7] == ["SL at 10 s", "SL at 60 s"]
+    assert heads[4] == "Erlang SL" and heads[7] == "ASA (s)"
+    shaded = re.findall(r'<th class="erlang">(.*?)</th>', table)
+    assert shaded == ["Erlang SL", "Erlang ASA (s)", "Erlang abandoned", "Erlang peak agents"]
+    m = res.metric("sl_at_60s", "queue:q")
+    assert f"{100 * m['mean']:.1f} %" in table
+
+
+def test_no_threshold_columns_without_report_thresholds():
+    from bposim.cli.simulate import summary_tables
+
+    sc = single_queue(20, 180, 2, hours=2)
+    res = bposim.run(sc, replications=2, seed=1, executor="serial")
+    assert "SL at" not in summary_tables(res, bposim.run_baseline(bposim.compile_scenario(sc)))
+
+
+def test_an_interval_that_is_not_centred_is_shown_with_both_distances():
+    """A service level near 100 %: the Wilson interval reaches further below the mean than
+    above it, so one ± would misstate one end; the distances are those of the limits."""
+    from bposim.montecarlo import interval_bounds
+    from bposim.numfmt import ci_text, with_ci
+
+    lo, hi = (float(x) for x in interval_bounds(0.97, 0.012, 5, True, True))
+    assert hi - 0.97 < 0.97 - lo  # independent of the formatter: the interval is skewed
+    up, down = f"{100 * (hi - 0.97):.1f}", f"{100 * (0.97 - lo):.1f}"
+    assert with_ci(0.97, lo, hi, "pct") == f"97.0 % +{up}/-{down}"
+    assert with_ci(0.5, 0.4, 0.6, "pct") == "50.0 % ± 10.0"  # centred: one half-width
+    assert ci_text(2.0, 1.5, 2.5) == "± 0.5" and ci_text(2.0, 1.0, 3.5) == "+1.5/-1.0"
+    assert ci_text(1000, 940, 1066, "int") == "+66/-60"
+    assert ci_text(2.0, float("nan"), float("nan")) == ""
+    # the report writes the same text under the figure
+    import pandas as pd
+    from bposim.report.html import with_ci as report_ci
+
+    summary = pd.DataFrame({"metric": ["service_level"], "scope": ["queue:q"], "mean": [0.97],
+                            "ci_low": [lo], "ci_high": [hi], "n": [5]})
+    assert f'<span class="ci">+{up}/-{down}</span>' in report_ci(summary, "service_level", "queue:q", "pct")

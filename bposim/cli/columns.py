@@ -61,9 +61,10 @@ def terminal_width() -> int:
     return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
 
 
-def fit(headers: list[str], rows: list[list[str]], width: int | None = None, keep: int = 1) -> str:
+def fit(headers: list[str], rows: list[list[str]], width: int | None = None, keep: int = 1,
+        hint: str = "choose columns with --metric") -> str:
     """``render`` the table, wrapped into blocks of columns that fit ``width`` (each block
-    repeats the first ``keep`` columns), with a note when it had to wrap."""
+    repeats the first ``keep`` columns), with a note (ending in ``hint``) when it had to wrap."""
     width = width or terminal_width()
     text = render(headers, rows)
     if max(len(line) for line in text.splitlines()) <= width or len(headers) <= keep + 1:
@@ -83,7 +84,7 @@ def fit(headers: list[str], rows: list[list[str]], width: int | None = None, kee
         idx = list(range(keep)) + cols
         parts.append(render([headers[j] for j in idx], [[r[j] for j in idx] for r in rows]))
     note = (f"(the table is wider than {width} columns: shown in {len(blocks)} parts; "
-            "choose columns with --metric)")
+            f"{hint})")
     return "\n\n".join(parts) + "\n" + textwrap.fill(note, max(width, 20))
 
 

@@ -10,6 +10,7 @@ import click
 
 from bposim.cli.common import fail, user_errors
 from bposim.cli.tables import with_ci
+from bposim.numfmt import CI_NOTE
 
 if TYPE_CHECKING:  # pandas and bposim.outputs load only when a command runs (fast --help)
     import pandas as pd
@@ -230,7 +231,7 @@ def compare_command(scenarios, replications, seed, workers, executor, out, force
         raise SystemExit(130) from None
     click.echo(f"\n{base.name}: {len(named)} variants, {comparison.replications} replication(s) "
                f"each, common seed {comparison.seed}.")
-    click.echo("± is the 95 % CI half-width; Δ is the variant minus the base, with the CI of the "
+    click.echo(f"{CI_NOTE}; Δ is the variant minus the base, with the CI of the "
                "paired differences (pp: percentage points).\n")
     click.echo(comparison_text(comparison, pairs))
     figure = _cost_figure(comparison, out)
@@ -300,6 +301,6 @@ def sweep_command(scenario, settings, replications, seed, workers, executor, out
                    "run the same command again to resume.", err=True)
         raise SystemExit(130) from None
     click.echo(f"\n{base.name}: {points} point(s) × {reps} replication(s), seed "
-               f"{base.simulation.seed if seed is None else seed}; ± is the 95 % CI half-width.\n")
+               f"{base.simulation.seed if seed is None else seed}; {CI_NOTE}.\n")
     click.echo(sweep_text(table, list(parsed), pairs))
     click.echo(f"\nSweep table written to {out / 'sweep.csv'}")

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from bposim.cli.tables import render, with_ci
+from bposim.numfmt import CI_NOTE
 
 
 def equal_service_text(outcome) -> str:
@@ -51,7 +52,7 @@ def run_equal_service(named: dict, levels_text: tuple[str, ...], stem: str, reps
                f"level (mean of {comparison.replications} replications, common seed "
                f"{comparison.seed}).\n")
     click.echo(equal_service_text(outcome))
-    click.echo("\n± is the 95 % CI half-width; Δ is the variant minus the base, with the CI of the "
+    click.echo(f"\n{CI_NOTE}; Δ is the variant minus the base, with the CI of the "
                "paired differences (pp: percentage points).\n")
     click.echo(comparison_text(comparison))
     click.echo(f"\nWritten to {out / 'comparison.csv'} and {out / 'equal_service.csv'}")

@@ -9,6 +9,7 @@ import click
 import bposim
 from bposim.cli.common import fail, user_errors
 from bposim.cli.tables import fmt, render, with_ci
+from bposim.numfmt import CI_NOTE
 
 
 def _row(summary, metric, scope):
@@ -22,9 +23,13 @@ def _row(summary, metric, scope):
 def summary_tables(results, baseline) -> str:
     """The run summary as text: queues with the Erlang baseline beside them, then pools
     (tables with nothing to show, such as queues in an outbound-only centre, are left out)."""
+    from bposim.cli.columns import fit
+    from bposim.metrics import sl_threshold_label, sl_threshold_metrics
+
     s = results.summary
     scenario = results.scenario
     base = baseline.set_index("queue") if len(baseline) else None
+    extra = sl_threshold_metrics(s.loc[s["scope"].astype(str).str.startswith("queue:"), "metric"])
     q_rows = []
     for q in scenario.queues:
         scope = f"queue:{q.id}"
@@ -36,16 +41,18 @@ def summary_tables(results, baseline) -> str:
             f"{sl.definition} {sl.target:.0%}/{sl.answer_within:g}s",
             with_ci(*_row(s, "service_level", scope), kind="pct"),
             fmt(b.get("erlang_service_level", float("nan")), "pct"),
+            *(with_ci(*_row(s, m, scope), kind="pct") for m in extra),
             with_ci(*_row(s, "asa", scope)),
             fmt(b.get("erlang_asa", float("nan"))),
             with_ci(*_row(s, "abandon_rate", scope), kind="pct"),
             fmt(_row(s, "wait_p90", scope)[0]),
             fmt(b.get("erlang_required_agents_peak", float("nan")), "int"),
         ])
-    queues = render(
-        ["queue", "offered", "target", "service level", "Erlang SL", "ASA (s)", "Erlang ASA",
+    queues = "Queues\n" + fit(
+        ["queue", "offered", "target", "service level", "Erlang SL",
+         *(sl_threshold_label(m) for m in extra), "ASA (s)", "Erlang ASA",
          "abandoned", "p90 wait (s)", "Erlang peak agents"],
-        q_rows, title="Queues")
+        q_rows, hint="widen the terminal or set COLUMNS")
     inbound = any(p.skills for p in scenario.pools)  # else no pool handles contacts
     p_rows = []
     for p in scenario.pools:
@@ -181,7 +188,7 @@ def run_command(scenario, replications, seed, workers, executor, scheduler, out,
         fail(f"interrupted before any replication finished; nothing written to {out}")
     res = outcome.results
     n = len(res.replications)
-    click.echo(f"\n{sc.name}: {n} replication(s), seed {res.seed}; ± is the 95 % CI half-width.")
+    click.echo(f"\n{sc.name}: {n} replication(s), seed {res.seed}; {CI_NOTE}.")
     if outcome.resumed:
         click.echo(f"(resumed: {outcome.resumed} replication(s) were already in {out})")
     click.echo(summary_tables(res, bposim.run_baseline(bposim.compile_scenario(sc))))

@@ -28,5 +28,6 @@ def fmt(value: float, kind: str = "num", digits: int = 1) -> str:
 
 
 def with_ci(mean: float, low: float, high: float, kind: str = "num", digits: int = 1) -> str:
-    """``mean ± half-width`` (the half-width in the same units as the mean)."""
+    """``mean ± half-width``, or ``mean +a/-b`` where the interval is not centred on the
+    mean (:func:`bposim.numfmt.with_ci`; in the same units as the mean)."""
     return numfmt.with_ci(mean, low, high, kind, digits, missing="-")

@@ -70,7 +70,8 @@ def _metric(summary, metric: str, scope: str):
 
 
 def with_ci(summary, metric: str, scope: str, kind: str = "num", digits: int = 1) -> str:
-    """``mean`` with its 95 % CI as a range beneath it, HTML-ready."""
+    """``mean`` with its 95 % CI beneath it as in the terminal tables (``± h``, or
+    ``+a/-b`` where the interval is not centred on the mean), HTML-ready."""
     m = _metric(summary, metric, scope)
     if m is None:
         return "–"
@@ -78,8 +79,7 @@ def with_ci(summary, metric: str, scope: str, kind: str = "num", digits: int = 1
     text = escape(fmt(mean, kind, digits))
     if _nan(lo) or _nan(hi) or _nan(mean) or hi <= lo:
         return text  # no interval (one replication) or none to show (the same in every one)
-    scale = 100 if kind == "pct" else 1
-    return (f'{text}<br><span class="ci">[{scale * lo:,.{digits}f} – {scale * hi:,.{digits}f}]</span>')
+    return f'{text}<br><span class="ci">{escape(numfmt.ci_text(mean, lo, hi, kind, digits))}</span>'
 
 
 def _sl_flag(summary, scope: str, target: float) -> str:
@@ -152,8 +152,11 @@ def _headline(d: ResultsData) -> str:
 
 
 def _queue_table(d: ResultsData) -> str:
+    from bposim.metrics import sl_threshold_label, sl_threshold_metrics
+
     s = d.summary
     base = d.baseline.set_index("queue") if "queue" in d.baseline.columns and len(d.baseline) else None
+    extra = sl_threshold_metrics(s.loc[s["scope"].astype(str).str.startswith("queue:"), "metric"])
     rows = []
     for q in d.queues:
         scope = f"queue:{q.id}"
@@ -164,14 +167,17 @@ def _queue_table(d: ResultsData) -> str:
             escape(q.id), target, with_ci(s, "offered", scope, "int", 0),
             with_ci(s, "service_level", scope, "pct") + _sl_flag(s, scope, q.target),
             fmt(b.get("erlang_service_level"), "pct"),
+            *(with_ci(s, m, scope, "pct") for m in extra),
             with_ci(s, "asa", scope), fmt(b.get("erlang_asa")),
             with_ci(s, "abandon_rate", scope, "pct"), fmt(b.get("erlang_abandon_rate"), "pct"),
             with_ci(s, "wait_p90", scope), with_ci(s, "escalation_rate", scope, "pct"),
             fmt(b.get("erlang_required_agents_peak"), "int"),
         ])
-    headers = ["queue", "target", "offered", "service level", "Erlang SL", "ASA (s)", "Erlang ASA (s)",
+    headers = ["queue", "target", "offered", "service level", "Erlang SL",
+               *(sl_threshold_label(m) for m in extra), "ASA (s)", "Erlang ASA (s)",
                "abandoned", "Erlang abandoned", "p90 wait (s)", "escalated", "Erlang peak agents"]
-    return _table(headers, rows, erlang_cols=(4, 6, 8, 11))
+    k = len(extra)
+    return _table(headers, rows, erlang_cols=(4, 6 + k, 8 + k, 11 + k))
 
 
 def _queue_section(d: ResultsData) -> str:
@@ -267,8 +273,10 @@ def render_html(d: ResultsData, figures: list[FigurePng]) -> str:
     partial = (f'<div class="partial"><strong>PARTIAL RESULTS</strong>: {escape(d.partial_reason)}</div>'
                if d.partial else "")
     notes = [
-        "Figures in tables are means over replications; the bracketed range is the Student-t "
-        "95 % confidence interval of that mean.",
+        "Figures in tables are means over replications with their 95 % confidence interval "
+        "beneath, in the figure's units (percentage points for percentages): ± its half-width, "
+        "or +a/-b where the interval is not centred on the mean (shares near 0 or 100 %, waits, "
+        "small counts): it reaches a above and b below the mean.",
         "Erlang columns (shaded) are analytic: Erlang C, or Erlang A when the queue has a patience "
         "distribution (taken as exponential with its mean), at the expected volume including "
         "escalated inflow. Erlang SL, ASA and abandonment are shown only for a queue whose pools "
