@@ -1,0 +1,182 @@
+"""Engine invariants, checked after every event of a replication.
+
+``run_checked(scenario, seed)`` runs one replication with :func:`check_engine` called
+after each SimPy event (the engine is otherwise untouched) and the end-of-run
+conservation checks after the last one. A broken invariant raises ``AssertionError``
+naming the event number and the simulation time, so a failure points at the first
+event that left the engine in an impossible state.
+
+What holds after every event:
+
+- queues: the count of waiting contacts matches the line; nobody waits past their
+  patience; per arrival interval, offered = answered + abandoned + still waiting;
+  answered within the SL threshold ≤ answered, short abandons ≤ abandons, one
+  recorded wait per answered contact, escalated + unresolved ≤ answered; no agent of
+  a pool that answers a queue at once is idle while that queue has a contact waiting
+  (the dispatcher is work-conserving);
+- agents: idle exactly when in their pool's idle list, kept in idle-since order;
+  on-duty and on-break counts match the agents' states; an agent talking or holding
+  a consult holds a contact in service that names them, one in wrap a finished
+  contact, any other state none; no contact is held twice; one holding a consult has
+  a consult in the line or in service; only busy agents finish after their duty;
+  an agent waiting on dials has one in flight;
+- campaigns: every dial is in flight or has exactly one outcome; live = connected +
+  abandoned + AMD false positives and machines = detected + to agent + unconnected,
+  per interval; connected = right party + wrong party; records closed ≤ attempted ≤
+  list size; agents' dials in flight ≤ the campaign's (= for preview and progressive).
+
+These read the current engine's run-time state (``Engine.queues``, ``.pools``,
+``.campaigns``). An engine redesign keeps :func:`run_checked` and the scenarios of
+``tests/test_engine_invariants.py`` and rewrites the reads below for its components.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bposim.engine.core import DONE, SERVING, WAITING, Engine
+from bposim.engine.duty import BUSY
+from bposim.engine.model import compile_scenario
+from bposim.engine.recorder import BREAK, DIALING, HOLD, IDLE, OFF, TALK, WRAP, Recording
+from bposim.rng import Streams
+
+EPS = 1e-9
+OUTCOMES = ("no_answer", "busy", "machine", "live")
+
+
+def check_engine(engine: Engine) -> None:
+    """Every invariant of the engine's state between two events."""
+    holders = _check_queues(engine)
+    _check_agents(engine, holders)
+    _check_campaigns(engine)
+
+
+def _check_queues(engine: Engine) -> set:
+    now = engine.env.now
+    holders = set()  # agents holding a customer while a consult waits
+    for q in engine.queues:
+        st, qid = q.stats, q.m.id
+        waiting = [c for c in q.waiting if c.state == WAITING]
+        assert len(waiting) == q.n_waiting, f"{qid}: {q.n_waiting} counted waiting, {len(waiting)} in line"
+        assert len({id(c) for c in waiting}) == len(waiting), f"{qid}: a contact is in line twice"
+        by_interval = np.zeros(engine.n, dtype=np.int64)
+        for c in waiting:
+            assert c.answer is None and c.arrival <= now + EPS, f"{qid}: contact {c.id} waits but was answered"
+            assert now - c.arrival <= c.patience + EPS, f"{qid}: contact {c.id} waits past its patience"
+            by_interval[c.interval] += 1
+            if c.holder is not None:
+                holders.add(c.holder)
+        offered, answered, abandoned = (np.asarray(x) for x in (st.offered, st.answered, st.abandoned))
+        bad = np.flatnonzero(offered != answered + abandoned + by_interval)
+        if bad.size:
+            i = bad[0]
+            raise AssertionError(f"{qid} interval {i}: offered {offered[i]} != answered {answered[i]} "
+                                 f"+ abandoned {abandoned[i]} + waiting {by_interval[i]}")
+        assert (np.asarray(st.answered_within) <= answered).all(), f"{qid}: answered within > answered"
+        assert (np.asarray(st.short_abandoned) <= abandoned).all(), f"{qid}: short abandons > abandons"
+        assert list(map(len, st.waits)) == st.answered, f"{qid}: waits recorded != answered"
+        assert (np.asarray(st.escalated) + np.asarray(st.unresolved) <= answered).all(), (
+            f"{qid}: more escalated or unresolved than answered")
+        if waiting:
+            for p in q.immediate:
+                pool = engine.pools[p]
+                assert not pool.idle, f"{qid}: a contact waits while {pool.m.id} has idle agents"
+    return holders
+
+
+def _check_agents(engine: Engine, holders: set) -> None:
+    now = engine.env.now
+    held = set()
+    on_hold = []
+    for pool in engine.pools:
+        pid = pool.m.id
+        since = -1.0
+        for a in pool.idle:
+            assert a.state == IDLE, f"{a.id} is in {pid}'s idle list in state {a.state}"
+            assert a.since >= since, f"{pid}'s idle list is out of idle-since order at {a.id}"
+            since = a.since
+        idle = on_break = on_duty = 0
+        for a in pool.agents:
+            state, c = a.state, a.contact
+            idle += state == IDLE
+            on_break += state == BREAK
+            on_duty += state != OFF and not a.leaving
+            assert a.since <= now + EPS, f"{a.id}: state since {a.since} > now"
+            assert a.dials_out >= 0, f"{a.id}: {a.dials_out} dials out"
+            assert not a.leaving or state in BUSY, f"{a.id} finishes after duty in state {state}"
+            if state == TALK or state == HOLD:
+                assert c is not None and c.state == SERVING and c.agent is a, (
+                    f"{a.id} in state {state} holds no contact in service")
+                if state == HOLD:
+                    on_hold.append(a)
+                elif c.holder is not None:
+                    holders.add(c.holder)
+            elif state == WRAP:
+                assert c is not None and c.state == DONE, f"{a.id} wraps up no finished contact"
+            else:
+                assert c is None, f"{a.id} in state {state} holds contact {c.id}"
+            if c is not None:
+                assert id(c) not in held, f"contact {c.id} is held by two agents"
+                held.add(id(c))
+            if state == DIALING:
+                assert a.dials_out >= 1, f"{a.id} waits on dials with none out"
+        assert idle == len(pool.idle), f"{pid}: {idle} agents idle, {len(pool.idle)} listed"
+        assert on_break == pool.on_break, f"{pid}: {on_break} agents on break, counted {pool.on_break}"
+        assert on_duty == pool.on_duty, f"{pid}: {on_duty} agents on duty, counted {pool.on_duty}"
+    for a in on_hold:
+        assert a in holders, f"{a.id} holds a customer for a consult that is nowhere"
+
+
+def _check_campaigns(engine: Engine) -> None:
+    for camp in getattr(engine, "campaigns", ()):
+        st, cid = camp.stats, camp.m.id
+        c = {k: sum(v) for k, v in st.counts.items()}
+        assert camp.in_flight >= 0, f"{cid}: {camp.in_flight} dials in flight"
+        assert c["dials"] == camp.resolved + camp.in_flight, f"{cid}: dials != resolved + in flight"
+        ended = sum(c[k] for k in OUTCOMES)
+        assert c["dials"] == ended + camp.in_flight, f"{cid}: {c['dials']} dials, {ended} outcomes"
+        n = {k: np.asarray(v) for k, v in st.counts.items()}
+        assert (n["live"] == n["connected"] + n["abandoned"] + n["amd_false_positive"]).all(), f"{cid}: live"
+        assert (n["machine"] == n["machine_detected"] + n["machine_to_agent"] + n["machine_unconnected"]).all(), (
+            f"{cid}: machines")
+        assert (n["connected"] == n["right_party"] + n["wrong_party"]).all(), f"{cid}: connected"
+        assert st.records_closed <= st.records_attempted <= camp.m.n_records, f"{cid}: records"
+        owned = sum(a.dials_out for p in camp.pools for a in p.agents)
+        assert owned <= camp.in_flight, f"{cid}: agents wait on {owned} dials, {camp.in_flight} in flight"
+        if camp.spec.mode != "predictive":
+            assert owned == camp.in_flight, f"{cid}: a dial in flight has no agent"
+
+
+def check_recording(rec: Recording) -> None:
+    """After the horizon: every contact offered is answered, abandoned or still waiting."""
+    for st in rec.queues:
+        for i in range(st.n):
+            assert st.offered[i] == st.answered[i] + st.abandoned[i] + st.unanswered_at_end[i], (
+                f"interval {i}: contacts not conserved at the end")
+
+
+def run_checked(scenario, seed: int = 1, check=check_engine, every: int = 1) -> tuple[Recording, int]:
+    """One replication of ``scenario`` (a Scenario or a compiled Model) with ``check``
+    called after every event (after every ``every``-th one, for large centres where a
+    check per event would be slow); returns the recording and the number of events."""
+    model = scenario if hasattr(scenario, "n_intervals") else compile_scenario(scenario)
+    engine = Engine(model, Streams(seed))
+    env = engine.env
+    step = env.step
+    count = 0
+
+    def checked_step():
+        nonlocal count
+        step()
+        count += 1
+        if count % every:
+            return
+        try:
+            check(engine)
+        except AssertionError as exc:
+            raise AssertionError(f"after event {count} at t={env.now:.6f} s: {exc}") from None
+
+    env.step = checked_step  # Environment.run calls self.step() for each event
+    rec = engine.run()
+    check_recording(rec)
+    return rec, count
