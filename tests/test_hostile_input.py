@@ -396,3 +396,14 @@ def test_certain_escalation_loop_is_refused_by_the_work_check():
     assert estimate_workload(sc, 1).contacts >= 4800 * 86400 / 0.001
     with pytest.raises(WorkloadError, match="contacts per replication"):
         bposim.run(sc, 1)
+
+
+def test_absurd_dials_per_agent_is_refused(tmp_path):
+    """Found by the fuzz test: 1e6 progressive dials per free agent ran for minutes."""
+    text = (ROOT / "scenarios" / "blended_renewals.yaml").read_text()
+    text = re.sub(r"dials_per_agent: [0-9.]+", "dials_per_agent: 1.0e+6", text, count=1)
+    r = write(tmp_path, text)
+    result = cli("validate", r)
+    assert result.exit_code == 2
+    assert f"{r}:{line_of(text, 'dials_per_agent')}: campaigns[0].dials_per_agent: must be at most 10" \
+        in result.output

@@ -38,6 +38,7 @@ DEFAULT_PREVIEW = DistributionSpec("exponential", mean=20.0)
 MAX_CSV_PROBLEMS = 20  # per contact-list file; the rest are counted in one last problem
 TOLERANCE = 1e-6
 MAX_ATTEMPTS = 100  # dials per record; more is neither lawful nor simulable in bulk
+MAX_DIALS_PER_AGENT = 10  # progressive lines per free agent (each is one pass over the list)
 
 
 def campaign_pool_ids(top: Mapping) -> set[str]:
@@ -90,7 +91,7 @@ def _campaign(ctx, raw, path, horizon, pool_ids, queue_ids, base_dir, readers, t
         talk_right_party=None if talk is MISSING else talk,
         **F.given(
             mode=mode,
-            dials_per_agent=F.number(ctx, get("dials_per_agent"), at("dials_per_agent"), gt=0),
+            dials_per_agent=_dials_per_agent(ctx, get("dials_per_agent"), at("dials_per_agent")),
             preview_time=preview,
             ring_seconds=F.number(ctx, get("ring_seconds"), at("ring_seconds"), gt=0),
             busy_seconds=F.number(ctx, get("busy_seconds"), at("busy_seconds"), ge=0),
@@ -103,6 +104,16 @@ def _campaign(ctx, raw, path, horizon, pool_ids, queue_ids, base_dir, readers, t
             **dists,
         ),
     )
+
+
+def _dials_per_agent(ctx: Context, value: object, path: str):
+    """Progressive dials per free agent: > 0 and at most :data:`MAX_DIALS_PER_AGENT`."""
+    ratio = F.number(ctx, value, path, gt=0)
+    if isinstance(ratio, float) and ratio > MAX_DIALS_PER_AGENT:
+        ctx.add(path, f"must be at most {MAX_DIALS_PER_AGENT} (power dialling places 1 to 3 lines "
+                f"per agent), got {ratio:g}")
+        return None
+    return ratio
 
 
 def _pools(ctx: Context, value: object, campaign: str, pool_ids: set[str], taken: dict):
