@@ -218,3 +218,29 @@ def test_an_interval_that_is_not_centred_is_shown_with_both_distances():
     summary = pd.DataFrame({"metric": ["service_level"], "scope": ["queue:q"], "mean": [0.97],
                             "ci_low": [lo], "ci_high": [hi], "n": [5]})
     assert f'<span class="ci">+{up}/-{down}</span>' in report_ci(summary, "service_level", "queue:q", "pct")
+
+
+def test_two_contacts_a_day_one_inside_the_window():
+    """One expected contact at 03:00 and one at 10:00, measured 09:00-17:00: the baseline
+    expects one contact in the window, and planning's run-level figure is that of the
+    10:00 interval alone (NaN in a replication where nobody called then)."""
+    from bposim.planning.evaluate import assess, resolve_targets
+    from bposim.scenario.planning import PlanningSpec, QueueTarget
+
+    day = [0.0] * 48
+    day[6], day[20] = 1.0, 1.0
+    sc = _windowed(single_queue(1, 300, 1), day)
+    assert bposim.run_baseline(bposim.compile_scenario(sc))["expected_offered"].tolist() == [1.0]
+    res = bposim.run(sc, replications=6, seed=8, executor="serial")
+    f = res.intervals[res.intervals["interval"] == 20].set_index("replication")
+    np.testing.assert_array_equal(res.totals.query("metric == 'offered' and scope == 'queue:q'")["value"],
+                                  f["offered"].to_numpy())
+    spec = PlanningSpec(targets=(QueueTarget("q", per=("day",)),))
+    att = assess(res, resolve_targets(sc, spec), spec).attainment.set_index("scope")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_rep = (f["answered_within"] / f["offered"]).to_numpy()
+    if np.isnan(per_rep).all():
+        assert "all" not in att.index or np.isnan(att.loc["all", "value"])
+    else:
+        assert att.loc["all", "value"] == pytest.approx(np.nanmean(per_rep))
+        assert att.loc["day 2026-01-05", "value"] == pytest.approx(np.nanmean(per_rep))
