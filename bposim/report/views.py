@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from bposim.montecarlo import summarise
-from bposim.numfmt import fmt
+from bposim.numfmt import ci_text, fmt
 from bposim.report.load import ResultsData
 
 LINE_CHART_DAYS = 3
@@ -163,8 +163,8 @@ def day_time_grid(summary: pd.DataFrame, key: str, value: str, metric: str) -> p
 
 def _sl_cell(mean, low, high) -> str:
     text = escape(fmt(mean, "pct"))
-    if low == low and high == high and high > low:
-        text += f'<br><span class="ci">[{100 * low:.1f} – {100 * high:.1f}]</span>'
+    if low == low and high == high and high > low:  # as in the other tables: ± h or +a/-b
+        text += f'<br><span class="ci">{escape(ci_text(mean, low, high, "pct"))}</span>'
     return text
 
 
