@@ -218,6 +218,9 @@ def test_an_interval_that_is_not_centred_is_shown_with_both_distances():
     summary = pd.DataFrame({"metric": ["service_level"], "scope": ["queue:q"], "mean": [0.97],
                             "ci_low": [lo], "ci_high": [hi], "n": [5]})
     assert f'<span class="ci">+{up}/-{down}</span>' in report_ci(summary, "service_level", "queue:q", "pct")
+    from bposim.report.views import _sl_cell
+
+    assert _sl_cell(0.97, lo, hi).endswith(f'<span class="ci">+{up}/-{down}</span>')
 
 
 def test_two_contacts_a_day_one_inside_the_window():
