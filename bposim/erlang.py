@@ -5,7 +5,10 @@ function broadcasts numpy-style over its array arguments and returns floats
 for scalar input.  No factorials are formed: Poisson terms are handled as
 logarithms or as ratio series, so results stay exact (to ~1e-12) up to
 100 000 agents and 100 000 Erlangs.  A load of 0 needs 0 agents and counts
-as perfectly served (nobody waits, service level 1, occupancy 0).
+as perfectly served (nobody waits, service level 1, occupancy 0).  Loads
+above :data:`MAX_LOAD` (10 million Erlangs) are refused with InputError: the
+staffing searches step one agent at a time near the load, and far above it
+floating-point agent counts stop being whole numbers.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from bposim.errors import InputError
 # the far tails of huge arguments; below this value we sum ratio series.
 _SCIPY_TAIL = 1e-4
 _SERIES_TOL = 1e-17
+MAX_LOAD = 1e7  # Erlangs; far beyond any real contact centre, and searches stay quick
 
 
 # ---------------------------------------------------------------- validation
@@ -43,6 +47,15 @@ def _values(name, value, *, low=0.0, strict=False, high=None, high_open=False,
         hi = "" if high is None else f" and {'<' if high_open else '<='} {high:g}"
         raise InputError(f"{name} must be {lo}{hi}, got {v[bad].flat[0]:g}")
     return v
+
+
+def _load(load):
+    """The offered load as a float array; InputError above :data:`MAX_LOAD`."""
+    a = _values("load", load)
+    if (a > MAX_LOAD).any():
+        raise InputError(f"load must be at most {MAX_LOAD:g} Erlangs (the most bposim's Erlang "
+                         f"formulas handle), got {a[a > MAX_LOAD].flat[0]:g}")
+    return a
 
 
 def _agent_counts(agents):
@@ -158,7 +171,7 @@ def offered_load(calls, period, aht):
 def erlang_b(load, agents):
     """Blocking probability of M/M/n/n (Erlang loss formula)."""
     scalar = _is_scalar(load, agents)
-    b = np.exp(_log_erlang_b(_values("load", load), _agent_counts(agents)))
+    b = np.exp(_log_erlang_b(_load(load), _agent_counts(agents)))
     return _result(b, scalar)
 
 
@@ -172,13 +185,13 @@ def _erlang_c(a, n):
 def erlang_c(load, agents):
     """Probability that a contact waits in M/M/n (1 when agents <= load)."""
     scalar = _is_scalar(load, agents)
-    return _result(_erlang_c(_values("load", load), _agent_counts(agents)), scalar)
+    return _result(_erlang_c(_load(load), _agent_counts(agents)), scalar)
 
 
 def service_level(load, agents, aht, answer_within):
     """Erlang C share of contacts answered within ``answer_within`` seconds."""
     scalar = _is_scalar(load, agents, aht, answer_within)
-    a, n = _values("load", load), _agent_counts(agents)
+    a, n = _load(load), _agent_counts(agents)
     aht = _values("aht", aht, strict=True)
     t = _values("answer_within", answer_within)
     c = _erlang_c(a, n)
@@ -190,7 +203,7 @@ def service_level(load, agents, aht, answer_within):
 def asa(load, agents, aht):
     """Erlang C average speed of answer in seconds (inf when agents <= load)."""
     scalar = _is_scalar(load, agents, aht)
-    a, n = _values("load", load), _agent_counts(agents)
+    a, n = _load(load), _agent_counts(agents)
     aht = _values("aht", aht, strict=True)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         w = np.where(n > a, _erlang_c(a, n) * aht / (n - a), np.inf)
@@ -200,7 +213,7 @@ def asa(load, agents, aht):
 def occupancy(load, agents):
     """Share of agent time spent handling contacts, min(load/agents, 1)."""
     scalar = _is_scalar(load, agents)
-    a, n = _values("load", load), _agent_counts(agents)
+    a, n = _load(load), _agent_counts(agents)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         occ = np.where(n > 0, np.minimum(a / n, 1.0), 1.0)
     return _result(np.where(a == 0, 0.0, occ), scalar)
@@ -222,7 +235,7 @@ def required_agents(load, aht, answer_within, target, max_occupancy=None):
     so each candidate costs O(1).  A load of 0 needs 0 agents.
     """
     scalar = _is_scalar(load, aht, answer_within, target, max_occupancy)
-    a = _values("load", load)
+    a = _load(load)
     aht = _values("aht", aht, strict=True)
     t = _values("answer_within", answer_within)
     tgt, occ = _targets(target, max_occupancy)
@@ -366,7 +379,7 @@ def _erlang_a_core(a, n, aht, pat, t, with_asa=True):
 
 
 def _erlang_a_inputs(load, agents, aht, patience, answer_within):
-    a = _values("load", load)
+    a = _load(load)
     n = _agent_counts(agents)
     aht = _values("aht", aht, strict=True)
     pat = _values("patience", patience, allow_inf=True)

@@ -20,6 +20,7 @@ from bposim import erlang
 from bposim.errors import InputError, Problem
 from bposim.scenario import csvfile
 from bposim.scenario.csvfile import csv_lines
+from bposim.scenario.fields import MAX_NUMBER
 
 COLUMNS = ("queue", "interval_start", "volume", "aht", "patience")
 REQUIRED = ("interval_start", "volume")
@@ -47,6 +48,9 @@ def _number(text: str, file: str, line: int | str, column: str, *, blank_ok: boo
     if value < 0 or (positive and value == 0):
         need = "positive" if positive else "zero or more"
         raise InputError(str(Problem(file, column, f"must be {need}, got {text}", line)))
+    if MAX_NUMBER < value < math.inf:
+        raise InputError(str(Problem(file, column, f"must be at most {MAX_NUMBER:g}, got {text}",
+                                     line)))
     return value
 
 
@@ -267,8 +271,8 @@ def requirements(forecast: pd.DataFrame, *, aht=None, answer_within=20, target=0
     pats = _row_values(frame, "patience", patience)
     use_a = not np.isnan(pats).all()
     pats = np.where(np.isnan(pats), math.inf, pats)
-    for name, values, ok in (("volume", volume, lambda v: np.isfinite(v) & (v >= 0)),
-                             ("aht", ahts, lambda v: np.isfinite(v) & (v > 0)),
+    for name, values, ok in (("volume", volume, lambda v: (v >= 0) & (v <= MAX_NUMBER)),
+                             ("aht", ahts, lambda v: (v > 0) & (v <= MAX_NUMBER)),
                              ("patience", pats, lambda v: v > 0)):
         bad = np.nonzero(~ok(values))[0]
         if bad.size:
@@ -285,6 +289,12 @@ def requirements(forecast: pd.DataFrame, *, aht=None, answer_within=20, target=0
     minutes = float(interval_minutes) if interval_minutes is not None \
         else infer_interval_minutes(frame)
     load = volume * ahts / (minutes * 60.0)
+    big = np.nonzero(load > erlang.MAX_LOAD)[0]
+    if big.size:
+        i = big[0]
+        raise InputError(f"{_where(forecast, i, 'volume')} volume {volume[i]:g} with aht "
+                         f"{ahts[i]:g} s is an offered load of {load[i]:g} Erlangs, more than the "
+                         f"{erlang.MAX_LOAD:g} Erlangs bposim's Erlang formulas handle")
     if use_a:
         agents = erlang.required_agents_erlang_a(load, ahts, pats, answer_within, target,
                                                  max_abandon=max_abandon,

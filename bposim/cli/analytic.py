@@ -130,6 +130,10 @@ def erlang_command(calls, period, aht, target, patience, agents_text, max_occupa
     if max_abandon is not None and patience is None:
         fail("--max-abandon needs --patience (Erlang C has no abandonment)")
     load = erlang.offered_load(calls, period, aht)
+    if load > erlang.MAX_LOAD:
+        fail(f"--calls {calls:g} with --aht {aht:g} over --period {period:g} s is an offered "
+             f"load of {load:g} Erlangs, more than the {erlang.MAX_LOAD:g} Erlangs bposim's "
+             "Erlang formulas handle")
     if patience is None:
         need = erlang.required_agents(load, aht, seconds, sl_target, max_occupancy=max_occupancy)
     else:
