@@ -5,6 +5,7 @@ time, never a traceback.  Caps are tested with the limits lowered, never huge fi
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from click.testing import CliRunner
 from bposim import erlang
 from bposim.cli import main
 from bposim.errors import InputError
+from bposim.scenario.fields import MAX_NUMBER
 
 ROOT = Path(__file__).parent.parent
 SQ = ROOT / "scenarios" / "single_queue_erlang_c.yaml"
@@ -79,3 +81,50 @@ def test_staff_refuses_a_load_above_the_erlang_limit_with_file_and_row(tmp_path)
     f.write_text("interval_start,volume\n08:00,10\n08:30,1e9\n")
     line = one_error(cli("staff", f, "--aht", "180", seconds=20))
     assert line.startswith(f"Error: {f}:3:2:") and "offered load" in line
+
+
+# ------------------------------------------- N2: huge values in a scenario's CSV files
+SQ_TEXT = SQ.read_text()
+DAY = [f"{h:02d}:{m:02d}" for h in range(24) for m in (0, 30)]
+
+
+def _forecast_scenario(tmp_path, rows: str, header="interval_start,volume") -> Path:
+    (tmp_path / "f.csv").write_text(header + "\n" + rows)
+    r = tmp_path / "r.yaml"
+    r.write_text(re.sub(r"volumes: \[[^\]]*\]", "forecast_csv: f.csv", SQ_TEXT))
+    return r
+
+
+@pytest.mark.parametrize("volume", ["1e30", "1e308", "1000000001"])
+def test_forecast_csv_volume_above_the_yaml_bound_is_refused(tmp_path, volume):
+    rows = "".join(f"{t},{volume if t == '08:00' else 1}\n" for t in DAY)
+    r = _forecast_scenario(tmp_path, rows)
+    line_no = 2 + DAY.index("08:00")
+    want = f"{tmp_path / 'f.csv'}:{line_no}:"
+    for args in (("validate", r), ("run", r, "-n", "1", "--allow-large", "--out",
+                                   tmp_path / "out")):
+        result = cli(*args, seconds=60)
+        assert result.exit_code == 2, result.output
+        assert want in result.output and f"must be at most {MAX_NUMBER:g}" in result.output
+        assert "Traceback" not in result.output and "lam value" not in result.output
+
+
+@pytest.mark.parametrize("column", ["aht", "patience"])
+def test_forecast_csv_means_above_the_bound_are_refused(tmp_path, column):
+    rows = "".join(f"{t},1,{'1e30' if t == '09:00' else 100}\n" for t in DAY)
+    r = _forecast_scenario(tmp_path, rows, header=f"interval_start,volume,{column}")
+    result = cli("validate", r, seconds=60)
+    assert result.exit_code == 2, result.output
+    assert f"{tmp_path / 'f.csv'}:{2 + DAY.index('09:00')}:" in result.output
+    assert f"{column} must be at most {MAX_NUMBER:g}" in result.output
+
+
+def test_per_interval_csv_agents_above_the_bound_are_refused(tmp_path):
+    (tmp_path / "plan.csv").write_text("interval_start,agents\n" + "".join(
+        f"{t},{'1e30' if t == '10:00' else 14}\n" for t in DAY))
+    r = tmp_path / "r.yaml"
+    r.write_text(SQ_TEXT.replace("staffing: {agents: 14}", "staffing: {per_interval_csv: plan.csv}"))
+    result = cli("validate", r, seconds=60)
+    assert result.exit_code == 2, result.output
+    assert f"{tmp_path / 'plan.csv'}:{2 + DAY.index('10:00')}:" in result.output
+    assert f"agents must be at most {MAX_NUMBER:g}" in result.output

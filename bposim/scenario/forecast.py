@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from bposim.scenario.csvfile import data_rows_problem, read_rows
-from bposim.scenario.fields import Context, suggest
+from bposim.scenario.fields import MAX_NUMBER, Context, suggest
 from bposim.scenario.schema import Horizon
 
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::00)?$")  # HH:MM, or HH:MM:00 as spreadsheets write
@@ -100,6 +100,9 @@ def read_forecast(
         if not math.isfinite(volume) or volume < 0:
             add(line, f"volume must be a finite number >= 0, got {raw_volume}")
             return
+        if volume > MAX_NUMBER:
+            add(line, f"volume must be at most {MAX_NUMBER:g}, got {raw_volume}")
+            return
         index = int(minutes // step)
         if index in slots:
             add(line, f"interval {raw_time} appears twice (first on row {slots[index][1]})")
@@ -141,6 +144,9 @@ def _mean(text: str, column: str, line: int, add) -> float | None:
         return None
     if not math.isfinite(value) or value <= 0:
         add(line, f"{column} must be a finite number of seconds > 0, got {text}")
+        return None
+    if value > MAX_NUMBER:
+        add(line, f"{column} must be at most {MAX_NUMBER:g} seconds, got {text}")
         return None
     return value
 

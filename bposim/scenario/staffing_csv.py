@@ -17,7 +17,7 @@ import math
 from pathlib import Path
 
 from bposim.scenario.csvfile import data_rows_problem, read_rows
-from bposim.scenario.fields import Context, suggest
+from bposim.scenario.fields import MAX_NUMBER, Context, suggest
 from bposim.scenario.forecast import _when
 from bposim.scenario.schema import Horizon
 
@@ -119,6 +119,9 @@ def _agents(text: str, line: int, add) -> int | None:
         return None
     if not math.isfinite(value) or value < 0 or not value.is_integer():
         add(line, f"agents must be a whole number >= 0, got {text}")
+        return None
+    if value > MAX_NUMBER:
+        add(line, f"agents must be at most {MAX_NUMBER:g}, got {text}")
         return None
     return int(value)
 
