@@ -259,6 +259,11 @@ def is_results_dir(path: Path) -> bool:
     return True
 
 
+def _unusable(path: Path, exc: OSError) -> str:
+    """One line saying why the output folder ``path`` cannot be used."""
+    return f"{path}: cannot use this output folder: {exc.strerror or exc}; choose another --out"
+
+
 class ResultsDir:
     """A results directory for one scenario and seed; resumes if it already holds some."""
 
@@ -271,7 +276,10 @@ class ResultsDir:
         self.hash = scenario_hash(scenario)
         self.force = force
         self.previous: dict | None = None  # the manifest found, if any
-        self._check_existing()
+        try:
+            self._check_existing()
+        except OSError as exc:  # e.g. a name too long for the file system
+            raise InputError(_unusable(self.path, exc)) from None
 
     def _check_existing(self) -> None:
         """Refuse a folder that is not ours or holds other results (``force``: write into
@@ -325,7 +333,10 @@ class ResultsDir:
                       if p.is_dir() and p.name.startswith("rep-") and p.name[4:].isdigit())
 
     def start(self) -> None:
-        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # e.g. no permission to create it
+            raise InputError(_unusable(self.path, exc)) from None
         source = self.scenario.source
         text = (Path(source).read_text() if source and Path(source).is_file()
                 else yaml.safe_dump(_plain(self.scenario), sort_keys=False))

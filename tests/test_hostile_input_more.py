@@ -128,3 +128,30 @@ def test_per_interval_csv_agents_above_the_bound_are_refused(tmp_path):
     assert result.exit_code == 2, result.output
     assert f"{tmp_path / 'plan.csv'}:{2 + DAY.index('10:00')}:" in result.output
     assert f"agents must be at most {MAX_NUMBER:g}" in result.output
+
+
+# ------------------------------------------------ N7: an output path the OS refuses
+def test_run_out_with_a_name_too_long_is_a_one_line_error(tmp_path):
+    out = tmp_path / ("a" * 300)
+    line = one_error(cli("run", SQ, "-n", "1", "--out", out, seconds=60))
+    assert str(out) in line and "cannot use this output folder" in line
+
+
+def test_results_dir_start_in_an_unwritable_place_is_an_input_error(tmp_path):
+    from bposim.outputs import ResultsDir
+    from bposim.scenario.load import load_scenario
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    folder = ResultsDir(tmp_path / "ok", load_scenario(SQ), 1, 1)
+    folder.path = blocker / "sub"  # a folder inside a regular file cannot be made
+    with pytest.raises(InputError, match="cannot use this output folder"):
+        folder.start()
+
+
+# ------------------------------------ N10: nothing but the error when run is refused
+def test_run_refused_by_the_work_estimate_prints_only_the_error(tmp_path):
+    rows = "".join(f"{t},100000000\n" for t in DAY)
+    r = _forecast_scenario(tmp_path, rows)
+    line = one_error(cli("run", r, "-n", "2", "--out", tmp_path / "out", seconds=60))
+    assert "replications" not in line.split(":")[0] and "--allow-large" in line

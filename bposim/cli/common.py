@@ -50,3 +50,32 @@ class Share(click.ParamType):
 
 
 SHARE = Share()
+
+
+class ProgressBar:
+    """A click progress bar on stderr fed with absolute counts ``bar(done, total)``, or
+    nothing when ``quiet``.  It is drawn at the first count, once the work has started,
+    so an error raised before (a refused scenario or output folder) prints alone."""
+
+    def __init__(self, label: str, length: int, quiet: bool, *, show_eta: bool = True):
+        self._args = None if quiet else {"length": length, "label": label, "show_pos": True,
+                                         "show_eta": show_eta}
+        self.bar = None
+        self.shown = 0
+
+    def __enter__(self):
+        return self
+
+    def __call__(self, done: int, _total: int) -> None:
+        if self._args is None:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(**self._args, file=sys.stderr)
+            self.bar.__enter__()
+        if done > self.shown:
+            self.bar.update(done - self.shown)
+            self.shown = done
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)

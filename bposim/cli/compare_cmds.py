@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bposim.cli.common import fail, user_errors
+from bposim.cli.common import ProgressBar, fail, user_errors
 from bposim.cli.tables import with_ci
 from bposim.numfmt import CI_NOTE
 
@@ -16,30 +16,6 @@ if TYPE_CHECKING:  # pandas and bposim.outputs load only when a command runs (fa
     import pandas as pd
 
 _EXECUTORS = click.Choice(["processes", "serial", "dask"])
-
-
-class _Bar:
-    """A click progress bar on stderr fed with absolute counts (or nothing when quiet)."""
-
-    def __init__(self, label: str, length: int, quiet: bool):
-        self.bar = None if quiet else click.progressbar(
-            length=length, label=label, show_pos=True, show_eta=True,
-            file=click.get_text_stream("stderr"))
-        self.shown = 0
-
-    def __enter__(self):
-        if self.bar is not None:
-            self.bar.__enter__()
-        return self
-
-    def __call__(self, done: int, _total: int) -> None:
-        if self.bar is not None and done > self.shown:
-            self.bar.update(done - self.shown)
-            self.shown = done
-
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
 
 
 def _present(summary: pd.DataFrame, metric: str, scope: str) -> bool:
@@ -222,7 +198,7 @@ def compare_command(scenarios, replications, seed, workers, executor, out, force
         return
     out = out or Path("results") / f"compare-{scenarios[0].stem}"
     try:
-        with _Bar("replications", reps * len(named), quiet) as bar:
+        with ProgressBar("replications", reps * len(named), quiet) as bar:
             comparison = compare(named, reps, seed, workers=workers, executor=executor,
                                  out_dir=out, progress=bar, force=force, allow_large=allow_large)
     except KeyboardInterrupt:
@@ -293,7 +269,7 @@ def sweep_command(scenario, settings, replications, seed, workers, executor, out
         fail("confidence intervals need at least 2 replications; use -n 2 or more")
     points = len(sweep_grid(parsed))
     try:
-        with _Bar(f"{points} points", reps * points, quiet) as bar:
+        with ProgressBar(f"{points} points", reps * points, quiet) as bar:
             table = sweep(scenario, parsed, reps, seed, out_dir=out, workers=workers,
                           executor=executor, progress=bar, force=force, allow_large=allow_large)
     except KeyboardInterrupt:

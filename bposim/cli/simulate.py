@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 import bposim
-from bposim.cli.common import fail, user_errors
+from bposim.cli.common import ProgressBar, fail, user_errors
 from bposim.cli.tables import fmt, render, with_ci
 from bposim.numfmt import CI_NOTE
 
@@ -158,19 +158,7 @@ def run_command(scenario, replications, seed, workers, executor, scheduler, out,
     out = out or Path("results") / scenario.stem
     rule = bposim.Precision.parse(precision) if precision else None
     reps = (replications or 200) if rule else (replications or sc.simulation.replications)
-    bar = None if quiet else click.progressbar(length=reps, label="replications", show_pos=True,
-                                               show_eta=rule is None,
-                                               file=click.get_text_stream("stderr"))
-    shown = [0]
-
-    def progress(done, total):
-        if bar is not None:
-            bar.update(done - shown[0])
-            shown[0] = done
-
-    if bar is not None:
-        bar.__enter__()
-    try:
+    with ProgressBar("replications", reps, quiet, show_eta=rule is None) as progress:
         if rule:
             outcome = bposim.run_to_precision(sc, out, rule, seed=seed, max_replications=reps,
                                               workers=workers, executor=executor,
@@ -181,9 +169,6 @@ def run_command(scenario, replications, seed, workers, executor, scheduler, out,
                                               workers=workers, executor=executor,
                                               scheduler=scheduler, progress=progress, force=force,
                                               allow_large=allow_large)
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
     if outcome.results is None:
         fail(f"interrupted before any replication finished; nothing written to {out}")
     res = outcome.results
