@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -421,3 +422,40 @@ def test_lognormal_patience_recovered_from_censored_waits():
     best = fit.best()
     assert fit.chosen == "lognormal"
     assert _within(120, *best.mean_ci) and _within(1.5, *best.cv_ci)
+
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+
+
+def _cli_bounded(*args, timeout=60):
+    """The CLI in a child process with a time and memory bound: a log that is not a
+    regular file must be refused, not read for ever."""
+    import resource
+    import subprocess
+    import sys
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    return subprocess.run([sys.executable, "-c", "from bposim.cli import main; main()", *args],
+                          capture_output=True, text=True, timeout=timeout, preexec_fn=limit)
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo", "directory"])
+def test_a_log_that_is_not_a_regular_file_is_refused_before_reading(tmp_path, kind):
+    import os
+
+    if kind == "device":
+        log = "/dev/zero"
+    elif kind == "fifo":  # nothing writes to it: opening it for reading would block
+        log = str(tmp_path / "fifo.csv")
+        os.mkfifo(log)
+    else:
+        log = str(tmp_path)
+    for args in (["calibrate", log, "--out", str(tmp_path / "s.yaml")],
+                 ["backtest", str(SCENARIOS / "single_queue_erlang_c.yaml"), log, "--days", "1"]):
+        r = _cli_bounded(*args)
+        assert r.returncode == 2, r.stderr
+        assert log in r.stderr and "Traceback" not in r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "s.yaml").exists()

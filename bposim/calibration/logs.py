@@ -33,6 +33,7 @@ OPTIONS = ("outcomes", "high_priority", "date_format")
 DEFAULT_OUTCOMES = {"answered": ["answered"], "abandoned": ["abandoned"], "ignore": []}
 MAX_SHOWN = 20
 MAX_ROWS = 5_000_000  # bounded memory: a log larger than this is refused, not half-read
+MAX_LOG_BYTES = 1024 * 1024 * 1024  # 5 million rows of about 200 bytes
 HALF_DAY = 43200.0
 _CLOCK = r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?"
 SKEW = 5.0  # seconds of clock skew tolerated in the anonymous_bank preset
@@ -166,9 +167,12 @@ def _read_csv(file: str) -> tuple[list[str], np.ndarray, pd.DataFrame]:
 def _row_lines(file: str) -> np.ndarray:
     """The line of each non-blank data row; a row narrower or wider than the header,
     or more rows than :data:`MAX_ROWS`, is an error with its line."""
+    from bposim.scenario.csvfile import csv_lines
+
     lines = []
-    with open(file, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
+    # a regular file (not /dev/zero or a FIFO, refused before opening), size and line capped
+    with csv_lines(file, "contact log", MAX_LOG_BYTES) as text:
+        reader = csv.reader(text)
         header = next(reader, None)
         if header is None:
             raise InputError(f"{file}:1: the log is empty; expected a header row")

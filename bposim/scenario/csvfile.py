@@ -62,11 +62,12 @@ def read_regular_file(path: str | os.PathLike, limit: int, what: str) -> bytes:
 
 
 @contextmanager
-def csv_lines(path: str | os.PathLike, what: str) -> Iterator[Iterator[str]]:
+def csv_lines(path: str | os.PathLike, what: str,
+              max_bytes: int | None = None) -> Iterator[Iterator[str]]:
     """Open the CSV file ``path`` for :func:`csv.reader`: a regular file of at most
-    :data:`MAX_CSV_BYTES`, lines of at most :data:`MAX_LINE_CHARS` characters (a longer
-    line raises :class:`InputError` naming its line)."""
-    check_regular_file(path, MAX_CSV_BYTES, what)
+    ``max_bytes`` (default :data:`MAX_CSV_BYTES`), lines of at most :data:`MAX_LINE_CHARS`
+    characters (a longer line raises :class:`InputError` naming its line)."""
+    check_regular_file(path, MAX_CSV_BYTES if max_bytes is None else max_bytes, what)
     limit = MAX_LINE_CHARS
     with open(path, newline="", encoding="utf-8-sig") as fh:
         def lines() -> Iterator[str]:
@@ -95,6 +96,7 @@ def read_rows(ctx: Context, name: str, path: str, base_dir: Path | None, what: s
     shown = str(file)
     max_problems = MAX_PROBLEMS if max_problems is None else max_problems
     count, hidden = [0], []  # problems found; line of the first one not shown
+    stopped = None  # the line where reading stopped at MAX_ROWS, if it did
 
     def add(line: int, message: str) -> None:
         count[0] += 1
@@ -107,7 +109,7 @@ def read_rows(ctx: Context, name: str, path: str, base_dir: Path | None, what: s
         with csv_lines(file, what) as lines:
             reader = csv.reader(lines)
             try:
-                _rows(reader, columns, handle, add, optional)
+                stopped = _rows(reader, columns, handle, add, optional)
             except csv.Error as exc:
                 add(reader.line_num, f"is not valid CSV: {exc}")
     except InputError as exc:
@@ -126,13 +128,20 @@ def read_rows(ctx: Context, name: str, path: str, base_dir: Path | None, what: s
         ctx.add(path, f"cannot read {what} {shown}: {exc.strerror or exc}")
         return False
     if hidden:
-        ctx.add(path, f"{count[0] - max_problems} more rows with problems, from this row on, not shown",
-                file=shown, line=hidden[0])
-    return count[0] == 0
+        more = "" if stopped is None else " and maybe more after it"
+        ctx.add(path, f"{count[0] - max_problems} more rows with problems, from this row on, "
+                f"not shown{more}", file=shown, line=hidden[0])
+    if stopped is not None:  # always said, even past max_problems: the count above is partial
+        ctx.add(path, f"has more than {MAX_ROWS} data rows, the most bposim reads; reading "
+                "stopped at this row (the limit); split the file or aggregate it to fewer rows",
+                file=shown, line=stopped)
+    return count[0] == 0 and stopped is None
 
 
 def _rows(reader, columns: tuple[str, ...], handle: RowHandler, add,
-          optional: tuple[str, ...] = ()) -> None:
+          optional: tuple[str, ...] = ()) -> int | None:
+    """Hand each data row to ``handle``; the line where reading stopped at
+    :data:`MAX_ROWS` data rows, or None when the whole file was read."""
     header = next(reader, None)
     if header is None:
         add(1, f"is empty; expected a header row: {','.join(columns)}")
@@ -151,9 +160,7 @@ def _rows(reader, columns: tuple[str, ...], handle: RowHandler, add,
             continue
         rows += 1
         if rows > MAX_ROWS:
-            add(line, f"has more than {MAX_ROWS} data rows, the most bposim reads; "
-                "split the file or aggregate it to fewer rows")
-            return
+            return line
         if len(row) <= last:
             add(line, f"has {len(row)} columns; the header has {len(names)}")
             continue
