@@ -155,3 +155,21 @@ def test_run_refused_by_the_work_estimate_prints_only_the_error(tmp_path):
     r = _forecast_scenario(tmp_path, rows)
     line = one_error(cli("run", r, "-n", "2", "--out", tmp_path / "out", seconds=60))
     assert "replications" not in line.split(":")[0] and "--allow-large" in line
+
+
+# ------------------------- N9: a file over the row cap says where reading stopped
+def test_problem_count_says_reading_stopped_at_the_row_cap(tmp_path, monkeypatch):
+    from bposim.scenario import csvfile
+
+    monkeypatch.setattr(csvfile, "MAX_ROWS", 30)
+    r = _forecast_scenario(tmp_path, "bad,1\n" * 48)  # every row has a problem
+    result = cli("validate", r, seconds=60)
+    assert result.exit_code == 2, result.output
+    f = tmp_path / "f.csv"
+    shown = [ln for ln in result.output.splitlines() if "interval_start must be" in ln]
+    assert len(shown) == csvfile.MAX_PROBLEMS
+    assert (f"{f}:{2 + csvfile.MAX_PROBLEMS}: queues[0].arrivals.forecast_csv: "
+            f"{30 - csvfile.MAX_PROBLEMS} more rows with problems, from this row on, not shown "
+            "and maybe more after it") in result.output
+    assert (f"{f}:32: queues[0].arrivals.forecast_csv: has more than 30 data rows, the most "
+            "bposim reads; reading stopped at this row (the limit)") in result.output
