@@ -407,3 +407,16 @@ def test_absurd_dials_per_agent_is_refused(tmp_path):
     assert result.exit_code == 2
     assert f"{r}:{line_of(text, 'dials_per_agent')}: campaigns[0].dials_per_agent: must be at most 10" \
         in result.output
+
+
+def test_service_level_target_of_one_is_refused_at_validation(tmp_path):
+    """Found by the fuzz test: target 1 validated, then the Erlang baseline refused it
+    after every replication had run."""
+    text = SQ_TEXT.replace("target: 0.8", "target: 1")
+    r = write(tmp_path, text)
+    result = cli("validate", r)
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if "service_level.target" in line]
+    assert lines == [f"{r}:{line_of(text, 'target: 1')}: queues[0].service_level.target: a "
+                     "service-level target of 100 % cannot be met with confidence by any finite "
+                     "staffing; use a target below 1, e.g. 0.95"]

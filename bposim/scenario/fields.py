@@ -74,7 +74,9 @@ class Context:
         """Record a problem at ``path`` (in another ``file`` at ``line``, e.g. a CSV row)."""
         if file is None:
             file, line = self.file, self.line(path)
-        self.problems.append(Problem(file, path, message, line))
+        problem = Problem(file, path, message, line)
+        if problem not in self.problems[-50:]:  # two checks of one rule report it once
+            self.problems.append(problem)
 
 
 def describe(value: object) -> str:

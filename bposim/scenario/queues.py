@@ -79,6 +79,10 @@ def build_queue(ctx, raw, path: str, horizon: Horizon | None, queue_ids: set[str
     elif isinstance(arrivals, Arrivals) and arrivals.patience is not None and kw["patience"].expected <= 0:
         ctx.add(join(path, "patience"), "must have a mean > 0: the forecast CSV's patience column "
                 "scales it to each interval's mean")
+    target = getattr(kw.get("service_level"), "target", None)
+    if isinstance(target, float) and target >= 1:  # the Erlang baseline needs a reachable target
+        ctx.add(join(path, "service_level.target"), "a service-level target of 100 % cannot be met "
+                "with confidence by any finite staffing; use a target below 1, e.g. 0.95")
     return Queue(id=qid, handle_time=None if handle is MISSING else handle, **kw)
 
 
