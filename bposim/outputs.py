@@ -107,6 +107,19 @@ def refuse_existing(paths: Iterable[Path], force: bool = False) -> None:
             raise InputError(exists_message(Path(path)))
 
 
+def check_output_folder(path: str | os.PathLike, option: str = "--out") -> None:
+    """Raise an :class:`InputError` unless ``path`` is a folder or can be made one:
+    neither it nor its nearest existing parent may be a file. Checked before any work
+    or writing, so that a file in the way is a clear refusal, not a late traceback."""
+    path = Path(path)
+    for p in (path, *path.parents):
+        if os.path.lexists(p):
+            if not os.path.isdir(p):
+                where = "" if p == path else f"{path}: "
+                raise InputError(f"{where}{p} is a file, not a folder; choose another {option}")
+            return
+
+
 def atomic_write(path: Path, write: Callable[[str], None], *, overwrite: bool = True) -> None:
     """Have ``write(tmp)`` fill a temporary file beside ``path``, then rename it into
     place: a reader sees the old file or the whole new one, never half of it. With

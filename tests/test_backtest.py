@@ -130,3 +130,32 @@ def test_same_seed_same_backtest_whatever_the_workers(replay):
 
     pdt.assert_frame_equal(one.intervals, two.intervals)
     pdt.assert_frame_equal(one.summary, two.summary)
+
+
+def test_outputs_and_seed_are_checked_before_the_work(replay, tmp_path, monkeypatch):
+    """--out with a file in the way, or a seed out of range, is refused at once (exit 2,
+    one line), not after the whole backtest has run."""
+    import bposim.calibration
+
+    folder, log, _ = replay
+
+    def never(*args, **kwargs):
+        raise AssertionError("the backtest ran before its options were checked")
+
+    monkeypatch.setattr(bposim.calibration, "backtest", never)
+    mine = tmp_path / "myfile.txt"
+    mine.write_text("mine")
+    base = ["backtest", str(folder / "cal.yaml"), str(log), "--days", "4", "-n", "2"]
+    for extra, expected in ((["--out", str(mine)], "myfile.txt is a file, not a folder"),
+                            (["--out", str(mine / "sub"), "--force"], "myfile.txt is a file, not a folder"),
+                            (["--seed", "-1"], "--seed"), (["--seed", str(2**63)], "--seed")):
+        r = CliRunner().invoke(main, base + extra)
+        assert r.exit_code == 2, r.output
+        assert expected in r.output and "Traceback" not in r.output
+    assert mine.read_text() == "mine"
+    (tmp_path / "out" / "backtest.png").mkdir(parents=True)
+    r = CliRunner().invoke(main, base + ["--out", str(tmp_path / "out"), "--force"])
+    assert r.exit_code == 2 and "backtest.png is a folder" in r.output
+    monkeypatch.undo()
+    with pytest.raises(bposim.InputError, match="seed must be an integer from 0"):
+        bposim.backtest(folder / "cal.yaml", log, days="4", replications=2, seed=-1)

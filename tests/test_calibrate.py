@@ -459,3 +459,30 @@ def test_a_log_that_is_not_a_regular_file_is_refused_before_reading(tmp_path, ki
         assert log in r.stderr and "Traceback" not in r.stderr
         assert len(r.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "s.yaml").exists()
+
+
+def test_every_output_is_checked_before_anything_is_written(tmp_path):
+    """A --report or --out that cannot be written is refused up front: one line, exit 2,
+    and no scenario YAML left behind (it used to be written before the report failed)."""
+    (tmp_path / "myfile.txt").write_text("mine")
+    cases = [
+        (["--report", str(tmp_path / "myfile.txt")], "myfile.txt is a file, not a folder"),
+        (["--report", str(tmp_path / "myfile.txt" / "rep")], "myfile.txt is a file, not a folder"),
+        (["--report", str(tmp_path / "s.yaml")], "is the --out file"),
+    ]
+    for args, expected in cases:
+        r = _cli(tmp_path, GOOD, *args, "--force")
+        assert r.exit_code == 2, r.output
+        assert expected in r.output and len(r.output.strip().splitlines()) == 1, r.output
+        assert not (tmp_path / "s.yaml").exists()
+    assert (tmp_path / "myfile.txt").read_text() == "mine"
+    (tmp_path / "rep" / "calibration.html").mkdir(parents=True)  # a folder where a file goes
+    r = _cli(tmp_path, GOOD, "--report", str(tmp_path / "rep"), "--force")
+    assert r.exit_code == 2 and "calibration.html is a folder" in r.output
+    assert not (tmp_path / "s.yaml").exists()
+    log = tmp_path / "log.csv"
+    for out, expected in ((tmp_path / "rep", "is a folder; give --out a file name"),
+                          (tmp_path / "myfile.txt" / "s.yaml", "myfile.txt is a file, not a folder")):
+        r = CliRunner().invoke(main, ["calibrate", str(log), "--out", str(out), "--force"])
+        assert r.exit_code == 2 and expected in r.output, r.output
+        assert "Traceback" not in r.output

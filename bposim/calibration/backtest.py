@@ -35,8 +35,25 @@ from bposim.errors import InputError
 from bposim.scenario.schema import Arrivals, Horizon, Pool, Scenario, Skill, Staffing
 
 METRICS = ("sl", "abandon", "asa")
+MAX_SEED = 2**63 - 1
 ERLANG_PATIENCE_HORIZON = 600.0  # seconds; see erlang_patience
 SIM_COLUMN = {"sl": "sl_offered", "abandon": "abandon_rate", "asa": "asa"}
+
+
+OUTPUTS = ("backtest_intervals.csv", "backtest_days.csv", "backtest_summary.csv", "backtest.png")
+
+
+def check_outputs(out: str | Path, force: bool = False) -> None:
+    """Refuse, before any work, an ``out`` that cannot be the output folder (a file is in
+    the way) or whose output files exist (unless ``force``) with an :class:`InputError`."""
+    from bposim.outputs import check_output_folder, refuse_existing
+
+    out = Path(out)
+    check_output_folder(out, "--out")
+    for name in OUTPUTS:
+        if (out / name).is_dir():
+            raise InputError(f"{out / name} is a folder; choose another --out")
+    refuse_existing([out / name for name in OUTPUTS], force)
 
 
 @dataclass
@@ -54,11 +71,8 @@ class Backtest:
         from bposim.outputs import atomic_write_frame
 
         out = Path(out)
-        names = ["backtest_intervals.csv", "backtest_days.csv", "backtest_summary.csv", "backtest.png"]
-        if not force:
-            for name in names:
-                if (out / name).exists():
-                    raise InputError(f"{out / name} exists; use --force to overwrite it")
+        names = list(OUTPUTS)
+        check_outputs(out, force)
         out.mkdir(parents=True, exist_ok=True)
         for frame, name in zip((self.intervals, self.days, self.summary), names):
             atomic_write_frame(frame, out / name)
@@ -111,6 +125,8 @@ def backtest(scenario, log, days: str | None = None, *, columns=None, preset: st
         scenario = bposim.load_scenario(scenario)
     if replications < 2:
         raise InputError(f"replications must be at least 2, got {replications}")
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise InputError(f"the seed must be an integer from 0 to {MAX_SEED}, got {seed}")
     if not isinstance(log, ContactLog):
         log = read_log(log, columns, preset)
     chosen = parse_days(days, log.days, log.file)

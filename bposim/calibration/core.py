@@ -11,6 +11,7 @@ not simulated), and the staffing from agent activity. The result is a
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from bposim.calibration.fits import DurationFit, fit_handle_time, fit_patience, 
 from bposim.calibration.logs import ContactLog, parse_days, read_log
 from bposim.calibration.sessions import InferredStaffing, infer_staffing
 from bposim.errors import InputError
-from bposim.outputs import atomic_write_text, refuse_existing
+from bposim.outputs import atomic_write_text, check_output_folder, refuse_existing
 
 
 @dataclass
@@ -127,12 +128,24 @@ def calibrate(log: str | Path | ContactLog, *, columns=None, preset: str | None 
         raise InputError(f"interval_minutes must be 15, 30 or 60, got {interval_minutes}")
     if not session_gap_minutes > 0:
         raise InputError(f"the session gap must be > 0 minutes, got {session_gap_minutes}")
+    # every output checked before the log is read or anything written: no half output
     if out is not None:
-        refuse_existing([Path(out)], force)
+        out = Path(out)
+        if os.path.isdir(out):
+            raise InputError(f"{out} is a folder; give --out a file name for the scenario YAML")
+        check_output_folder(out.parent, "--out")
+        refuse_existing([out], force)
     if report is not None:
         from bposim.calibration.report import FIGURES, REPORT
 
-        refuse_existing([Path(report) / REPORT] + [Path(report) / f"{n}.png" for n in FIGURES], force)
+        report = Path(report)
+        if out is not None and os.path.abspath(report) == os.path.abspath(out):
+            raise InputError(f"--report {report} is the --out file; give the report its own folder")
+        check_output_folder(report, "--report")
+        for path in [report / REPORT] + [report / f"{n}.png" for n in FIGURES]:
+            if os.path.isdir(path):
+                raise InputError(f"{path} is a folder; choose another --report")
+        refuse_existing([report / REPORT] + [report / f"{n}.png" for n in FIGURES], force)
     if not isinstance(log, ContactLog):
         log = read_log(log, columns, preset)
     days = parse_days(train_days, log.days, log.file)

@@ -107,7 +107,8 @@ def calibrate_command(log, columns, preset, session_gap, min_share, train_days, 
 @_log_options
 @click.option("-n", "--replications", type=click.IntRange(min=2), default=10, show_default=True,
               help="Replications per day.")
-@click.option("--seed", type=int, default=None, help="Seed (default: the scenario's).")
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=None,
+              help="Seed (default: the scenario's).")
 @click.option("--min-offered", "min_offered", type=click.IntRange(min=1), default=10, show_default=True,
               help="Intervals with fewer observed contacts are left out of the error summary.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
@@ -123,11 +124,10 @@ def backtest_command(scenario, log, days, columns, preset, session_gap, min_shar
     from bposim.calibration import backtest
 
     _check_share(min_share)
-    if out is not None and not force:
-        from bposim.outputs import refuse_existing
+    if out is not None:  # before the work: a file in the way is refused at once
+        from bposim.calibration.backtest import check_outputs
 
-        refuse_existing([out / n for n in ("backtest_intervals.csv", "backtest_days.csv",
-                                           "backtest_summary.csv", "backtest.png")])
+        check_outputs(out, force)
     bt = backtest(scenario, log, days, columns=columns, preset=preset, replications=replications,
                   seed=seed, session_gap_minutes=session_gap, min_share=min_share,
                   min_offered=min_offered, workers=workers)
