@@ -486,3 +486,30 @@ def test_every_output_is_checked_before_anything_is_written(tmp_path):
         r = CliRunner().invoke(main, ["calibrate", str(log), "--out", str(out), "--force"])
         assert r.exit_code == 2 and expected in r.output, r.output
         assert "Traceback" not in r.output
+
+
+def test_generated_log_with_contacts_in_service_at_the_end_calibrates(tmp_path):
+    """Contacts still in service when the horizon ends are written with the end their
+    handle time gives, so calibrate accepts the package's own log (it used to refuse
+    them: "an answered contact needs an end time")."""
+    from bposim.calibration.synthetic import log_from_contacts
+    from bposim.montecarlo import simulate
+
+    q = Queue(id="q", handle_time=DistributionSpec("lognormal", mean=600.0, cv=0.8),
+              arrivals=Arrivals(daily_volume=60, intraday_profile=tuple([0] * 22 + [1, 3])))
+    sc = Scenario(name="late", horizon=Horizon(start=dt.date(2026, 1, 5), days=1, interval_minutes=60),
+                  queues=(q,), pools=(Pool(id="p", skills=(Skill("q"),), staffing=Staffing(agents=20)),))
+    contacts = simulate(sc, 3, keep_contacts=True).contacts
+    running = contacts[(contacts["outcome"] == "answered") & contacts["end"].isna()]
+    assert len(running) > 0  # the case under test happens
+    log = log_from_contacts(contacts, sc.horizon.start)
+    served = log[log["outcome"] == "answered"]
+    assert (served["end"] != "").all() and len(served) == (contacts["outcome"] == "answered").sum()
+    row = log.set_index("id").loc[int(running["contact_id"].iloc[0])]
+    handle = (pd.Timestamp(row["end"]) - pd.Timestamp(row["answer"])).total_seconds()
+    assert handle == pytest.approx(running["handle_time"].iloc[0], abs=1e-3)
+    assert pd.Timestamp(row["end"]) > pd.Timestamp("2026-01-06")  # past the horizon's end
+    generate_log(sc, tmp_path / "log.csv", seed=3)
+    r = CliRunner().invoke(main, ["calibrate", str(tmp_path / "log.csv"), "--out", str(tmp_path / "s.yaml")])
+    assert r.exit_code == 0, r.output
+    assert bposim.load_scenario(tmp_path / "s.yaml").queue("q").handle_time is not None
