@@ -8,7 +8,6 @@ arguments) and ``queue`` (several queues in one table).
 
 from __future__ import annotations
 
-import csv
 import math
 import numbers
 import re
@@ -18,9 +17,8 @@ import pandas as pd
 
 from bposim import erlang
 from bposim.errors import InputError, Problem
-from bposim.scenario import csvfile
-from bposim.scenario.csvfile import csv_lines
-from bposim.scenario.fields import MAX_NUMBER
+from bposim.scenario.fields import MAX_NUMBER, Context
+from bposim.scenario.forecast import forecast_rows
 
 COLUMNS = ("queue", "interval_start", "volume", "aht", "patience")
 REQUIRED = ("interval_start", "volume")
@@ -31,124 +29,39 @@ _ROUNDING_SLACK = 1e-9
 
 
 # ------------------------------------------------------------------ reading
-def _number(text: str, file: str, line: int | str, column: str, *, blank_ok: bool,
-            positive: bool) -> float:
-    """A number cell; ``line`` is ``LINE`` or ``LINE:COLUMN`` (shown as file:line:column)."""
-    text = text.strip()
-    if not text:
-        if blank_ok:
-            return math.nan
-        raise InputError(str(Problem(file, column, "is empty", line)))
-    try:
-        value = float(text)
-    except ValueError:
-        raise InputError(str(Problem(file, column, f"{text!r} is not a number", line))) from None
-    if math.isnan(value) or (math.isinf(value) and column != "patience"):
-        raise InputError(str(Problem(file, column, f"{text!r} is not a finite number", line)))
-    if value < 0 or (positive and value == 0):
-        need = "positive" if positive else "zero or more"
-        raise InputError(str(Problem(file, column, f"must be {need}, got {text}", line)))
-    if MAX_NUMBER < value < math.inf:
-        raise InputError(str(Problem(file, column, f"must be at most {MAX_NUMBER:g}, got {text}",
-                                     line)))
-    return value
-
-
 def read_forecast(path) -> pd.DataFrame:
     """Read and check a forecast CSV; InputError (file, line, column) when it is bad.
 
     Blank lines and lines starting with ``#`` are skipped.  Columns are
     ``interval_start`` and ``volume`` plus optional ``aht``, ``patience`` and
-    ``queue``; any other column is rejected so that a typo is not ignored.
+    ``queue``; any other column is rejected so that a typo is not ignored.  The cells
+    are checked by :func:`bposim.scenario.forecast.forecast_rows`, as in a scenario.
     """
     file = str(path)
-    try:
-        with csv_lines(path, "forecast") as text:
-            reader = csv.reader(text)
-            lines = []
-            for row in reader:
-                lines.append((len(lines) + 1, row))
-                if len(lines) > csvfile.MAX_ROWS:
-                    raise InputError(f"{file}: the forecast has more than {csvfile.MAX_ROWS} rows, "
-                                     "the most bposim reads; aggregate it to fewer rows")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise InputError(f"{file}: cannot read forecast: {reason}") from None
-    except csv.Error as exc:
-        raise InputError(f"{file}: not a valid CSV file: {exc}") from None
-    lines = [(no, row) for no, row in lines
-             if any(c.strip() for c in row) and not row[0].lstrip().startswith("#")]
-    if not lines:
-        raise InputError(f"{file}: the forecast is empty "
-                         "(expected a header: interval_start,volume)")
-    header_line, header = lines[0]
-    header = [h.strip() for h in header]
-    col_no = {h: k + 1 for k, h in enumerate(header)}  # for file:line:column in problems
-    unknown = [h for h in header if h not in COLUMNS]
-    missing = [c for c in REQUIRED if c not in header]
-    if unknown or missing or len(set(header)) != len(header):
-        parts = []
-        if unknown:
-            parts.append("unknown column(s) " + ", ".join(repr(h) for h in unknown))
-        if missing:
-            parts.append("missing column(s) " + ", ".join(missing))
-        if len(set(header)) != len(header):
-            parts.append("repeated column names")
-        raise InputError(str(Problem(file, "", "; ".join(parts) + " (allowed: "
-                                     + ", ".join(COLUMNS) + ")", header_line)))
-    records, line_of = [], []
-    for no, row in lines[1:]:
-        if len(row) != len(header):
-            raise InputError(str(Problem(
-                file, "", f"expected {len(header)} fields, found {len(row)}", no)))
-        cells = dict(zip(header, row))
-        rec = {"interval_start": cells["interval_start"].strip()}
-        if not rec["interval_start"]:
-            raise InputError(str(Problem(file, "interval_start", "is empty", no)))
-        if "queue" in cells:
-            rec["queue"] = cells["queue"].strip()
-        rec["volume"] = _number(cells["volume"], file, f"{no}:{col_no['volume']}", "volume",
-                                blank_ok=False, positive=False)
-        for col in ("aht", "patience"):
-            if col in cells:
-                rec[col] = _number(cells[col], file, f"{no}:{col_no[col]}", col, blank_ok=True,
-                                   positive=True)
-        records.append(rec)
-        line_of.append(no)
-    if not records:
+    ctx, rows, columns = Context(file), [], {}
+    seen = forecast_rows(ctx, file, "", None, lambda row, add: rows.append(row), staff=True,
+                         positions=columns, max_problems=1)
+    if ctx.problems:
+        problem = ctx.problems[0]
+        raise InputError(str(problem) if problem.line is not None else problem.message)
+    if not seen:
         raise InputError(f"{file}: the forecast has a header but no rows")
-    frame = pd.DataFrame.from_records(records)
-    frame["interval_start"] = _parse_starts(frame["interval_start"], file, line_of)
+    starts = [r.start if isinstance(r.when, int) else r.when for r in rows]
+    if not isinstance(rows[0].when, int):
+        try:
+            starts = pd.to_datetime(starts)
+        except (ValueError, TypeError) as exc:
+            raise InputError(f"{file}: interval_start: cannot mix these date-times ({exc})") \
+                from None
+    frame = pd.DataFrame({"queue": [r.queue for r in rows], "interval_start": starts,
+                          "volume": [r.volume for r in rows], "aht": [r.aht for r in rows],
+                          "patience": [r.patience for r in rows]})
+    frame = frame[[c for c in COLUMNS if c in columns]]
+    line_of = [r.line for r in rows]
     _check_unique(frame, lambda i, v: str(Problem(file, "interval_start",
                                                   f"{v} appears twice", line_of[i])))
-    cols = [c for c in COLUMNS if c in frame.columns]
-    frame = frame[cols]
-    frame.attrs["source"] = {"file": file, "lines": line_of, "columns": col_no}
+    frame.attrs["source"] = {"file": file, "lines": line_of, "columns": columns}
     return frame
-
-
-def _parse_starts(values: pd.Series, file: str, line_of: list[int]) -> pd.Series:
-    """Keep HH:MM clock times as text; parse anything else as timestamps."""
-    texts = list(values)
-    if _CLOCK.match(texts[0]):
-        for i, text in enumerate(texts):
-            m = _CLOCK.match(text)
-            if not m or int(m.group(1)) > 23:
-                raise InputError(str(Problem(file, "interval_start",
-                                             f"{text!r} is not a time like 09:30", line_of[i])))
-        return values
-    parsed = []
-    for i, text in enumerate(texts):
-        try:
-            parsed.append(pd.Timestamp(text))
-        except (ValueError, TypeError):
-            raise InputError(str(Problem(file, "interval_start", f"{text!r} is not a date-time "
-                                         "(like 2024-03-04 09:30) or a time (like 09:30)",
-                                         line_of[i]))) from None
-    try:
-        return pd.Series(pd.to_datetime(parsed), index=values.index)
-    except (ValueError, TypeError) as exc:
-        raise InputError(f"{file}: interval_start: cannot mix these date-times ({exc})") from None
 
 
 # ---------------------------------------------------------------- intervals

@@ -137,7 +137,7 @@ def test_contact_list_of_dev_zero_is_refused(tmp_path):
 def test_staff_refuses_dev_zero():
     result = cli("staff", "/dev/zero", "--aht", "180")
     assert result.exit_code == 2
-    assert "forecast /dev/zero is not a regular file" in result.output
+    assert "forecast CSV /dev/zero is not a regular file" in result.output
 
 
 def test_line_that_never_ends_stops_at_the_cap(tmp_path, monkeypatch):
@@ -185,7 +185,7 @@ def test_forecast_rows_are_capped(tmp_path, monkeypatch):
     assert f"{tmp_path / 'f.csv'}:32: queues[0].arrivals.forecast_csv: has more than 30 data rows" \
         in result.output
     result = cli("staff", tmp_path / "f.csv", "--aht", "180")
-    assert result.exit_code == 2 and "more than 30 rows" in result.output
+    assert result.exit_code == 2 and "f.csv:32: has more than 30 data rows" in result.output
 
 
 # --- 6: dates ------------------------------------------------------------------------------

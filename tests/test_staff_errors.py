@@ -21,7 +21,7 @@ def staff(tmp_path, text, *args):
 
 @pytest.mark.parametrize("text, where, words", [
     ("interval_start,volume,aht\n2026-01-05 08:00,100,180\n2026-01-05 08:30,120,abc\n",
-     ":3:3:", "'abc' is not a number"),
+     ":3:3:", "aht: must be a number of seconds, got 'abc'"),
     ("interval_start,volume\n2026-01-05 08:00,100\n2026-01-05 08:30,-5\n", ":3:2:", "zero or more"),
     ("# a comment line\ninterval_start,aht,volume\n2026-01-05 08:00,180,100\n\n2026-01-05 08:30,,120\n",
      ":5:2:", "--aht SECONDS"),

@@ -83,11 +83,14 @@ def csv_lines(path: str | os.PathLike, what: str,
 
 def read_rows(ctx: Context, name: str, path: str, base_dir: Path | None, what: str,
               columns: tuple[str, ...], handle: RowHandler, max_problems: int | None = None,
-              optional: tuple[str, ...] = ()) -> bool:
+              optional: tuple[str, ...] = (), strict: bool = False,
+              positions: dict[str, int] | None = None) -> bool:
     """Call ``handle(line, {column: text}, add)`` for each data row of the CSV ``name``.
 
     ``path`` is the scenario field naming the file; ``what`` names the file in messages
     ("forecast CSV"). Columns in ``optional`` are passed too when the header names them.
+    ``strict`` also skips ``#`` comment lines and refuses other or repeated columns and rows
+    longer than the header. ``positions`` (if given) receives each column's position (from 1).
     Returns True when the file was read and every row was clean.
     """
     file = Path(name).expanduser()
@@ -109,7 +112,7 @@ def read_rows(ctx: Context, name: str, path: str, base_dir: Path | None, what: s
         with csv_lines(file, what) as lines:
             reader = csv.reader(lines)
             try:
-                stopped = _rows(reader, columns, handle, add, optional)
+                stopped = _rows(reader, columns, handle, add, optional, strict, positions)
             except csv.Error as exc:
                 add(reader.line_num, f"is not valid CSV: {exc}")
     except InputError as exc:
@@ -139,29 +142,43 @@ def read_rows(ctx: Context, name: str, path: str, base_dir: Path | None, what: s
 
 
 def _rows(reader, columns: tuple[str, ...], handle: RowHandler, add,
-          optional: tuple[str, ...] = ()) -> int | None:
+          optional: tuple[str, ...] = (), strict: bool = False,
+          positions: dict[str, int] | None = None) -> int | None:
     """Hand each data row to ``handle``; the line where reading stopped at
     :data:`MAX_ROWS` data rows, or None when the whole file was read."""
-    header = next(reader, None)
+    def skip(row: list[str]) -> bool:
+        return not any(c.strip() for c in row) or (strict and row[0].lstrip().startswith("#"))
+
+    header = next((row for row in reader if not skip(row)), None) if strict else next(reader, None)
     if header is None:
         add(1, f"is empty; expected a header row: {','.join(columns)}")
         return
+    head = reader.line_num
     names = [h.strip().lower() for h in header]
     missing = [c for c in columns if c not in names]
-    if missing:
-        add(1, f"header must name the columns {' and '.join(columns)}; missing {', '.join(missing)}")
+    others = [h for h in names if h not in (*columns, *optional)] if strict else []
+    if missing or others or (strict and len(set(names)) < len(names)):
+        parts = [f"missing {', '.join(missing)}"] if missing else []
+        if others:
+            parts.append("unknown column(s) " + ", ".join(map(repr, others)))
+        if strict and len(set(names)) < len(names):
+            parts.append("repeated column names")
+        add(head, f"header must name the columns {' and '.join(columns)}; " + "; ".join(parts)
+            + (f" (allowed: {', '.join((*columns, *optional))})" if strict else ""))
         return
     index = {c: names.index(c) for c in (*columns, *optional) if c in names}
-    last = max(index.values())
+    if positions is not None:
+        positions.update({c: i + 1 for c, i in index.items()})
+    last = len(names) - 1 if strict else max(index.values())
     rows = 0
     for row in reader:
         line = reader.line_num
-        if not any(cell.strip() for cell in row):
+        if skip(row):
             continue
         rows += 1
         if rows > MAX_ROWS:
             return line
-        if len(row) <= last:
+        if len(row) <= last or (strict and len(row) > len(names)):
             add(line, f"has {len(row)} columns; the header has {len(names)}")
             continue
         handle(line, {c: row[i].strip() for c, i in index.items()}, add)

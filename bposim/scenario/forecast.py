@@ -7,7 +7,8 @@ Optional columns ``aht`` and ``patience`` give the mean handle time (handle plus
 after-call work) and mean patience of that interval's contacts, in seconds; when a
 column is present, every row needs a value in it. An optional ``queue`` column lets
 one file hold several queues' rows. Problems name the CSV file and its row (line
-number; the header is row 1).
+number; the header is row 1). :func:`forecast_rows` checks the cells, here and for
+``bposim staff``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import NamedTuple
 
@@ -39,6 +40,67 @@ class Forecast(NamedTuple):
     patience: tuple[float, ...] | None = None
 
 
+class Row(NamedTuple):
+    """One forecast row whose cells are valid; NaN where the file gives no mean."""
+
+    line: int
+    queue: str | None
+    start: str  # interval_start as written
+    when: int | dt.datetime  # minutes after midnight (a time of day), or a date-time
+    volume: float
+    aht: float
+    patience: float
+
+
+def forecast_rows(ctx: Context, name: str, path: str, base_dir: Path | None,
+                  handle: Callable[[Row, Callable], None], *,
+                  wanted: Callable[[str | None, int, Callable], bool] | None = None,
+                  staff: bool = False, positions: dict[str, int] | None = None,
+                  max_problems: int | None = None) -> int | None:
+    """Check the cells of each row of the forecast CSV ``name``; ``handle(row, add)`` each
+    valid :class:`Row`. The one place that reads a forecast, for scenarios and ``bposim staff``.
+
+    ``wanted(queue, line, add)`` says whether a row counts before its other cells are read
+    (a scenario queue reads its own rows). ``staff`` (``bposim staff``) also skips ``#``
+    comment lines, takes blank ``aht``/``patience`` cells (NaN: the command's options fill
+    them) and a patience of ``inf``, refuses other columns, and gives each problem its cell
+    as file:line:column. Returns the number of data rows, or None after a problem.
+    """
+    where: dict[str, int] = {} if positions is None else positions
+    form: list[str] = []
+    seen = [0]
+
+    def row(line: int, cells: dict, add) -> None:
+        seen[0] += 1
+
+        def bad(column: str, message: str) -> None:
+            if staff:
+                add(f"{line}:{where[column]}", f"{column}: {message}")
+            else:
+                add(line, f"{column} {message}")
+
+        if wanted is not None and not wanted(cells.get("queue"), line, add):
+            return
+        raw = cells["interval_start"]
+        when = _when(raw)
+        if when is None:
+            bad("interval_start", f"must be 'HH:MM' or 'YYYY-MM-DD HH:MM', got {raw!r}")
+            return
+        if not form:
+            form.append(when[0])
+        if when[0] != form[0]:
+            bad("interval_start", "mixes times of day and date-times; use one form throughout")
+            return
+        values = [_number(cells.get(c), c, staff, bad) for c in ("volume", *MEANS)]
+        if None not in values:
+            handle(Row(line, cells.get("queue"), raw, when[1], *values), add)
+
+    if not read_rows(ctx, name, path, base_dir, "forecast CSV", ("interval_start", "volume"), row,
+                     max_problems, optional=(*MEANS, "queue"), strict=staff, positions=where):
+        return None
+    return seen[0]
+
+
 def read_forecast(
     ctx: Context, name: str, path: str, horizon: Horizon, base_dir: Path | None,
     queue: str | None = None, queue_ids: Collection[str] = (),
@@ -52,103 +114,82 @@ def read_forecast(
     a problem.
     """
     step, origin = horizon.interval_minutes, dt.datetime.combine(horizon.start, dt.time())
-    slots: dict[int, tuple[float, int]] = {}
-    means: dict[str, dict[int, float]] = {}  # column -> interval -> mean
-    form: list[str] = []
-    rows_seen = [0]
+    slots: dict[int, Row] = {}
+    columns: dict[str, int] = {}
 
-    def row(line: int, cells: dict, add) -> None:
-        rows_seen[0] += 1
-        owner = cells.get("queue")
-        if owner is not None:
-            if owner not in queue_ids:
-                hint = suggest(owner, queue_ids) or f"; queues are: {', '.join(sorted(queue_ids))}"
-                add(line, f"unknown queue {owner!r}{hint}")
-                return
-            if owner != queue:
-                return
-        raw_time, raw_volume = cells["interval_start"], cells["volume"]
-        when = _when(raw_time)
-        if when is None:
-            add(line, f"interval_start must be 'HH:MM' or 'YYYY-MM-DD HH:MM', got {raw_time!r}")
-            return
-        kind, value = when
-        if not form:
-            form.append(kind)
-        if kind != form[0]:
-            add(line, "mixes times of day and date-times in interval_start; use one form throughout")
-            return
-        if kind == "day":
-            minutes = value
-        elif value.tzinfo is not None:
-            add(line, f"{raw_time!r} has a UTC offset; write local times in the horizon's time zone")
+    def wanted(owner: str | None, line: int, add) -> bool:
+        if owner is not None and owner not in queue_ids:
+            hint = suggest(owner, queue_ids) or f"; queues are: {', '.join(sorted(queue_ids))}"
+            add(line, f"unknown queue {owner!r}{hint}")
+            return False
+        return owner is None or owner == queue
+
+    def place(row: Row, add) -> None:
+        raw, line = row.start, row.line
+        if isinstance(row.when, int):
+            minutes = row.when
+        elif row.when.tzinfo is not None:
+            add(line, f"{raw!r} has a UTC offset; write local times in the horizon's time zone")
             return
         else:
-            minutes = (value - origin).total_seconds() / 60
+            minutes = (row.when - origin).total_seconds() / 60
             if not 0 <= minutes < horizon.days * 1440:
-                add(line, f"{raw_time!r} is outside the horizon "
+                add(line, f"{raw!r} is outside the horizon "
                     f"({horizon.start} for {horizon.days} day{'s' if horizon.days > 1 else ''})")
                 return
         if minutes % step:
-            add(line, f"{raw_time!r} is not the start of a {step}-minute interval")
-            return
-        try:
-            volume = float(raw_volume)
-        except ValueError:
-            add(line, f"volume must be a number, got {raw_volume!r}")
-            return
-        if not math.isfinite(volume) or volume < 0:
-            add(line, f"volume must be a finite number >= 0, got {raw_volume}")
-            return
-        if volume > MAX_NUMBER:
-            add(line, f"volume must be at most {MAX_NUMBER:g}, got {raw_volume}")
+            add(line, f"{raw!r} is not the start of a {step}-minute interval")
             return
         index = int(minutes // step)
         if index in slots:
-            add(line, f"interval {raw_time} appears twice (first on row {slots[index][1]})")
+            add(line, f"interval {raw} appears twice (first on row {slots[index].line})")
             return
-        values = {}
-        for column in MEANS:
-            if column in cells:
-                values[column] = _mean(cells[column], column, line, add)
-        if None in values.values():
-            return
-        slots[index] = (volume, line)
-        for column, value in values.items():
-            means.setdefault(column, {})[index] = value
+        slots[index] = row
 
-    if not read_rows(ctx, name, path, base_dir, "forecast CSV", ("interval_start", "volume"), row,
-                     optional=(*MEANS, "queue")):
+    seen = forecast_rows(ctx, name, path, base_dir, place, wanted=wanted, positions=columns)
+    if seen is None:
         return None
-    if not rows_seen[0]:
+    if not seen:
         data_rows_problem(ctx, path, name, base_dir)
         return None
     if not slots:
         ctx.add(path, f"{name} has no rows for queue {queue!r} (its queue column names others)")
         return None
-    n = horizon.intervals_per_day if form[0] == "day" else horizon.n_intervals
-    per = {c: tuple(v.get(i, math.nan) for i in range(n)) for c, v in means.items()}
-    return Forecast(tuple(slots[i][0] if i in slots else 0.0 for i in range(n)), **per)
+    n = horizon.intervals_per_day if isinstance(next(iter(slots.values())).when, int) \
+        else horizon.n_intervals
+    per = {c: tuple(getattr(slots[i], c) if i in slots else math.nan for i in range(n))
+           for c in MEANS if c in columns}
+    return Forecast(tuple(slots[i].volume if i in slots else 0.0 for i in range(n)), **per)
 
 
-def _mean(text: str, column: str, line: int, add) -> float | None:
-    """A positive, finite mean in seconds from a cell of ``column``, or None (reported)."""
+def _number(text: str | None, column: str, staff: bool, bad) -> float | None:
+    """The volume (zero or more) or a mean in seconds (above zero) in a cell of ``column``;
+    NaN when the file has no such column; None after reporting a problem with ``bad``."""
+    if text is None:
+        return math.nan
+    unit = "" if column == "volume" else " of seconds"
     if not text:
-        add(line, f"{column} is empty; the file has the column {column}, so every row needs a "
-            "value (or remove the column)")
+        if staff and unit:
+            return math.nan
+        bad(column, "is empty" + (f"; the file has the column {column}, so every row needs a "
+                                  "value (or remove the column)" if unit else ""))
         return None
     try:
         value = float(text)
     except ValueError:
-        add(line, f"{column} must be a number of seconds, got {text!r}")
+        bad(column, f"must be a number{unit}, got {text!r}")
         return None
-    if not math.isfinite(value) or value <= 0:
-        add(line, f"{column} must be a finite number of seconds > 0, got {text}")
-        return None
-    if value > MAX_NUMBER:
-        add(line, f"{column} must be at most {MAX_NUMBER:g} seconds, got {text}")
-        return None
-    return value
+    if math.isnan(value) or (math.isinf(value) and not (staff and column == "patience")):
+        bad(column, f"must be a finite number{unit}, got {text}")
+    elif unit and value <= 0:
+        bad(column, f"must be a finite number of seconds > 0, got {text}")
+    elif value < 0:
+        bad(column, f"must be zero or more, got {text}")
+    elif MAX_NUMBER < value < math.inf:
+        bad(column, f"must be at most {MAX_NUMBER:g}{unit and ' seconds'}, got {text}")
+    else:
+        return value
+    return None
 
 
 def _when(text: str) -> tuple[str, object] | None:
