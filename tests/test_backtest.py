@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -24,7 +23,7 @@ def replay(tmp_path_factory):
     folder = tmp_path_factory.mktemp("bt")
     log = folder / "log.csv"
     generate_log(truth_scenario(days=4), log, seed=5)
-    cal = bposim.calibrate(log, train_days="1-2", out=folder / "cal.yaml")
+    bposim.calibrate(log, train_days="1-2", out=folder / "cal.yaml")
     bt = bposim.backtest(folder / "cal.yaml", log, days="3-4", replications=6)
     return folder, log, bt
 

@@ -17,7 +17,6 @@ from helpers import (
     Staffing, deterministic, exponential,
 )
 
-from bposim.distributions import DistributionSpec
 from bposim.engine.core import simulate_model
 from bposim.engine.model import compile_scenario
 from bposim.engine.recorder import OFF, STATE_NAMES

@@ -42,7 +42,7 @@ def test_example_scenario_matches_its_golden_digests(case, stored):
     problems = golden.differences(case.name, expected, entry)
     assert not problems, (
         "behaviour changed (regenerate tests/data/golden.json only if intended, and say so "
-        f"in the commit):\n" + "\n".join(problems))
+        "in the commit):\n" + "\n".join(problems))
 
 
 def test_the_golden_file_lists_exactly_the_example_scenarios():
