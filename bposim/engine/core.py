@@ -108,7 +108,7 @@ class _Queue:
 
 class _Pool:
     __slots__ = ("m", "stats", "idle", "agents", "away_mean", "avail_mean", "on_duty",
-                 "on_break", "shrink_rng", "absence", "camp")
+                 "on_break", "shrink_start", "shrink_away", "shrink_avail", "absence", "camp")
 
     def __init__(self, m, n, streams: Streams):
         self.m = m
@@ -120,7 +120,11 @@ class _Pool:
         self.avail_mean = m.shrinkage_period * (1 - s) / s if s > 0 else _INF
         self.on_duty = 0
         self.on_break = 0
-        self.shrink_rng = streams.get("shrinkage", m.id)
+        # shrinkage draws: one buffered stream each, so the k-th draw is fixed whatever
+        # the order of events (and a compiled engine can pre-draw them)
+        self.shrink_start = BufferedSampler(_UNIFORM, streams.get("shrinkage_start", m.id))
+        self.shrink_away = BufferedSampler(_EXP1, streams.get("shrinkage_away", m.id))
+        self.shrink_avail = BufferedSampler(_EXP1, streams.get("shrinkage_avail", m.id))
         self.absence = BufferedSampler(_UNIFORM, streams.get("absence", m.id))
         self.camp = None  # the outbound campaign this pool works, if any
 

@@ -66,12 +66,11 @@ class DutyMixin:
         for start, secs in span.breaks:
             self._at(max(start - now, 0.0), lambda _e, a=agent, k=epoch, s=secs: self._due(a, k, BREAK, s))
         if pool.m.shrinkage > 0:
-            rng = pool.shrink_rng
             # start in the stationary state: away with probability equal to shrinkage
-            if rng.random() < pool.m.shrinkage:
-                self._go_away(agent, AWAY, rng.exponential(pool.away_mean))
+            if pool.shrink_start() < pool.m.shrinkage:
+                self._go_away(agent, AWAY, pool.shrink_away() * pool.away_mean)
                 return
-            self._at(rng.exponential(pool.avail_mean), lambda _e, a=agent, k=epoch: self._shrink_due(a, k))
+            self._at(pool.shrink_avail() * pool.avail_mean, lambda _e, a=agent, k=epoch: self._shrink_due(a, k))
         self._next_work(agent)
 
     def _off_duty(self, agent, epoch: int) -> None:
@@ -98,7 +97,7 @@ class DutyMixin:
 
     def _shrink_due(self, agent, epoch: int) -> None:
         pool = agent.pool
-        self._due(agent, epoch, AWAY, pool.shrink_rng.exponential(pool.away_mean))
+        self._due(agent, epoch, AWAY, pool.shrink_away() * pool.away_mean)
 
     def _due(self, agent, epoch: int, kind: int, seconds: float) -> None:
         """A break or shrinkage period is due: now if idle, else after the contact in hand."""
@@ -137,7 +136,7 @@ class DutyMixin:
         if kind == BREAK:
             pool.on_break -= 1
         else:
-            self._at(pool.shrink_rng.exponential(pool.avail_mean),
+            self._at(pool.shrink_avail() * pool.avail_mean,
                      lambda _e, a=agent, k=epoch: self._shrink_due(a, k))
         self._available(agent)
 
