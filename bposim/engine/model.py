@@ -14,6 +14,7 @@ import numpy as np
 
 from bposim.distributions import DistributionSpec
 from bposim.engine.campaigns import compile_campaigns
+from bposim.engine.channel_model import CallbackModel, CoachingModel, QaModel, RetrialModel, compile_channels
 from bposim.engine.roster import Span, agent_spans, break_headcount, headcount
 from bposim.engine.roster import add_time  # noqa: F401  (re-exported for the engine)
 from bposim.scenario.schema import (
@@ -55,6 +56,14 @@ class QueueModel:
     # forecast's mean in that interval (1 where it gives none); None without such a column
     handle_scale: np.ndarray | None = None
     patience_scale: np.ndarray | None = None
+    # channel settings (bposim.engine.channel_model): code VOICE/CHAT/EMAIL/BACK_OFFICE;
+    # deferrable (email, back office) items are due ``due`` seconds after arrival
+    channel_code: int = 0
+    deferrable: bool = False
+    due: float = math.inf
+    head_start: float = 0.0  # seconds credited to the wait when picking the longest-waiting
+    callback: CallbackModel | None = None
+    retrial: RetrialModel | None = None
 
     @property
     def mean_handle(self) -> np.ndarray:
@@ -94,6 +103,12 @@ class PoolModel:
     new_hires: int = 0  # the last new_hires agents start as new hires at time 0
     proficiency: Proficiency | None = None
     attrition: Attrition | None = None
+    # channel settings (bposim.engine.channel_model)
+    concurrency: int = 1  # chat sessions one agent holds at once
+    stretch: float = 1.0  # chat handle-time factor per extra concurrent session
+    backlog_blocks: tuple[tuple[float, float], ...] = ()  # clock (start, end): backlog first
+    qa: QaModel | None = None
+    coaching: CoachingModel | None = None
 
 
 @dataclass(frozen=True)
@@ -157,11 +172,13 @@ def compile_scenario(scenario: Scenario) -> Model:
     """Turn a validated scenario into the engine's tables."""
     h = scenario.horizon
     queue_index = {q.id: i for i, q in enumerate(scenario.queues)}
+    channels = compile_channels(scenario, queue_index, {p.id: i for i, p in enumerate(scenario.pools)})
     servers: dict[int, list[tuple[int, float]]] = {i: [] for i in range(len(scenario.queues))}
     pools = []
     sites = {s.id: s for s in scenario.sites}
     for p_index, pool in enumerate(scenario.pools):
-        pools.append(_compile_pool(p_index, pool, queue_index, h, sites.get(pool.site)))
+        pools.append(_compile_pool(p_index, pool, queue_index, h, sites.get(pool.site),
+                                   channels.pools[p_index]))
         for skill in pool.skills:
             servers[queue_index[skill.queue]].append((p_index, float(skill.overflow_after)))
     queues = []
@@ -176,7 +193,9 @@ def compile_scenario(scenario: Scenario) -> Model:
                 handle=q.handle_time,
                 wrap=q.after_work if q.after_work and q.after_work.expected > 0 else None,
                 patience=q.patience,
-                answer_within=float(q.service_level.answer_within),
+                # a deferrable item's service level counts against its due time
+                answer_within=channels.queues[i]["due"] if q.deferrable
+                else float(q.service_level.answer_within),
                 sl_target=float(q.service_level.target),
                 sl_definition=q.service_level.definition,
                 short_abandon=float(q.short_abandon_seconds),
@@ -189,6 +208,7 @@ def compile_scenario(scenario: Scenario) -> Model:
                 repeat_after=q.repeat_after or DEFAULT_REPEAT_AFTER,
                 report_thresholds=tuple(q.service_level.report_thresholds),
                 **_scales(q, h),
+                **channels.queues[i],
             )
         )
     warmup = int(math.ceil(scenario.simulation.warmup_minutes * 60.0 / h.interval_seconds - 1e-9))
@@ -228,7 +248,7 @@ def _scales(q, h: Horizon) -> dict:
 
 
 def _compile_pool(index: int, pool: Pool, queue_index: dict[str, int], h: Horizon,
-                  site: Site | None) -> PoolModel:
+                  site: Site | None, channels: dict | None = None) -> PoolModel:
     by_priority: dict[int, list[tuple[int, float]]] = {}
     for skill in pool.skills:
         by_priority.setdefault(skill.priority, []).append(
@@ -257,4 +277,5 @@ def _compile_pool(index: int, pool: Pool, queue_index: dict[str, int], h: Horizo
         new_hires=min(prof.new_hires, len(spans)) if prof else 0,
         proficiency=prof,
         attrition=pool.attrition,
+        **(channels or {}),
     )

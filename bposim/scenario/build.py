@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bposim.scenario import fields as F
 from bposim.scenario.campaigns import build_campaigns, campaign_pool_ids
+from bposim.scenario.channels import POOL_CHANNEL_KEYS, check_channels, pool_channels
 from bposim.scenario.fields import MISSING, Context, item, join
 from bposim.scenario.queues import build_queue
 from bposim.scenario.staffing_csv import read_staffing_csv
@@ -23,6 +24,7 @@ from bposim.scenario.planning import build_planning
 from bposim.scenario.workforce import POOL_WORKFORCE_KEYS, build_sites, check_workforce, pool_workforce
 from bposim.scenario.workforce import _break as read_break
 from bposim.scenario.schema import (
+    ENGINES,
     TIERS,
     WEEKDAYS,
     Horizon,
@@ -39,12 +41,12 @@ TOP_KEYS = ("name", "description", "horizon", "queues", "pools", "simulation", "
             "campaigns", "planning")
 HORIZON_KEYS = ("start", "days", "interval_minutes", "timezone")
 POOL_KEYS = ("id", "tier", "skills", "staffing", "shrinkage", "shrinkage_period_minutes",
-             *POOL_WORKFORCE_KEYS)
+             *POOL_WORKFORCE_KEYS, *POOL_CHANNEL_KEYS)
 SKILL_KEYS = ("priority", "overflow_after")
 STAFFING_KEYS = ("agents", "per_interval", "shifts", "per_interval_csv")
 SHIFT_KEYS = ("start", "hours", "agents", "days")
 SIMULATION_KEYS = ("replications", "seed", "warmup_minutes", "keep_contacts", "keep_agent_states",
-                   "measure")
+                   "measure", "engine")
 MEASURE_KEYS = ("from", "to", "days")
 INTERVAL_CHOICES = (15, 30, 60)
 # Dates a horizon may cover: time zones, plotting and the engine's clock are sound there.
@@ -91,6 +93,7 @@ def build_scenario(data: object, ctx: Context, base_dir: Path | None) -> Scenari
     simulation = _simulation(ctx, top.get("simulation", MISSING), horizon)
     _check_served(ctx, raw_queues, queues, pools)
     check_workforce(ctx, pools, queues, sites)
+    check_channels(ctx, pools, queues)
     planning = build_planning(ctx, top, queues, pools, sites, time_reader=_time,
                               weekdays_reader=_weekdays, break_reader=read_break)
     return Scenario(
@@ -209,6 +212,7 @@ def _pool(ctx, raw, path, horizon, queue_ids, priorities, site_ids, dialling=fro
             ),
         ),
         **pool_workforce(ctx, m, path, site_ids),
+        **pool_channels(ctx, m, path, files[1], (_time, _weekdays)),
     )
 
 
@@ -351,6 +355,7 @@ def _simulation(ctx: Context, value: object, horizon: Horizon | None):
         keep_contacts=F.boolean(ctx, get("keep_contacts"), "simulation.keep_contacts"),
         keep_agent_states=F.boolean(ctx, get("keep_agent_states"), "simulation.keep_agent_states"),
         measure=measure,
+        engine=F.text(ctx, get("engine"), "simulation.engine", choices=ENGINES),
     ))
 
 

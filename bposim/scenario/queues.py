@@ -15,20 +15,25 @@ from bposim.scenario import fields as F
 from bposim.scenario.fields import MISSING, Context, item, join
 from bposim.scenario.forecast import read_forecast
 from bposim.scenario.schema import (
+    CALLBACK_MODES,
     CHANNELS,
+    DEFERRABLE_CHANNELS,
     ESCALATION_MODES,
     SL_DEFINITIONS,
     WEEKDAYS,
     Arrivals,
+    Callback,
     Escalation,
     Horizon,
     Queue,
+    Retrial,
     ServiceLevelTarget,
 )
 
 QUEUE_KEYS = (
     "id", "channel", "priority", "arrivals", "handle_time", "after_work", "patience",
     "service_level", "short_abandon_seconds", "escalations", "language", "repeat_after",
+    "due_within_hours", "callback", "retrial", "head_start",
 )
 ARRIVAL_KEYS = ("volumes", "daily_volume", "intraday_profile", "day_of_week", "forecast_csv", "busyness_cv")
 DIST_KEYS = ("dist", "mean", "cv", "values", "low", "high")
@@ -43,6 +48,10 @@ DIST_PARAMS = {
 SL_KEYS = ("answer_within", "target", "definition", "report_thresholds")
 MAX_REPORT_THRESHOLDS = 10
 ESCALATION_KEYS = ("to", "probability", "mode", "consult_time")
+CALLBACK_KEYS = ("offer_when_wait_over", "acceptance", "mode", "delay_minutes", "attempts", "success",
+                 "retry_minutes")
+RETRIAL_KEYS = ("probability", "delay")
+MAX_CALLBACK_ATTEMPTS = 20
 MAX_BUSYNESS_CV = 5.0  # beyond this a day's gamma factor can be astronomically large
 
 
@@ -73,7 +82,10 @@ def build_queue(ctx, raw, path: str, horizon: Horizon | None, queue_ids: set[str
         language=F.text(ctx, get("language"), join(path, "language")),
         repeat_after=distribution(ctx, get("repeat_after"), join(path, "repeat_after")),
     )
-    if isinstance(arrivals, Arrivals) and arrivals.patience is not None and kw.get("patience") is None:
+    kw.update(_channel_fields(ctx, m, path, kw.get("channel", "voice"), arrivals))
+    if kw.get("channel") in DEFERRABLE_CHANNELS:
+        pass  # no patience: _channel_fields reported a patience column or field
+    elif isinstance(arrivals, Arrivals) and arrivals.patience is not None and kw.get("patience") is None:
         ctx.add(join(path, "patience"), "is needed: the forecast CSV has a patience column, which "
                 "sets the mean of this distribution per interval (e.g. {dist: exponential, mean: 90})")
     elif isinstance(arrivals, Arrivals) and arrivals.patience is not None and kw["patience"].expected <= 0:
@@ -258,3 +270,90 @@ def _escalations(ctx: Context, value: object, path: str, own_id, queue_ids: set[
     if total is not None and total > 1 + 1e-9:
         ctx.add(path, f"escalation probabilities add up to {total:g}; they must total at most 1")
     return tuple(out)
+
+
+def _channel_fields(ctx: Context, m: dict, path: str, channel, arrivals) -> dict:
+    """Keyword arguments for Queue from its channel settings, checked against ``channel``.
+
+    Email and back-office items wait in a backlog for a due time: no patience, callback or
+    retrial, and no answer time. Callbacks are for voice; retrials for voice and chat."""
+    get = lambda key: m.get(key, MISSING)  # noqa: E731
+    label = (channel or "").replace("_", "-")
+    if channel is None:
+        pass  # an invalid channel is already reported: what applies to it is unknown
+    elif channel in DEFERRABLE_CHANNELS:
+        why = f"{label} items wait in a backlog until an agent takes them"
+        for key, what in (("patience", "do not abandon"), ("callback", "are not called back"),
+                          ("retrial", "do not abandon, so never retry")):
+            if key in m:
+                ctx.add(join(path, key), f"does not apply to {channel} queues: {why}; they {what}")
+        sl = m.get("service_level")
+        for key in ("answer_within", "report_thresholds"):
+            if isinstance(sl, Mapping) and key in sl:
+                ctx.add(join(path, f"service_level.{key}"), f"does not apply to {channel} queues: "
+                        "their service level is the share of items closed within due_within_hours")
+        if isinstance(arrivals, Arrivals) and arrivals.patience is not None:
+            ctx.add(join(path, "arrivals.forecast_csv"), f"has a patience column, but {why}; "
+                    "remove the column")
+    elif "due_within_hours" in m:
+        ctx.add(join(path, "due_within_hours"), "applies to email and back_office queues (a due "
+                f"time for backlog work); a {channel} queue has service_level.answer_within")
+    if "callback" in m and channel == "chat":
+        ctx.add(join(path, "callback"), "applies to voice queues only, not chat")
+    if "retrial" in m and channel in ("voice", "chat") and m.get("patience") is None:
+        ctx.add(join(path, "retrial"), "needs patience: customers who never abandon never retry")
+    return F.given(
+        due_within_hours=F.number(ctx, get("due_within_hours"), join(path, "due_within_hours"), gt=0),
+        callback=_callback(ctx, get("callback"), join(path, "callback")),
+        retrial=_retrial(ctx, get("retrial"), join(path, "retrial")),
+        head_start=F.number(ctx, get("head_start"), join(path, "head_start"), ge=0),
+    )
+
+
+def _callback(ctx: Context, value: object, path: str):
+    """``{offer_when_wait_over: 120, acceptance: 0.5, mode: keep_place | scheduled, ...}``."""
+    if value is MISSING:
+        return MISSING
+    m = F.mapping(ctx, value, path, CALLBACK_KEYS, required=("offer_when_wait_over", "acceptance"))
+    if m is None:
+        return None
+    get = lambda key: m.get(key, MISSING)  # noqa: E731
+    mode = F.text(ctx, get("mode"), join(path, "mode"), choices=CALLBACK_MODES)
+    delay = F.number(ctx, get("delay_minutes"), join(path, "delay_minutes"), gt=0)
+    if mode == "scheduled" and "delay_minutes" not in m:
+        ctx.add(join(path, "delay_minutes"), "is needed with mode: scheduled (minutes from the "
+                "offer to the callback, e.g. 30)")
+    elif mode in (MISSING, "keep_place") and "delay_minutes" in m:
+        ctx.add(join(path, "delay_minutes"), "applies to mode: scheduled only (a keep_place "
+                "callback comes when the caller's turn comes)")
+    kw = F.given(
+        offer_when_wait_over=F.number(ctx, get("offer_when_wait_over"),
+                                      join(path, "offer_when_wait_over"), gt=0),
+        acceptance=F.number(ctx, get("acceptance"), join(path, "acceptance"), ge=0, le=1),
+        mode=mode,
+        delay_minutes=delay,
+        attempts=F.number(ctx, get("attempts"), join(path, "attempts"), integer=True, ge=1,
+                          le=MAX_CALLBACK_ATTEMPTS),
+        success=F.number(ctx, get("success"), join(path, "success"), ge=0, le=1),
+        retry_minutes=F.number(ctx, get("retry_minutes"), join(path, "retry_minutes"), gt=0),
+    )
+    if None in kw.values() or "offer_when_wait_over" not in kw or "acceptance" not in kw:
+        return None
+    return Callback(**kw)
+
+
+def _retrial(ctx: Context, value: object, path: str):
+    """``{probability: 0.3, delay: {dist: exponential, mean: 600}}``: abandoned customers
+    call again with that probability after that delay (seconds)."""
+    if value is MISSING:
+        return MISSING
+    m = F.mapping(ctx, value, path, RETRIAL_KEYS, required=("probability", "delay"))
+    if m is None:
+        return None
+    probability = F.number(ctx, m.get("probability", MISSING), join(path, "probability"), ge=0, le=1)
+    delay = distribution(ctx, m.get("delay", MISSING), join(path, "delay"), positive=True)
+    if m.get("delay", MISSING) is None:
+        ctx.add(join(path, "delay"), "is required: the time before an abandoned customer calls again")
+    if probability in (None, MISSING) or delay in (None, MISSING):
+        return None
+    return Retrial(probability=probability, delay=delay)

@@ -19,8 +19,13 @@ if TYPE_CHECKING:
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TIERS = ("tier1", "tier2", "sme")
-CHANNELS = ("voice", "chat", "email")
+CHANNELS = ("voice", "chat", "email", "back_office")
+DEFERRABLE_CHANNELS = ("email", "back_office")  # worked from a backlog, with a due time
+CALLBACK_MODES = ("keep_place", "scheduled")
 SL_DEFINITIONS = ("offered", "answered", "offered_excl_short")
+# auto: the fast (compiled) engine where it covers the scenario, else SimPy; both give
+# identical results (docs/simulation.md, "Two engines")
+ENGINES = ("auto", "simpy", "fast")
 ESCALATION_MODES = ("transfer", "consult")
 SITE_KINDS = ("onshore", "nearshore", "offshore")
 DIALER_MODES = ("preview", "progressive", "predictive")
@@ -115,6 +120,31 @@ class Escalation:
 
 
 @dataclass(frozen=True)
+class Callback:
+    """Virtual hold: a caller whose expected wait exceeds ``offer_when_wait_over`` seconds
+    is offered a callback and accepts with probability ``acceptance``. ``keep_place``: the
+    callback keeps the caller's place in the queue; ``scheduled``: it is placed
+    ``delay_minutes`` later. Each of at most ``attempts`` tries reaches the customer with
+    probability ``success``; failed tries are repeated ``retry_minutes`` later."""
+
+    offer_when_wait_over: float
+    acceptance: float
+    mode: str = "keep_place"
+    delay_minutes: float | None = None  # scheduled callbacks only
+    attempts: int = 3
+    success: float = 0.8
+    retry_minutes: float = 10.0
+
+
+@dataclass(frozen=True)
+class Retrial:
+    """A customer who abandons calls again with ``probability``, after ``delay`` seconds."""
+
+    probability: float
+    delay: DistributionSpec
+
+
+@dataclass(frozen=True)
 class Queue:
     """A contact type: its arrivals, handling, patience, target and escalations.
 
@@ -122,7 +152,11 @@ class Queue:
     ``patience`` ``None`` means customers never abandon. ``language``: only pools at
     sites that speak it may serve the queue. ``repeat_after``: the delay before a
     contact left unresolved (see :attr:`Site.fcr`) comes back to this queue as a repeat
-    (default: exponential with a mean of one day).
+    (default: exponential with a mean of one day). ``channel``: voice and chat are
+    real-time; email and back_office items wait in a backlog and are due
+    ``due_within_hours`` after arrival (their service level is the share closed in time).
+    ``head_start``: seconds of wait credited to this queue's contacts when an agent
+    picks the longest-waiting contact among queues at one skill level.
     """
 
     id: str
@@ -137,6 +171,15 @@ class Queue:
     escalations: tuple[Escalation, ...] = ()
     language: str | None = None
     repeat_after: DistributionSpec | None = None
+    due_within_hours: float = 24.0  # deferrable channels (email, back_office) only
+    callback: Callback | None = None  # voice only
+    retrial: Retrial | None = None  # voice and chat
+    head_start: float = 0.0  # seconds added to the wait when agents pick the longest-waiting
+
+    @property
+    def deferrable(self) -> bool:
+        """Worked from a backlog against a due time (email, back office)."""
+        return self.channel in DEFERRABLE_CHANNELS
 
 
 @dataclass(frozen=True)
@@ -224,6 +267,47 @@ class Site:
 
 
 @dataclass(frozen=True)
+class ChatCapacity:
+    """An agent holds up to ``concurrency`` chat sessions at once; a session answered
+    while k sessions are in progress (itself included) takes handle × ``stretch``^(k-1)."""
+
+    concurrency: int = 1
+    stretch: float = 1.0
+
+
+@dataclass(frozen=True)
+class BacklogBlock:
+    """Daily block (site-local time, may run past midnight) on ``days`` when the pool's
+    agents take deferrable work before real-time contacts."""
+
+    start: dt.time
+    end: dt.time
+    days: tuple[str, ...] = WEEKDAYS
+
+
+@dataclass(frozen=True)
+class QaReview:
+    """The pool reviews a ``share`` of the contacts closed by pools ``of`` (empty: every
+    other pool); each review takes ``time`` seconds and is due ``due_within_hours`` later."""
+
+    share: float
+    time: DistributionSpec
+    of: tuple[str, ...] = ()
+    due_within_hours: float = 24.0
+
+
+@dataclass(frozen=True)
+class Coaching:
+    """The pool coaches each new hire of pools ``of`` (empty: every other pool) for
+    ``hours_per_new_hire`` hours in sessions of ``session_minutes``, spread over the
+    hire's learning period."""
+
+    hours_per_new_hire: float
+    of: tuple[str, ...] = ()
+    session_minutes: float = 60.0
+
+
+@dataclass(frozen=True)
 class Pool:
     """A group of interchangeable agents with the same skills and tier.
 
@@ -233,7 +317,9 @@ class Pool:
     shifts, cost, quality). ``breaks`` apply to shift-based staffing; at most
     ``max_on_break`` of the agents on duty (at least one) are on break at once.
     ``absenteeism``: the share of rostered agent-days absent (unpaid), drawn per
-    replication. ``cost_per_hour`` overrides the site's cost.
+    replication. ``cost_per_hour`` overrides the site's cost. ``chat``: sessions per
+    agent; ``backlog_blocks``: times reserved for deferrable work; ``qa_review`` and
+    ``coaching``: non-call work this pool (typically SMEs) does for other pools.
     """
 
     id: str
@@ -249,6 +335,10 @@ class Pool:
     proficiency: Proficiency | None = None
     attrition: Attrition | None = None
     cost_per_hour: float | None = None
+    chat: ChatCapacity = field(default_factory=ChatCapacity)
+    backlog_blocks: tuple[BacklogBlock, ...] = ()
+    qa_review: QaReview | None = None
+    coaching: Coaching | None = None
 
 
 @dataclass(frozen=True)
@@ -390,6 +480,7 @@ class SimulationSettings:
     keep_contacts: bool = False
     keep_agent_states: bool = False
     measure: MeasureWindow | None = None
+    engine: str = "auto"  # one of ENGINES; how to run, never what the results are
 
 
 @dataclass(frozen=True)
