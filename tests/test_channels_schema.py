@@ -343,3 +343,44 @@ def test_deferrable_queue_with_a_forecast_patience_column(tmp_path):
     (problem,) = err.value.problems
     assert problem.path == "queues[2].arrivals.forecast_csv" and "patience column" in problem.message
     assert textwrap.dedent(problem.message).startswith("has a patience column")
+
+
+# --- round trips: planned.yaml, the what-if page ---------------------------------------
+
+
+@pytest.mark.parametrize("from_file", [True, False], ids=["file", "in code"])
+def test_planned_yaml_keeps_the_channel_settings(tmp_path, from_file):
+    import dataclasses
+
+    from bposim.outputs import scenario_hash
+    from bposim.planning.yamlout import planned_yaml
+
+    text = TEXT.replace("acceptance: 0.5}", "acceptance: 0.5, mode: scheduled, delay_minutes: 30}")
+    text = text.replace('end: "15:00"}', 'end: "15:00", days: [mon, fri]}')
+    (tmp_path / "c.yaml").write_text(text)
+    scenario = load_scenario(tmp_path / "c.yaml")
+    if not from_file:
+        scenario = dataclasses.replace(scenario, source=None)
+    out = planned_yaml(scenario, scenario, (), tmp_path / "planned.yaml")  # refuses a changed load
+    back = parse_scenario(out, source="planned.yaml")
+    assert scenario_hash(back) == scenario_hash(scenario)
+    assert back.pools[0].backlog_blocks[0].days == ("mon", "fri")
+    assert back.queues[0].callback.delay_minutes == 30 and back.pools[1].coaching.of == ("tier1",)
+
+
+def test_what_if_variants_keep_the_channel_settings(tmp_path):
+    from bposim.serve.controls import describe, variant
+    from bposim.serve.library import Library
+
+    (tmp_path / "c.yaml").write_text(TEXT)
+    library = Library(tmp_path)
+    entry = library.get("c.yaml")
+    assert [q["patience"] for q in describe(entry)["queues"]] == [120, 200, None, None, None]
+    v = variant(library, entry, {"volume_pct": 120, "aht_pct": 90, "pools": {"tier1": {"agents": 12}}})
+    assert v.settings["queues.mail.arrivals.daily_volume"] == 240 and v.settings["pools.tier1.agents"] == 12
+    base = entry.scenario
+    assert v.scenario.queues[0].callback == base.queues[0].callback
+    assert v.scenario.queues[2].due_within_hours == 24 and v.scenario.queues[2].channel == "email"
+    assert [p.chat for p in v.scenario.pools] == [p.chat for p in base.pools]
+    assert [(p.backlog_blocks, p.qa_review, p.coaching) for p in v.scenario.pools] == \
+        [(p.backlog_blocks, p.qa_review, p.coaching) for p in base.pools]
