@@ -16,6 +16,12 @@ Definitions (see docs/concepts.md):
 - ``sl_at_<T>s``: service level at a further answer time T (a queue's
   ``report_thresholds``), with the queue's own denominator; ``p_wait``: share of
   offered contacts that waited > 0 (abandoned and still-waiting ones count as waited).
+
+Every column and run-level figure is an entry of :mod:`bposim.metric_registry`
+(name, scope, unit, label, channels). Those with a ``compute`` recipe there are
+computed by :func:`_extend` after the core columns below; a metric that does not apply
+to a queue's channel (e.g. ASA for an email queue) is NaN in its rows of the frame and
+left out of its totals.
 """
 
 from __future__ import annotations
@@ -25,13 +31,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from bposim import metric_registry as registry
 from bposim.engine.model import Model
 from bposim.engine.recorder import (
     AGENT_STATE_COLUMNS, BUSY_STATES, CAMPAIGN_COUNTS, CONTACT_COLUMNS, DIALING, IDLE,
     OUTBOUND_STATES, STATE_NAMES, Recording,
 )
 
-PERCENTILES = (50, 90, 95)
+PERCENTILES = registry.PERCENTILES
 
 
 @dataclass
@@ -145,9 +152,8 @@ def _queue_frame(model: Model, rec: Recording, starts) -> pd.DataFrame:
             "asa": _ratio(st.wait_answered, answered),
             "mean_wait": _ratio(st.wait_all, offered),
             **{f"wait_p{p}": pcts[:, k] for k, p in enumerate(PERCENTILES)},
-            "abandon_rate": _ratio(abandoned, offered),
         })
-        frames.append(f)
+        frames.append(_extend(model, rec, "queue", qm, st, f))
     if not frames:  # an outbound-only centre
         return pd.DataFrame({"interval": pd.Series(dtype=int), "start": pd.Series(dtype="datetime64[ns]"),
                              "queue": pd.Series(dtype=str)})
@@ -179,6 +185,7 @@ def _pool_frame(model: Model, rec: Recording, starts) -> pd.DataFrame:
             "escalations_taken": np.asarray(st.escalations_taken, dtype=float),
             "cost": paid / 3600.0 * pm.cost_per_hour,
         }))
+        frames[-1] = _extend(model, rec, "pool", pm, st, frames[-1])
     return pd.concat(frames, ignore_index=True)
 
 
@@ -214,11 +221,10 @@ def _queue_totals(model: Model, rec: Recording, q: pd.DataFrame) -> list[tuple[s
             "asa": _ratio(np.asarray(st.wait_answered)[idx].sum(), s.answered),
             "mean_wait": _ratio(np.asarray(st.wait_all)[idx].sum(), s.offered),
             **dict(zip((f"wait_p{p}" for p in PERCENTILES), _percentiles(waits))),
-            "abandon_rate": _ratio(s.abandoned, s.offered),
-            "escalation_rate": _ratio(s.escalated, s.answered),
-            "mean_queue_length": st.queue_area / model.end,
+            **_extend_totals(model, rec, "queue", qm, st, q[q["queue"] == qm.id]),
         }
-        rows += [(k, f"queue:{qm.id}", float(v)) for k, v in values.items()]
+        rows += [(k, registry.scope_key("queue", qm.id), float(v)) for k, v in values.items()
+                 if _applies(k, "queue", qm)]
     return rows
 
 
@@ -237,6 +243,7 @@ def _busy_totals(f: pd.DataFrame) -> dict[str, float]:
 
 def _pool_totals(model: Model, rec: Recording, p: pd.DataFrame) -> list[tuple[str, str, float]]:
     rows = []
+    whole = p
     p = p[model.measured[p["interval"].to_numpy()]]
     for pm, st in zip(model.pools, rec.pools):
         values = _busy_totals(p[p["pool"] == pm.id])
@@ -248,14 +255,15 @@ def _pool_totals(model: Model, rec: Recording, p: pd.DataFrame) -> list[tuple[st
             "max_on_break_share": st.max_on_break_share,
             "leavers": float(st.leavers),
             "hires": float(st.hires),
+            **_extend_totals(model, rec, "pool", pm, st, whole[whole["pool"] == pm.id]),
         })
-        rows += [(k, f"pool:{pm.id}", v) for k, v in values.items()]
+        rows += [(k, registry.scope_key("pool", pm.id), v) for k, v in values.items()]
     for tier in sorted(set(p["tier"])):
-        rows += [(k, f"tier:{tier}", v) for k, v in _busy_totals(p[p["tier"] == tier]).items()]
+        rows += [(k, registry.scope_key("tier", tier), v) for k, v in _busy_totals(p[p["tier"] == tier]).items()]
     for site in sorted(set(p["site"]) - {""}):
-        rows += [(k, f"site:{site}", v) for k, v in _busy_totals(p[p["site"] == site]).items()]
+        rows += [(k, registry.scope_key("site", site), v) for k, v in _busy_totals(p[p["site"] == site]).items()]
     if (p["tier"] == "sme").any():
-        rows.append(("sme_utilisation", "all", _busy_totals(p[p["tier"] == "sme"])["utilisation"]))
+        rows.append(("sme_utilisation", registry.scope_key("run"), _busy_totals(p[p["tier"] == "sme"])["utilisation"]))
     return rows
 
 
@@ -269,7 +277,7 @@ def _outbound_frame(model: Model, rec: Recording, starts) -> pd.DataFrame | None
                           "talk_s": np.asarray(st.talk)})
         f["abandon_rate"] = _ratio(f["abandoned"], f["live"])
         f["abandon_rate_incl_amd"] = _ratio(f["abandoned"] + f["amd_false_positive"], f["live"])
-        frames.append(f)
+        frames.append(_extend(model, rec, "campaign", cm, st, f))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -279,6 +287,7 @@ def _outbound_totals(model: Model, rec: Recording, o: pd.DataFrame, p: pd.DataFr
     without answering-machine false positives counted as abandons."""
     rows = []
     per_day = model.horizon.intervals_per_day
+    whole = o
     o = o[model.measured[o["interval"].to_numpy()]]
     p = p[model.measured[p["interval"].to_numpy()]]
     for cm, st in zip(model.campaigns, rec.campaigns):
@@ -307,9 +316,42 @@ def _outbound_totals(model: Model, rec: Recording, o: pd.DataFrame, p: pd.DataFr
             "talk_minutes_per_agent_hour": float(_ratio(total["talk_s"] / 60.0, hours)),
             "list_penetration": float(_ratio(st.records_attempted, cm.n_records)),
             "list_closed": float(_ratio(st.records_closed, cm.n_records)),
+            **_extend_totals(model, rec, "campaign", cm, st, whole[whole["campaign"] == cm.id]),
         }
-        rows += [(k, f"campaign:{cm.id}", v) for k, v in values.items()]
+        rows += [(k, registry.scope_key("campaign", cm.id), v) for k, v in values.items()]
     return rows
+
+
+def _extend(model: Model, rec: Recording, scope: str, item, stats, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (one queue's, pool's or campaign's rows, interval 0..n-1) with the
+    registry's computed columns of ``scope`` added in registry order; a queue's columns
+    that do not apply to its channel are NaN."""
+    src = registry.Source(model, rec, item, stats, frame, model.measured)
+    for m in registry.extensions(scope):
+        if not m.interval or m.compute.interval is None or (m.applies is not None and not m.applies(item)):
+            continue  # a feature this queue / pool / campaign does not have: no column
+        frame[m.name] = (np.asarray(m.compute.run("interval", src), dtype=float) if m.applies_to(item)
+                         else np.nan)  # another channel's figure: NaN, as below
+    if scope == "queue":
+        for col in frame.columns:
+            if not _applies(col, scope, item):
+                frame[col] = np.nan
+    return frame
+
+
+def _extend_totals(model: Model, rec: Recording, scope: str, item, stats, frame: pd.DataFrame) -> dict:
+    """The run-level figures of the registry's computed metrics of ``scope`` for one
+    queue, pool or campaign (``frame``: its per-interval rows, every interval)."""
+    frame = frame.reset_index(drop=True)
+    src = registry.Source(model, rec, item, stats, frame, model.measured[frame["interval"].to_numpy()])
+    return {m.name: float(m.compute.run("total", src)) for m in registry.extensions(scope)
+            if m.total and m.compute.total is not None and m.applies_to(item)}
+
+
+def _applies(name: str, scope: str, item) -> bool:
+    """Whether metric ``name`` exists for ``item`` (unregistered names: yes)."""
+    m = registry.find(name, scope)
+    return m is None or m.applies_to(item)
 
 
 def replication_metrics(model: Model, rec: Recording) -> ReplicationMetrics:
@@ -324,16 +366,18 @@ def replication_metrics(model: Model, rec: Recording) -> ReplicationMetrics:
     external = [qm.id for qm in model.queues if qm.volumes.any()]
     keep = model.measured
     f = q[keep[q["interval"].to_numpy()] & q["queue"].isin(external)]
+    run = registry.scope_key("run")
     if len(f):
         off = f["offered"].sum()
         rows += [
-            ("offered", "all", float(off)),
-            ("abandon_rate", "all", float(_ratio(f["abandoned"].sum(), off))),
-            ("sl_offered", "all", float(_ratio(f["answered_within"].sum(), off))),
+            ("offered", run, float(off)),
+            ("abandon_rate", run, float(_ratio(f["abandoned"].sum(), off))),
+            ("sl_offered", run, float(_ratio(f["answered_within"].sum(), off))),
         ]
     cost = float(p.loc[keep[p["interval"].to_numpy()], "cost"].sum())
     answered = float(f["answered"].sum()) if len(f) else 0.0
-    rows += [("cost", "all", cost), ("cost_per_contact", "all", float(_ratio(cost, answered)))]
+    rows += [("cost", run, cost), ("cost_per_contact", run, float(_ratio(cost, answered)))]
+    rows += [(k, run, v) for k, v in _extend_totals(model, rec, "run", None, None, q).items()]
     totals = pd.DataFrame(rows, columns=["metric", "scope", "value"])
     contacts = (pd.DataFrame(rec.contacts, columns=list(CONTACT_COLUMNS))
                 if rec.contacts is not None else None)

@@ -72,6 +72,7 @@ def t_interval(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[floa
 
 
 # Metrics that are shares of something (values in [0, 1]); names starting with these too.
+# Registered metrics take their unit from bposim.metric_registry; these cover the rest.
 SHARE_METRICS = frozenset({
     "service_level", "p_wait", "abandon_rate", "abandon_rate_incl_amd", "escalation_rate",
     "occupancy", "utilisation", "sme_utilisation", "max_on_break_share", "list_penetration",
@@ -81,7 +82,13 @@ SHARE_PREFIXES = ("sl_", "p_wait_")
 
 
 def metric_kind(name: str) -> str:
-    """``"share"`` for metrics in [0, 1] (by name), else ``"other"``."""
+    """``"share"`` for metrics in [0, 1], else ``"other"``: the unit of the metric
+    registry (:mod:`bposim.metric_registry`); for names it does not know, by name."""
+    from bposim.metric_registry import is_share
+
+    share = is_share(name)
+    if share is not None:
+        return "share" if share else "other"
     return "share" if name in SHARE_METRICS or name.startswith(SHARE_PREFIXES) else "other"
 
 
@@ -135,7 +142,8 @@ def summarise(frame: pd.DataFrame, by: list[str], value_columns: Iterable[str],
     out = g.agg(["mean", "std", "count", "min", "max"]).reset_index()
     n = out["count"].to_numpy()
     se = out["std"].to_numpy(dtype=float) / np.sqrt(np.maximum(n, 1))
-    kinds = out[names].astype(str).map(metric_kind).to_numpy()
+    labels = out[names].astype(str)
+    kinds = labels.map({name: metric_kind(name) for name in labels.unique()}).to_numpy()
     lo, hi = out["min"].to_numpy(dtype=float), out["max"].to_numpy(dtype=float)
     share = (kinds == "share") & (lo >= 0) & (hi <= 1)
     out["ci_low"], out["ci_high"] = interval_bounds(out["mean"].to_numpy(dtype=float), se, n, share,

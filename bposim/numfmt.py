@@ -34,8 +34,15 @@ def _missing(value) -> bool:
 
 
 def metric_kind(metric: str) -> str:
-    """``pct`` for shares (service levels, rates, occupancy), ``int`` for counts, else ``num``."""
+    """``pct`` for shares (service levels, rates, occupancy), ``int`` for counts, else
+    ``num``: the format of the metric registry (:mod:`bposim.metric_registry`); names it
+    does not know by name."""
+    from bposim.metric_registry import kind
+
     m = str(metric)
+    known = kind(m)
+    if known is not None:
+        return known
     if m in _SHARES or m.startswith("sl_") or m.endswith(("_rate", "_share")):
         return "pct"
     if m in _COUNTS:

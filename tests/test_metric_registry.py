@@ -1,0 +1,181 @@
+"""The metric registry against what bposim produces: every column and run-level figure
+has an entry, every entry is produced, units and labels are consistent, and the frames,
+the summary's intervals, the CLI table and the report read it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import bposim
+from bposim import metric_registry as registry
+from bposim.engine.core import simulate_model
+from bposim.engine.model import compile_scenario
+from bposim.metrics import replication_metrics
+from bposim.montecarlo import metric_kind
+from bposim.rng import Streams
+from tests.golden import SCENARIOS, shorten
+from tests.helpers import single_queue
+
+KEYS = {"replication", "interval", "start", "queue", "pool", "tier", "site", "campaign"}
+FRAME_SCOPE = {"intervals": "queue", "pools": "pool", "outbound": "campaign"}
+
+
+def _simulate(scenario, seed):
+    """One replication's frames (the SimPy engine, as bposim.simulate runs it)."""
+    model = compile_scenario(scenario)
+    return replication_metrics(model, simulate_model(model, Streams(seed)))
+
+
+@pytest.fixture(scope="module")
+def produced():
+    """(frame or "totals", scope kind, name) of everything one day of each example
+    scenario produces, report thresholds added to one of them."""
+    out = set()
+    for path in sorted(SCENARIOS.glob("*.yaml")):
+        sc = shorten(bposim.load_scenario(path), 1)
+        if path.stem == "single_queue_erlang_c":
+            sc = replace(sc, queues=tuple(
+                replace(q, service_level=replace(q.service_level, report_thresholds=(30.0, 60.0)))
+                for q in sc.queues))
+        r = _simulate(sc, 3)
+        for frame, scope in FRAME_SCOPE.items():
+            f = getattr(r, frame)
+            if f is not None:
+                out |= {(frame, scope, c) for c in f.columns if c not in KEYS}
+        out |= {("totals", registry.parse_scope(s)[0], m) for m, s in zip(r.totals["metric"], r.totals["scope"])}
+    return out
+
+
+def test_every_produced_column_and_total_has_an_entry(produced):
+    missing = []
+    for frame, scope, name in sorted(produced):
+        m = registry.find(name, scope)
+        if m is None or not (m.total if frame == "totals" else m.interval):
+            missing.append(f"{name} ({scope}, {frame})")
+    assert not missing, "not in the registry: " + ", ".join(missing)
+
+
+def test_every_entry_is_produced(produced):
+    seen = {(scope, name) for _, scope, name in produced}
+    kinds = {(frame == "totals", scope, name) for frame, scope, name in produced}
+    unseen = []
+    for m in registry.METRICS:
+        names = [n for s, n in seen if s == m.scope and m.matches(n)]
+        if not names:
+            unseen.append(f"{m.name}@{m.scope}")
+            continue
+        for total, wanted in ((True, m.total), (False, m.interval)):
+            if wanted and not any((total, m.scope, n) in kinds for n in names):
+                unseen.append(f"{m.name}@{m.scope} ({'total' if total else 'per interval'})")
+    assert not unseen, "registered but never produced: " + ", ".join(unseen)
+
+
+def test_entries_are_well_formed():
+    for m in registry.METRICS:
+        assert m.scope in registry.SCOPES, m
+        assert m.unit in registry.UNITS, m
+        assert m.kind in ("pct", "int", "num"), m
+        assert m.interval or m.total, m
+        assert set(m.channels) <= set(registry.CHANNELS) and m.channels, m
+        assert m.label and m.label == m.label.strip(), m
+        assert m.ci in ("wilson", "log_t"), m
+        assert (m.ci == "wilson") == (m.unit == "share"), m
+        assert m.name.count("{}") <= 1 and m.label.count("{}") == m.name.count("{}"), m
+    # a name means one thing: one unit and one format in every scope
+    by_name = {}
+    for m in registry.METRICS:
+        by_name.setdefault(m.name, set()).add((m.unit, m.kind))
+    assert all(len(v) == 1 for v in by_name.values()), {k: v for k, v in by_name.items() if len(v) > 1}
+
+
+def test_labels_are_unique_within_a_scope():
+    for scope in registry.SCOPES:
+        entries = registry.metrics(scope)
+        for attr in ("name", "label"):
+            values = [getattr(m, attr) for m in entries]
+            assert len(values) == len(set(values)), (scope, attr)
+        longs = [m.long_label or m.label for m in entries]
+        assert len(longs) == len(set(longs)), scope
+
+
+def test_scope_keys_round_trip():
+    assert registry.scope_key("queue", "sales") == "queue:sales"
+    assert registry.scope_key("run") == "all"
+    assert registry.parse_scope("pool:a:b") == ("pool", "a:b")
+    assert registry.parse_scope("all") == ("run", None)
+    assert registry.scope_ids(["queue:a", "pool:x", "queue:b", "queue:a", "all"], "queue") == ["a", "b"]
+    with pytest.raises(ValueError, match="unknown scope"):
+        registry.scope_key("queues", "x")
+
+
+def test_families_and_labels():
+    assert registry.find("sl_at_60s", "queue").name == "sl_at_{}s"
+    assert registry.label("sl_at_60s", "queue") == "SL at 60 s"
+    assert registry.label("sl_at_7.5s", "queue:calls") == "SL at 7.5 s"
+    assert registry.heading("asa", "queue") == "ASA (s)"
+    assert registry.heading("cost", "pool", currency="EUR") == "cost (EUR)"
+    assert registry.label("abandon_rate", "campaign") == "abandoned/live"
+    assert registry.label("abandon_rate", "campaign", long=True) == "abandoned / live (the cap's measure)"
+    assert registry.find("sl_at_s", "queue") is None and registry.find("nonsense") is None
+    with pytest.raises(KeyError, match="registered: offered"):
+        registry.get("nonsense", "queue:calls")
+
+
+def test_intervals_and_formats_follow_the_unit():
+    """The summary's Wilson intervals and the tables' percentages come from the unit."""
+    for m in registry.METRICS:
+        name = m.name.replace("{}", "60")
+        assert metric_kind(name) == ("share" if m.unit == "share" else "other"), m
+        from bposim.numfmt import metric_kind as cell_kind
+
+        assert cell_kind(name) == m.kind, m
+    # names the registry does not know keep the rules by name
+    assert metric_kind("sl_something_new") == "share" and metric_kind("widgets") == "other"
+
+
+def _small():
+    return single_queue(60, 180, 4, patience=120, hours=2)
+
+
+def test_a_new_metric_is_one_entry(monkeypatch):
+    """A counter and a ratio added to the registry appear in the frame and the totals,
+    computed from the recording, and only for queues they apply to."""
+    sc = _small()
+    model = compile_scenario(sc)
+    rec = simulate_model(model, Streams(5))
+    extra = (registry.Metric("offered_again", "queue", "count", "offered again", compute=registry.counter("offered")),
+             registry.Metric("answer_share", "queue", "share", "answer share",
+                             compute=registry.ratio("answered", "offered_again")),
+             registry.Metric("never", "queue", "count", "never", compute=registry.counter("offered"),
+                             applies=lambda q: False))
+    monkeypatch.setattr(registry, "METRICS", registry.METRICS + extra)
+    r = replication_metrics(model, rec)
+    q = r.intervals
+    assert "never" not in q.columns
+    np.testing.assert_array_equal(q["offered_again"], np.asarray(rec.queues[0].offered, float))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        expected = np.where(q["offered"] > 0, q["answered"] / q["offered"].where(q["offered"] > 0), np.nan)
+    np.testing.assert_allclose(q["answer_share"], expected, equal_nan=True)
+    t = r.totals.set_index(["metric", "scope"])["value"]
+    assert t[("offered_again", "queue:q")] == t[("offered", "queue:q")] == sum(rec.queues[0].offered)
+    assert t[("answer_share", "queue:q")] == pytest.approx(t[("answered", "queue:q")] / t[("offered", "queue:q")])
+    assert ("never", "queue:q") not in t.index
+
+
+def test_metrics_that_do_not_apply_to_a_channel_are_left_out():
+    """An email queue has no ASA, waits or abandon rate (NaN per interval, no total) but
+    keeps its counts; the voice figures are those of the same recording."""
+    sc = _small()
+    model = compile_scenario(sc)
+    rec = simulate_model(model, Streams(5))
+    voice = replication_metrics(model, rec)
+    email = replication_metrics(replace(model, queues=tuple(replace(q, channel="email") for q in model.queues)), rec)
+    for col in ("asa", "wait_p90", "p_wait", "mean_wait", "abandon_rate"):
+        assert voice.intervals[col].notna().any() and email.intervals[col].isna().all(), col
+    pd.testing.assert_series_equal(voice.intervals["offered"], email.intervals["offered"])
+    names = set(email.totals.loc[email.totals["scope"] == "queue:q", "metric"])
+    assert "asa" not in names and "abandon_rate" not in names and {"offered", "answered"} <= names
