@@ -179,3 +179,15 @@ def test_metrics_that_do_not_apply_to_a_channel_are_left_out():
     pd.testing.assert_series_equal(voice.intervals["offered"], email.intervals["offered"])
     names = set(email.totals.loc[email.totals["scope"] == "queue:q", "metric"])
     assert "asa" not in names and "abandon_rate" not in names and {"offered", "answered"} <= names
+
+
+def test_the_metrics_page_lists_every_entry():
+    from tests.golden import ROOT
+
+    page = (ROOT / "docs" / "metrics.md").read_text(encoding="utf-8")
+    sections = {s.split("\n", 1)[0]: s for s in page.split("\n### ")[1:]}
+    for m in registry.METRICS:
+        key = f"(`{registry.scope_key(m.scope, '<id>')}`"
+        section = next(text for head, text in sections.items() if key in head)
+        row = f"| `{m.name.replace('{}', '<T>')}` | {m.label.replace('{}', 'T')} | {m.unit} |"
+        assert row in section, row
