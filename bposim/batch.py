@@ -19,6 +19,7 @@ from typing import Callable
 
 from bposim.baseline import queue_baseline, run_baseline
 from bposim.engine.model import compile_scenario
+from bposim.engine.select import EngineChoice, choose_engine
 from bposim.errors import InputError
 from bposim.metrics import interval_starts
 from bposim.montecarlo import Results, combine, run_replications
@@ -40,23 +41,28 @@ def run_to_directory(scenario: Scenario, out: str | Path, *, replications: int |
                      seed: int | None = None, workers: int | None = None,
                      executor: str = "processes", scheduler: str | None = None,
                      progress: Callable[[int, int], None] | None = None,
-                     force: bool = False, allow_large: bool = False) -> BatchOutcome:
+                     force: bool = False, allow_large: bool = False,
+                     engine: str | EngineChoice | None = None) -> BatchOutcome:
     """Run (or resume) a batch into ``out``; on Ctrl-C keep and summarise what finished.
 
     ``out`` must be new, empty or a results directory of the same scenario and seed;
     ``force`` writes into any other folder (replacing earlier results held there).
-    Work beyond :data:`bposim.workload.LIMITS` is refused first unless ``allow_large``."""
+    Work beyond :data:`bposim.workload.LIMITS` is refused first unless ``allow_large``.
+    ``engine`` (auto, simpy, fast; default the scenario's) is chosen before anything
+    runs and recorded in the manifest with the fast engine's compile time. Both engines
+    give identical results, so a batch may be resumed with either."""
     replications = replications or scenario.simulation.replications
     check_workload(scenario, replications, allow_large=allow_large)
     seed = scenario.simulation.seed if seed is None else seed
     ResultsDir(out, scenario, seed, replications, force=force)  # refuse before making a lock file
+    engine = choose_engine(scenario, engine)
     with locked(out):
         return _run_locked(ResultsDir(out, scenario, seed, replications, force=force), scenario,
-                           replications, seed, workers, executor, scheduler, progress)
+                           replications, seed, workers, executor, scheduler, progress, engine)
 
 
 def _run_locked(directory: ResultsDir, scenario, replications, seed, workers, executor, scheduler,
-                progress) -> BatchOutcome:
+                progress, engine: EngineChoice) -> BatchOutcome:
     if directory.force and directory.previous is None:
         directory.clear()  # another scenario's or version's results: start afresh
     if not directory.unchanged():
@@ -78,16 +84,17 @@ def _run_locked(directory: ResultsDir, scenario, replications, seed, workers, ex
     interrupted = False
     try:
         run_replications(scenario, missing, seed, workers=workers, executor=executor,
-                         scheduler=scheduler, on_result=on_result)
+                         scheduler=scheduler, on_result=on_result, engine=engine)
     except KeyboardInterrupt:
         interrupted = True
     elapsed = time.perf_counter() - started
     done = [r for r in directory.completed() if r < replications]
     if not done:
         return BatchOutcome(None, directory.path, len(already), interrupted)
-    results = combine(scenario, seed, directory.load_replications(done), {"seconds": elapsed})
+    results = combine(scenario, seed, directory.load_replications(done), {"seconds": elapsed}, engine)
     model = compile_scenario(scenario)
-    timings = {"seconds_this_run": round(elapsed, 3), "replications_this_run": len(done) - len(already)}
+    timings = {"seconds_this_run": round(elapsed, 3), "replications_this_run": len(done) - len(already),
+               **engine.timings()}
     per_interval = with_times(queue_baseline(model), scenario, interval_starts(model))
     write_csv_tables(directory.path, results, scenario)  # spreadsheet copies, keyed by time
     directory.finish(results, run_baseline(model), timings, per_interval)
@@ -124,17 +131,21 @@ def run_to_precision(scenario: Scenario, out: str | Path, precision: Precision, 
                      max_replications: int = 200, workers: int | None = None,
                      executor: str = "processes", scheduler: str | None = None,
                      progress: Callable[[int, int], None] | None = None,
-                     force: bool = False, allow_large: bool = False) -> BatchOutcome:
+                     force: bool = False, allow_large: bool = False,
+                     engine: str | EngineChoice | None = None) -> BatchOutcome:
     """Add replications ``batch`` at a time until ``precision`` is met (or
     ``max_replications`` is reached). The number of replications run depends only on the
-    seed and the rule, never on the number of workers; an interrupted run resumes."""
+    seed and the rule, never on the number of workers or the engine; an interrupted run
+    resumes."""
     check_workload(scenario, max_replications, allow_large=allow_large)
     n = min(max(min_replications, batch), max_replications)
     ResultsDir(out, scenario, scenario.simulation.seed if seed is None else seed, n, force=force)
+    engine = choose_engine(scenario, engine)
     with locked(out):
         return _until_precise(scenario, out, precision, n, batch, max_replications, seed=seed,
                               workers=workers, executor=executor, scheduler=scheduler,
-                              progress=progress, force=force, allow_large=True)  # checked
+                              progress=progress, force=force, allow_large=True,  # checked
+                              engine=engine)
 
 
 def _until_precise(scenario, out, precision, n, batch, max_replications, **run) -> BatchOutcome:

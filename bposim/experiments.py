@@ -22,6 +22,7 @@ import pandas as pd
 
 from bposim import __version__
 from bposim.batch import run_to_directory
+from bposim.engine.select import EngineChoice, choose_engine
 from bposim.errors import InputError, ScenarioError
 from bposim.montecarlo import Results, combine, run, t_interval
 from bposim.outputs import (
@@ -106,7 +107,8 @@ def safe_name(name: str) -> str:
 def compare(scenarios: Mapping[str, Scenario] | Sequence[Scenario], replications: int | None = None,
             seed: int | None = None, *, workers: int | None = None, executor: str = "processes",
             out_dir: str | os.PathLike | None = None, progress: Progress | None = None,
-            force: bool = False, allow_large: bool = False) -> Comparison:
+            force: bool = False, allow_large: bool = False,
+            engine: str | None = None) -> Comparison:
     """Run every scenario with the same seed and replications; the first is the base.
 
     ``replications`` and ``seed`` default to the base scenario's. With ``out_dir``,
@@ -114,17 +116,22 @@ def compare(scenarios: Mapping[str, Scenario] | Sequence[Scenario], replications
     and the table to ``out_dir/comparison.csv``. ``out_dir`` must be new, empty or a
     comparison bposim wrote (``force``: write into it anyway); it is locked meanwhile.
     Work beyond :data:`bposim.workload.LIMITS` is refused before any variant runs unless
-    ``allow_large``.
+    ``allow_large``; so is ``engine="fast"`` (or a variant's ``engine: fast``) on a
+    variant the fast engine does not cover. ``engine``: auto, simpy or fast for every
+    variant (default: each variant's ``simulation.engine``).
     """
     _check_work(scenarios, replications, allow_large)
+    engines = [choose_engine(sc, engine) for sc in _named(scenarios).values()]
     if out_dir is None:
-        return _compare(scenarios, replications, seed, workers, executor, None, progress, force)
+        return _compare(scenarios, replications, seed, workers, executor, None, progress, force,
+                        engines)
     _check_comparison_dir(Path(out_dir), force)
     with locked(out_dir):
         _check_comparison_dir(Path(out_dir), force)
         atomic_write_text(Path(out_dir) / COMPARISON_MARKER, json.dumps(
             {"kind": "comparison", "bposim_version": __version__}) + "\n")
-        return _compare(scenarios, replications, seed, workers, executor, out_dir, progress, force)
+        return _compare(scenarios, replications, seed, workers, executor, out_dir, progress, force,
+                        engines)
 
 
 COMPARISON_MARKER = "comparison.json"
@@ -152,7 +159,8 @@ def _is_comparison(out: Path) -> bool:
         return False
 
 
-def _compare(scenarios, replications, seed, workers, executor, out_dir, progress, force) -> Comparison:
+def _compare(scenarios, replications, seed, workers, executor, out_dir, progress, force,
+             engines: list[EngineChoice]) -> Comparison:
     named = _named(scenarios)
     folders = [safe_name(name) for name in named]
     if out_dir is not None and len(set(folders)) < len(folders):
@@ -161,14 +169,14 @@ def _compare(scenarios, replications, seed, workers, executor, out_dir, progress
     replications = replications or base.simulation.replications
     seed = base.simulation.seed if seed is None else seed
     total, offset, results = replications * len(named), 0, {}
-    for name, sc in named.items():
+    for (name, sc), engine in zip(named.items(), engines):
         tick = None if progress is None else (lambda done, _n, o=offset: progress(o + done, total))
         if out_dir is None:
             results[name] = run(sc, replications, seed, workers=workers, executor=executor,
-                                progress=tick, allow_large=True)  # checked by compare
+                                progress=tick, allow_large=True, engine=engine)  # checked by compare
         else:
             results[name] = _run_into(sc, Path(out_dir) / safe_name(name), replications, seed,
-                                      workers, executor, tick, force)
+                                      workers, executor, tick, force, engine)
         offset += replications
     table = comparison_table(results)
     if out_dir is not None:
@@ -205,7 +213,8 @@ def _by_replication(res: Results) -> pd.Series:
 
 
 def _run_into(scenario: Scenario, directory: Path, replications: int, seed: int, workers, executor,
-              progress: Progress | None, force: bool = False) -> Results:
+              progress: Progress | None, force: bool = False,
+              engine: EngineChoice | None = None) -> Results:
     """Results for ``directory``: read back if already complete, else run (or resume)."""
     manifest = directory / "manifest.json"
     if manifest.is_file() and not force:
@@ -217,7 +226,7 @@ def _run_into(scenario: Scenario, directory: Path, replications: int, seed: int,
             return combine(scenario, seed, folder.load_replications(done))
     outcome = run_to_directory(scenario, directory, replications=replications, seed=seed,
                                workers=workers, executor=executor, progress=progress, force=force,
-                               allow_large=True)  # compare and sweep check first
+                               allow_large=True, engine=engine)  # compare and sweep check first
     if outcome.interrupted or outcome.results is None:
         raise KeyboardInterrupt
     return outcome.results
@@ -258,7 +267,7 @@ def sweep(scenario: str | os.PathLike | Mapping, settings: Mapping[str, Any],
           replications: int | None = None, seed: int | None = None, *,
           out_dir: str | os.PathLike | None = None, workers: int | None = None,
           executor: str = "processes", progress: Progress | None = None,
-          force: bool = False, allow_large: bool = False) -> pd.DataFrame:
+          force: bool = False, allow_large: bool = False, engine: str | None = None) -> pd.DataFrame:
     """Run the scenario at every grid point of ``settings`` (path → list of values).
 
     Returns a tidy table: point, one column per swept path, metric, scope, mean, ci_low,
@@ -267,7 +276,8 @@ def sweep(scenario: str | os.PathLike | Mapping, settings: Mapping[str, Any],
     sweep again reruns only what is missing. Points run one after another, each with
     its replications in parallel. Every point is validated before anything runs.
     ``out_dir`` must be new, empty or this sweep's (``force``: write into it anyway,
-    replacing another sweep's results); it is locked meanwhile.
+    replacing another sweep's results); it is locked meanwhile. ``engine``: auto, simpy or
+    fast (default: the scenario's ``simulation.engine``), chosen for every point first.
     """
     data, source, base_dir = _base_data(scenario)
     data = {k: v for k, v in data.items() if k != "variants"}
@@ -284,25 +294,28 @@ def sweep(scenario: str | os.PathLike | Mapping, settings: Mapping[str, Any],
     first = scenarios[0]
     replications = replications or first.simulation.replications
     _check_work(scenarios, replications, allow_large)
+    engines = [choose_engine(sc, engine) for sc in scenarios]
     seed = first.simulation.seed if seed is None else seed
     if out_dir is None:
-        return _sweep(grid, scenarios, replications, seed, None, workers, executor, progress, force)
+        return _sweep(grid, scenarios, replications, seed, None, workers, executor, progress, force,
+                      engines)
     _write_points(Path(out_dir), grid, scenarios, seed, replications, force, check_only=True)
     with locked(out_dir):
         _write_points(Path(out_dir), grid, scenarios, seed, replications, force)
-        return _sweep(grid, scenarios, replications, seed, out_dir, workers, executor, progress, force)
+        return _sweep(grid, scenarios, replications, seed, out_dir, workers, executor, progress, force,
+                      engines)
 
 
-def _sweep(grid, scenarios, replications, seed, out_dir, workers, executor, progress, force):
+def _sweep(grid, scenarios, replications, seed, out_dir, workers, executor, progress, force, engines):
     total, parts = replications * len(grid), []
-    for k, (point, sc) in enumerate(zip(grid, scenarios)):
+    for k, (point, sc, engine) in enumerate(zip(grid, scenarios, engines)):
         tick = None if progress is None else (lambda d, _n, o=k * replications: progress(o + d, total))
         if out_dir is None:
             res = run(sc, replications, seed, workers=workers, executor=executor, progress=tick,
-                      allow_large=True)  # checked above
+                      allow_large=True, engine=engine)  # checked above
         else:
             res = _run_into(sc, Path(out_dir) / f"point-{k}", replications, seed, workers, executor,
-                            tick, force)
+                            tick, force, engine)
         summary = res.summary
         summary.insert(0, "point", k)
         for j, (path, value) in enumerate(point.items()):

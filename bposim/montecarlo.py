@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from bposim.engine.core import simulate_model
 from bposim.engine.model import compile_scenario
+from bposim.engine.select import EngineChoice, choose_engine, run_engine
 from bposim.errors import BposimError
 from bposim.metrics import ReplicationMetrics, replication_metrics
 from bposim.rng import Streams, replication_seeds
@@ -31,26 +31,30 @@ CONFIDENCE = 0.95
 
 
 def simulate(scenario: Scenario, seed: int | np.random.SeedSequence | None = None,
-             *, keep_contacts: bool | None = None) -> ReplicationMetrics:
+             *, keep_contacts: bool | None = None,
+             engine: str | EngineChoice | None = None) -> ReplicationMetrics:
     """Run one replication; ``seed`` defaults to the scenario's own.
 
     Returns frames of interval x queue metrics (``intervals``), interval x pool metrics
     (``pools``), run-level ``totals`` and, when kept, ``contacts`` and ``agent_states``.
+    ``engine``: auto, simpy or fast (default: the scenario's ``simulation.engine``; see
+    :mod:`bposim.engine.select`); both engines give identical results.
     """
     if keep_contacts is not None:
         scenario = replace(scenario, simulation=replace(scenario.simulation, keep_contacts=keep_contacts))
     model = compile_scenario(scenario)
     if seed is None:
         seed = scenario.simulation.seed
-    recording = simulate_model(model, Streams(seed))
+    recording = run_engine(choose_engine(scenario, engine, model=model), model, Streams(seed))
     return replication_metrics(model, recording)
 
 
-def replicate(scenario: Scenario, seed: int, rep: int) -> ReplicationMetrics:
+def replicate(scenario: Scenario, seed: int, rep: int,
+              engine: str | EngineChoice | None = None) -> ReplicationMetrics:
     """Replication ``rep`` of a batch: the task every executor runs. Its streams depend
-    only on ``seed`` and ``rep``, not on the batch size or the executor."""
+    only on ``seed`` and ``rep``, not on the batch size, the executor or the engine."""
     seq = replication_seeds(seed, rep + 1)[rep]
-    result = simulate(scenario, seq)
+    result = simulate(scenario, seq, engine=engine)
     for frame in (result.intervals, result.pools, result.totals, result.contacts, result.agent_states,
                   result.outbound):
         if frame is not None:
@@ -176,6 +180,7 @@ class Results:
     contacts: pd.DataFrame | None = None
     outbound: pd.DataFrame | None = None
     timings: dict = field(default_factory=dict)
+    engine: EngineChoice | None = None  # the engine that ran the replications (None: not known)
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -216,7 +221,8 @@ class Results:
         return results_html(self)
 
 
-def combine(scenario: Scenario, seed: int, parts: list[ReplicationMetrics], timings=None) -> Results:
+def combine(scenario: Scenario, seed: int, parts: list[ReplicationMetrics], timings=None,
+            engine: EngineChoice | None = None) -> Results:
     """Put replication results together in replication order."""
     parts = sorted(parts, key=lambda p: int(p.totals["replication"].iloc[0]))
     contacts = [p.contacts for p in parts if p.contacts is not None]
@@ -231,16 +237,20 @@ def combine(scenario: Scenario, seed: int, parts: list[ReplicationMetrics], timi
         contacts=pd.concat(contacts, ignore_index=True) if contacts else None,
         outbound=pd.concat(outbound, ignore_index=True) if outbound else None,
         timings=timings or {},
+        engine=engine,
     )
 
 
 def run_replications(scenario: Scenario, reps: list[int], seed: int, *, workers: int | None = None,
                      executor: str = "processes", scheduler: str | None = None,
-                     on_result: Callable[[ReplicationMetrics], None] | None = None
-                     ) -> list[ReplicationMetrics]:
-    """Run the given replication indices; ``on_result`` sees each as it finishes."""
+                     on_result: Callable[[ReplicationMetrics], None] | None = None,
+                     engine: str | EngineChoice | None = None) -> list[ReplicationMetrics]:
+    """Run the given replication indices; ``on_result`` sees each as it finishes.
+    ``engine`` is chosen once here (:func:`~bposim.engine.select.choose_engine`) and the
+    choice handed to every replication."""
     if executor not in EXECUTORS:
         raise BposimError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
+    engine = choose_engine(scenario, engine)
     done: list[ReplicationMetrics] = []
 
     def collect(result):
@@ -251,11 +261,11 @@ def run_replications(scenario: Scenario, reps: list[int], seed: int, *, workers:
     workers = workers or os.cpu_count() or 1
     if executor == "serial" or (executor == "processes" and (workers == 1 or len(reps) <= 1)):
         for r in reps:
-            collect(replicate(scenario, seed, r))
+            collect(replicate(scenario, seed, r, engine))
     elif executor == "processes":
         with ProcessPoolExecutor(max_workers=min(workers, len(reps)), initializer=_watch_parent,
                                  initargs=(os.getpid(),)) as pool:
-            pending = {pool.submit(replicate, scenario, seed, r) for r in reps}
+            pending = {pool.submit(replicate, scenario, seed, r, engine) for r in reps}
             try:
                 while pending:
                     finished, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -266,7 +276,7 @@ def run_replications(scenario: Scenario, reps: list[int], seed: int, *, workers:
                     f.cancel()
                 raise
     else:
-        _run_dask(scenario, reps, seed, workers, scheduler, collect)
+        _run_dask(scenario, reps, seed, workers, scheduler, collect, engine)
     return done
 
 
@@ -291,7 +301,7 @@ def _watch_parent(parent: int) -> None:
     threading.Thread(target=watch, name="bposim-parent-watch", daemon=True).start()
 
 
-def _run_dask(scenario, reps, seed, workers, scheduler, collect) -> None:
+def _run_dask(scenario, reps, seed, workers, scheduler, collect, engine) -> None:
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError as exc:  # an optional extra
@@ -304,7 +314,7 @@ def _run_dask(scenario, reps, seed, workers, scheduler, collect) -> None:
                                dashboard_address=None)
         client = Client(cluster)
     try:
-        futures = [client.submit(replicate, scenario, seed, r, pure=False) for r in reps]
+        futures = [client.submit(replicate, scenario, seed, r, engine, pure=False) for r in reps]
         for f in as_completed(futures):
             collect(f.result())
     finally:
@@ -315,11 +325,14 @@ def _run_dask(scenario, reps, seed, workers, scheduler, collect) -> None:
 
 def run(scenario: Scenario, replications: int | None = None, seed: int | None = None, *,
         workers: int | None = None, executor: str = "processes", scheduler: str | None = None,
-        progress: Callable[[int, int], None] | None = None, allow_large: bool = False) -> Results:
+        progress: Callable[[int, int], None] | None = None, allow_large: bool = False,
+        engine: str | EngineChoice | None = None) -> Results:
     """Run ``replications`` independent replications and summarise them with 95 % CIs.
 
     Work beyond :data:`bposim.workload.LIMITS` is refused before anything runs
-    (:class:`~bposim.workload.WorkloadError`) unless ``allow_large``."""
+    (:class:`~bposim.workload.WorkloadError`) unless ``allow_large``. ``engine``: auto,
+    simpy or fast (default: the scenario's ``simulation.engine``), chosen before anything
+    runs; the fast engine's compile time is in ``timings``, apart from ``seconds``."""
     import time
 
     from bposim.workload import check_workload
@@ -327,6 +340,7 @@ def run(scenario: Scenario, replications: int | None = None, seed: int | None = 
     replications = replications or scenario.simulation.replications
     check_workload(scenario, replications, allow_large=allow_large)
     seed = scenario.simulation.seed if seed is None else seed
+    engine = choose_engine(scenario, engine)  # compiles before the clock starts
     start = time.perf_counter()
     count = [0]
 
@@ -336,5 +350,6 @@ def run(scenario: Scenario, replications: int | None = None, seed: int | None = 
             progress(count[0], replications)
 
     parts = run_replications(scenario, list(range(replications)), seed, workers=workers,
-                             executor=executor, scheduler=scheduler, on_result=tick)
-    return combine(scenario, seed, parts, {"seconds": time.perf_counter() - start})
+                             executor=executor, scheduler=scheduler, on_result=tick, engine=engine)
+    return combine(scenario, seed, parts, {"seconds": time.perf_counter() - start, **engine.timings()},
+                   engine)

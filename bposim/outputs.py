@@ -4,6 +4,7 @@ Layout::
 
     manifest.json          format version, bposim version, scenario hash, seed,
                            replications requested and completed, status, timings
+                           (the fast engine's compile time apart), engine (requested, used)
     scenario.yaml          a copy of the scenario as run
     replications/rep-00007/{totals,intervals,pools[,contacts]}.parquet
     totals.parquet intervals.parquet pools.parquet [contacts.parquet]
@@ -81,8 +82,12 @@ def _plain(value):
 
 
 def scenario_hash(scenario: Scenario) -> str:
-    """A stable fingerprint of what the scenario says (not where it was read from)."""
-    text = json.dumps(_plain(scenario), sort_keys=True, default=str)
+    """A stable fingerprint of what the scenario says (not where it was read from, nor
+    which engine runs it: both engines give identical results)."""
+    data = _plain(scenario)
+    if isinstance(data.get("simulation"), dict):
+        data["simulation"].pop("engine", None)
+    text = json.dumps(data, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -401,9 +406,12 @@ class ResultsDir:
         if interval_baseline is not None:
             atomic_write_frame(interval_baseline, p / "interval_baseline.csv")
         status = "complete" if len(results.replications) >= self.replications else "partial"
-        self._manifest(status, results.replications, timings)
+        engine = getattr(results, "engine", None)
+        self._manifest(status, results.replications, timings,
+                       None if engine is None else engine.describe())
 
-    def _manifest(self, status: str, completed: list[int], timings: dict) -> None:
+    def _manifest(self, status: str, completed: list[int], timings: dict,
+                  engine: dict | None = None) -> None:
         data = {
             "format_version": FORMAT_VERSION,
             "bposim_version": __version__,
@@ -414,6 +422,7 @@ class ResultsDir:
             "replications_completed": len(completed),
             "status": status,
             "timings": timings,
+            **({"engine": engine} if engine else {}),
             "written": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         }
         atomic_write_text(self.path / "manifest.json", json.dumps(data, indent=2) + "\n")

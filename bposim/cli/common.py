@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import sys
 from typing import Callable
 
@@ -79,3 +80,48 @@ class ProgressBar:
     def __exit__(self, *exc):
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
+
+
+ENGINE_CHOICE = click.Choice(["auto", "simpy", "fast"])
+
+
+def engine_option(func: Callable) -> Callable:
+    """``--engine auto|simpy|fast``: overrides the scenario's ``simulation.engine``."""
+    return click.option(
+        "--engine", type=ENGINE_CHOICE, default=None,
+        help="Engine for the simulations: auto (the compiled fast engine where it covers the "
+             "scenario, else SimPy), simpy or fast (an error if it cannot cover the scenario). "
+             "Results are identical. Default: the scenario's simulation.engine (auto).")(func)
+
+
+def engine_notes(func: Callable) -> Callable:
+    """Print each distinct message of the ``bposim.engine`` logger (why ``auto`` runs on
+    SimPy, the fast engine's compile time) once, on stderr, while the command runs."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        logger = logging.getLogger("bposim.engine")
+        handler, level = _OnceHandler(), logger.level
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        try:
+            return func(*args, **kwargs)
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+
+    return wrapper
+
+
+class _OnceHandler(logging.Handler):
+    """Echo each distinct log message once (a plan runs dozens of simulations)."""
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.seen: set[str] = set()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message not in self.seen:
+            self.seen.add(message)
+            click.echo(message, err=True)

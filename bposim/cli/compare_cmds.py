@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bposim.cli.common import ProgressBar, fail, user_errors
+from bposim.cli.common import ProgressBar, engine_notes, engine_option, fail, user_errors
 from bposim.cli.tables import with_ci
 from bposim.numfmt import CI_NOTE
 
@@ -171,9 +171,11 @@ def _cost_figure(comparison, out: Path) -> Path | None:
               help="A column to show, as NAME@SCOPE (e.g. service_level@queue:sme, "
               "utilisation@pool:experts, sl_offered@all); repeatable. Default: every queue's "
               "service level and every pool's utilisation (SMEs included), overall SL and cost.")
+@engine_option
 @user_errors
+@engine_notes
 def compare_command(scenarios, replications, seed, workers, executor, out, force, quiet, allow_large,
-                    levels, metrics):
+                    levels, metrics, engine):
     """Compare scenario variants with common random numbers.
 
     Give two or more scenario files (the first is the base), or one file with a
@@ -192,7 +194,10 @@ def compare_command(scenarios, replications, seed, workers, executor, out, force
         fail("confidence intervals need at least 2 replications; use -n 2 or more")
     if levels:  # equal service: see bposim.equal_service
         from bposim.cli.equal_cmds import run_equal_service
+        from bposim.scenario.schema import with_settings
 
+        if engine:
+            named = {name: with_settings(sc, engine=engine) for name, sc in named.items()}
         run_equal_service(named, levels, scenarios[0].stem, reps, seed, workers, executor, out,
                           force, quiet, allow_large)
         return
@@ -200,7 +205,8 @@ def compare_command(scenarios, replications, seed, workers, executor, out, force
     try:
         with ProgressBar("replications", reps * len(named), quiet) as bar:
             comparison = compare(named, reps, seed, workers=workers, executor=executor,
-                                 out_dir=out, progress=bar, force=force, allow_large=allow_large)
+                                 out_dir=out, progress=bar, force=force, allow_large=allow_large,
+                                 engine=engine)
     except KeyboardInterrupt:
         click.echo(f"\nInterrupted: finished replications are kept in {out}; "
                    "run the same command again to resume.", err=True)
@@ -239,9 +245,11 @@ def compare_command(scenarios, replications, seed, workers, executor, out, force
               "service level and every pool's utilisation (SMEs included), overall SL and cost.")
 @click.option("--variant", metavar="NAME",
               help="Sweep around this variant of the file (its settings, then the --set values).")
+@engine_option
 @user_errors
+@engine_notes
 def sweep_command(scenario, settings, replications, seed, workers, executor, out, force, quiet,
-                  allow_large, metrics, variant):
+                  allow_large, metrics, variant, engine):
     """Run SCENARIO at every combination of the --set values.
 
     Paths are dotted (pools.<id>.agents, queues.<id>.handle_time.mean, queues.0.patience.mean).
@@ -271,7 +279,8 @@ def sweep_command(scenario, settings, replications, seed, workers, executor, out
     try:
         with ProgressBar(f"{points} points", reps * points, quiet) as bar:
             table = sweep(scenario, parsed, reps, seed, out_dir=out, workers=workers,
-                          executor=executor, progress=bar, force=force, allow_large=allow_large)
+                          executor=executor, progress=bar, force=force, allow_large=allow_large,
+                          engine=engine)
     except KeyboardInterrupt:
         click.echo(f"\nInterrupted: finished replications are kept in {out}; "
                    "run the same command again to resume.", err=True)

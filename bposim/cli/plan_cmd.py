@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 import bposim
-from bposim.cli.common import user_errors
+from bposim.cli.common import engine_notes, engine_option, user_errors
 
 
 @click.command("plan")
@@ -25,20 +25,24 @@ from bposim.cli.common import user_errors
 @click.option("--allow-large", is_flag=True,
               help="Run even when all the plan's simulations together exceed the work limits.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@engine_option
 @user_errors
+@engine_notes
 def plan_command(scenario, out, replications, seed, rounds, workers, scheduler, force, allow_large,
-                 quiet):
+                 quiet, engine):
     """Plan SCENARIO's staffing from its planning: section: agents needed per interval
     (Erlang A, then simulation), the least-cost shifts (integer program), checked and
     corrected by simulation; beside the Erlang C plan through the same scheduler.
 
     Writes requirements.csv, schedule.csv, planned.yaml and summary.txt into --out;
     rerunning an interrupted plan with the same --out resumes it."""
+    from bposim.engine.select import choose_engine
     from bposim.planning.report import summary_text
 
     sc = bposim.load_scenario(scenario)
     if sc.planning is None:
         raise bposim.InputError(f"{scenario}: the scenario has no planning section; see docs/planning.md")
+    engine = choose_engine(sc, engine)  # its notes print before the progress bar
     out = out or Path("plans") / scenario.stem
     spec = sc.planning
     steps = (spec.iterations + (spec.rounds if rounds is None else rounds) + 2)
@@ -55,7 +59,7 @@ def plan_command(scenario, out, replications, seed, rounds, workers, scheduler, 
     try:
         result = bposim.plan(sc, replications=replications, seed=seed, workers=workers,
                              scheduler=scheduler, rounds=rounds, out=out, progress=progress, force=force,
-                             allow_large=allow_large)
+                             allow_large=allow_large, engine=engine)
     except KeyboardInterrupt:
         click.echo(f"\nInterrupted: finished stages are kept in {out}; run the same command again "
                    "to resume.", err=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 import bposim
-from bposim.cli.common import ProgressBar, fail, user_errors
+from bposim.cli.common import ProgressBar, engine_notes, engine_option, fail, user_errors
 from bposim.cli.tables import fmt, render, with_ci
 from bposim.numfmt import CI_NOTE
 
@@ -143,9 +143,11 @@ def _campaign_table(s, scenario) -> str:
 @click.option("--allow-large", is_flag=True,
               help="Run even when the work estimate exceeds the limits (contacts, agents, "
                    "memory, time).")
+@engine_option
 @user_errors
+@engine_notes
 def run_command(scenario, replications, seed, workers, executor, scheduler, out, force,
-                keep_contacts, precision, make_report, quiet, allow_large):
+                keep_contacts, precision, make_report, quiet, allow_large, engine):
     """Simulate SCENARIO and print service level, waits, abandonment and utilisation
     with 95 % confidence intervals and the Erlang baseline; write a results directory.
 
@@ -163,12 +165,12 @@ def run_command(scenario, replications, seed, workers, executor, scheduler, out,
             outcome = bposim.run_to_precision(sc, out, rule, seed=seed, max_replications=reps,
                                               workers=workers, executor=executor,
                                               scheduler=scheduler, progress=progress, force=force,
-                                              allow_large=allow_large)
+                                              allow_large=allow_large, engine=engine)
         else:
             outcome = bposim.run_to_directory(sc, out, replications=replications, seed=seed,
                                               workers=workers, executor=executor,
                                               scheduler=scheduler, progress=progress, force=force,
-                                              allow_large=allow_large)
+                                              allow_large=allow_large, engine=engine)
     if outcome.results is None:
         fail(f"interrupted before any replication finished; nothing written to {out}")
     res = outcome.results

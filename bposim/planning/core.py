@@ -11,6 +11,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from bposim.engine.select import EngineChoice, choose_engine
 from bposim.errors import InputError
 from bposim.planning.evaluate import resolve_targets, with_targets
 from bposim.planning.loop import Round, closed_loop, round_row
@@ -99,7 +100,8 @@ def _make_plan(base: Scenario, columns: Columns, spec, rounds: list[Round], requ
 def plan(scenario: Scenario, *, replications: int | None = None, seed: int | None = None,
          workers: int | None = None, scheduler: str | None = None, rounds: int | None = None,
          out: str | Path | None = None, progress: Callable[[str], None] | None = None,
-         force: bool = False, iterations: int | None = None, allow_large: bool = False) -> Plan:
+         force: bool = False, iterations: int | None = None, allow_large: bool = False,
+         engine: str | EngineChoice | None = None) -> Plan:
     """Plan the staffing of ``scenario`` from its ``planning:`` section (see docs/planning.md).
 
     Every simulation uses ``replications`` replications from ``seed`` (common random
@@ -108,7 +110,8 @@ def plan(scenario: Scenario, *, replications: int | None = None, seed: int | Non
     a rerun resumes; the final files are written at the end. Raises :class:`InputError`
     before any simulation when the plan cannot be feasible, and
     :class:`~bposim.workload.WorkloadError` when all its simulations together would be far
-    too large (unless ``allow_large``)."""
+    too large (unless ``allow_large``). ``engine``: auto, simpy or fast for every
+    simulation (default: the scenario's ``simulation.engine``), chosen once, first."""
     spec = scenario.planning
     if spec is None:
         raise InputError(f"{scenario.source or scenario.name}: the scenario has no planning section; "
@@ -125,7 +128,8 @@ def plan(scenario: Scenario, *, replications: int | None = None, seed: int | Non
     from bposim.workload import check_workload
 
     check_workload(base, reps * (iterations + rounds + 2), allow_large=allow_large)
-    run_kw = {**_run_kw(workers, scheduler), "allow_large": allow_large}
+    run_kw = {**_run_kw(workers, scheduler), "allow_large": allow_large,
+              "engine": choose_engine(base, engine)}
     say = progress or (lambda _message: None)
     timings: dict[str, float] = {}
 
