@@ -8,23 +8,17 @@ import click
 
 import bposim
 from bposim.cli.common import ProgressBar, engine_notes, engine_option, fail, user_errors
-from bposim.cli.tables import fmt, render, with_ci
+from bposim.cli.tables import cell, fmt, heading, render, summary_row
 from bposim.numfmt import CI_NOTE
-
-
-def _row(summary, metric, scope):
-    s = summary[(summary["metric"] == metric) & (summary["scope"] == scope)]
-    if s.empty:
-        return float("nan"), float("nan"), float("nan")
-    r = s.iloc[0]
-    return r["mean"], r["ci_low"], r["ci_high"]
 
 
 def summary_tables(results, baseline) -> str:
     """The run summary as text: queues with the Erlang baseline beside them, then pools
-    (tables with nothing to show, such as queues in an outbound-only centre, are left out)."""
+    (tables with nothing to show, such as queues in an outbound-only centre, are left out).
+    Headings and formats come from the metric registry (:mod:`bposim.metric_registry`)."""
     from bposim.cli.columns import fit
-    from bposim.metrics import sl_threshold_label, sl_threshold_metrics
+    from bposim.metric_registry import scope_key
+    from bposim.metrics import sl_threshold_metrics
 
     s = results.summary
     scenario = results.scenario
@@ -32,61 +26,63 @@ def summary_tables(results, baseline) -> str:
     extra = sl_threshold_metrics(s.loc[s["scope"].astype(str).str.startswith("queue:"), "metric"])
     q_rows = []
     for q in scenario.queues:
-        scope = f"queue:{q.id}"
+        scope = scope_key("queue", q.id)
         sl = q.service_level
         b = base.loc[q.id] if base is not None and q.id in base.index else {}
         q_rows.append([
             q.id,
-            fmt(_row(s, "offered", scope)[0], "int"),
+            cell(s, "offered", scope, ci=False),
             f"{sl.definition} {sl.target:.0%}/{sl.answer_within:g}s",
-            with_ci(*_row(s, "service_level", scope), kind="pct"),
+            cell(s, "service_level", scope),
             fmt(b.get("erlang_service_level", float("nan")), "pct"),
-            *(with_ci(*_row(s, m, scope), kind="pct") for m in extra),
-            with_ci(*_row(s, "asa", scope)),
+            *(cell(s, m, scope) for m in extra),
+            cell(s, "asa", scope),
             fmt(b.get("erlang_asa", float("nan"))),
-            with_ci(*_row(s, "abandon_rate", scope), kind="pct"),
-            fmt(_row(s, "wait_p90", scope)[0]),
+            cell(s, "abandon_rate", scope),
+            cell(s, "wait_p90", scope, ci=False),
             fmt(b.get("erlang_required_agents_peak", float("nan")), "int"),
         ])
     queues = "Queues\n" + fit(
-        ["queue", "offered", "target", "service level", "Erlang SL",
-         *(sl_threshold_label(m) for m in extra), "ASA (s)", "Erlang ASA",
-         "abandoned", "p90 wait (s)", "Erlang peak agents"],
+        ["queue", heading("offered", "queue"), "target", heading("service_level", "queue"), "Erlang SL",
+         *(heading(m, "queue") for m in extra), heading("asa", "queue"), "Erlang ASA",
+         heading("abandon_rate", "queue"), heading("wait_p90", "queue"), "Erlang peak agents"],
         q_rows, hint="widen the terminal or set COLUMNS")
     inbound = any(p.skills for p in scenario.pools)  # else no pool handles contacts
     p_rows = []
     for p in scenario.pools:
-        scope = f"pool:{p.id}"
-        handled = ([fmt(_row(s, "handled", scope)[0], "int"),
-                    fmt(_row(s, "escalations_taken", scope)[0], "int")] if p.skills
-                   else ["- (outbound)", "-"])
+        scope = scope_key("pool", p.id)
+        handled = ([cell(s, "handled", scope, ci=False), cell(s, "escalations_taken", scope, ci=False)]
+                   if p.skills else ["- (outbound)", "-"])
         p_rows.append([
             p.id, p.tier,
-            with_ci(*_row(s, "occupancy", scope), kind="pct"),
-            with_ci(*_row(s, "utilisation", scope), kind="pct"),
+            cell(s, "occupancy", scope),
+            cell(s, "utilisation", scope),
             *(handled if inbound else []),
-            fmt(_row(s, "paid_hours", scope)[0], "int"),
+            cell(s, "paid_hours", scope, ci=False),
         ])
-    pools = render(["pool", "tier", "occupancy", "utilisation",
-                    *(["handled", "escalations taken"] if inbound else []), "paid hours"],
+    pools = render(["pool", "tier", heading("occupancy", "pool"), heading("utilisation", "pool"),
+                    *([heading("handled", "pool"), heading("escalations_taken", "pool")] if inbound else []),
+                    heading("paid_hours", "pool")],
                    p_rows, title="Pools")
     lines = ([queues, ""] if q_rows else []) + [pools]
-    sme = _row(s, "sme_utilisation", "all")
+    run = scope_key("run")
+    sme = summary_row(s, "sme_utilisation", run)
     if sme[0] == sme[0]:
-        lines += ["", f"SME utilisation: {with_ci(*sme, kind='pct')}"]
-    cost = _row(s, "cost", "all")
+        lines += ["", f"{heading('sme_utilisation', run)}: {cell(s, 'sme_utilisation', run)}"]
+    cost = summary_row(s, "cost", run)
     if cost[0] > 0:
         cur = scenario.currency
-        site_rows = [[site.id, site.kind, fmt(_row(s, "paid_hours", f"site:{site.id}")[0], "int"),
-                      with_ci(*_row(s, "cost", f"site:{site.id}"), kind="int"),
-                      with_ci(*_row(s, "utilisation", f"site:{site.id}"), kind="pct")]
+        site_rows = [[site.id, site.kind, cell(s, "paid_hours", scope_key("site", site.id), ci=False),
+                      cell(s, "cost", scope_key("site", site.id)),
+                      cell(s, "utilisation", scope_key("site", site.id))]
                      for site in scenario.sites]
         if site_rows:
-            lines += ["", render(["site", "kind", "paid hours", f"cost ({cur})", "utilisation"],
-                                 site_rows, title="Sites")]
-        per = _row(s, "cost_per_contact", "all")
-        per_text = (f"; per answered contact {with_ci(*per, digits=2)} {cur}" if per[0] == per[0] else "")
-        lines += ["", f"Cost: {with_ci(*cost, kind='int')} {cur}{per_text}"]
+            lines += ["", render(["site", "kind", heading("paid_hours", "site"), heading("cost", "site", cur),
+                                  heading("utilisation", "site")], site_rows, title="Sites")]
+        per = summary_row(s, "cost_per_contact", run)
+        per_text = (f"; per answered contact {cell(s, 'cost_per_contact', run)} {cur}" if per[0] == per[0]
+                    else "")
+        lines += ["", f"Cost: {cell(s, 'cost', run)} {cur}{per_text}"]
     if scenario.campaigns:
         lines += ["", _campaign_table(s, scenario)]
     return "\n".join(lines)
@@ -95,24 +91,17 @@ def summary_tables(results, baseline) -> str:
 def _campaign_table(s, scenario) -> str:
     """Outbound results beside the regulatory abandoned-call cap."""
     from bposim.abandon_caps import CAP_MEASURE, cap_warnings
+    from bposim.metric_registry import scope_key
 
+    shown = ("dials", "connected", "right_party", "abandon_rate", "max_daily_abandon_rate", None,
+             "right_party_per_agent_hour", "talk_minutes_per_agent_hour", "list_penetration")
+    plain = {"dials", "connected", "right_party", "list_penetration"}  # without their CI
     rows = []
     for c in scenario.campaigns:
-        scope = f"campaign:{c.id}"
-        rows.append([
-            c.id, c.mode,
-            fmt(_row(s, "dials", scope)[0], "int"),
-            fmt(_row(s, "connected", scope)[0], "int"),
-            fmt(_row(s, "right_party", scope)[0], "int"),
-            with_ci(*_row(s, "abandon_rate", scope), kind="pct"),
-            with_ci(*_row(s, "max_daily_abandon_rate", scope), kind="pct"),
-            f"{c.abandon_target:.0%}",
-            with_ci(*_row(s, "right_party_per_agent_hour", scope)),
-            with_ci(*_row(s, "talk_minutes_per_agent_hour", scope)),
-            fmt(_row(s, "list_penetration", scope)[0], "pct"),
-        ])
-    table = render(["campaign", "mode", "dials", "connects", "right party", "abandoned/live",
-                    "worst day (incl. AMD)", "cap", "RPC/agent h", "talk min/agent h", "list reached"],
+        scope = scope_key("campaign", c.id)
+        rows.append([c.id, c.mode, *(f"{c.abandon_target:.0%}" if m is None else cell(s, m, scope, m not in plain)
+                                     for m in shown)])
+    table = render(["campaign", "mode", *("cap" if m is None else heading(m, "campaign") for m in shown)],
                    rows, title="Outbound campaigns")
     lines = [table, f"cap: the campaign's abandon_target, on {CAP_MEASURE}."]
     lines += [f"Warning: {w}." for w in cap_warnings(s, {c.id: c.abandon_target
