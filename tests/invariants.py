@@ -120,15 +120,16 @@ def _check_agents(engine: Engine, holders: set) -> None:
                 held.add(id(c))
             if state == DIALING:
                 assert a.dials_out >= 1, f"{a.id} waits on dials with none out"
+        crew = engine.workforce.crews[pool.m.index]
         assert idle == len(pool.idle), f"{pid}: {idle} agents idle, {len(pool.idle)} listed"
-        assert on_break == pool.on_break, f"{pid}: {on_break} agents on break, counted {pool.on_break}"
-        assert on_duty == pool.on_duty, f"{pid}: {on_duty} agents on duty, counted {pool.on_duty}"
+        assert on_break == crew.on_break, f"{pid}: {on_break} agents on break, counted {crew.on_break}"
+        assert on_duty == crew.on_duty, f"{pid}: {on_duty} agents on duty, counted {crew.on_duty}"
     for a in on_hold:
         assert a in holders, f"{a.id} holds a customer for a consult that is nowhere"
 
 
 def _check_campaigns(engine: Engine) -> None:
-    for camp in getattr(engine, "campaigns", ()):
+    for camp in engine.dialer.campaigns:
         st, cid = camp.stats, camp.m.id
         c = {k: sum(v) for k, v in st.counts.items()}
         assert camp.in_flight >= 0, f"{cid}: {camp.in_flight} dials in flight"

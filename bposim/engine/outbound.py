@@ -1,6 +1,6 @@
-"""Outbound campaigns inside the engine: dialer modes, predictive pacing, blending.
+"""The dialer component: outbound campaigns, dialer modes, predictive pacing, blending.
 
-A mixin of :class:`bposim.engine.core.Engine`. A dial rings; it ends as no answer,
+A dial rings; it ends as no answer,
 busy, a machine or a live answer (outcome drawn from the campaign's stream when it
 is placed). With answering-machine detection a detected machine is dropped and a
 human taken for a machine is hung up on. A live answer (or an undetected machine)
@@ -22,6 +22,17 @@ Blending: an agent of a pool with inbound skills takes inbound work first and is
 used for outbound only while more than ``reserve`` of its pool's agents are idle.
 Records are called only inside their own time zone's calling windows, oldest due
 first; retries wait the delay of their last outcome.
+
+Events handled here: ``WAKE`` (target: the campaign; a record may be due),
+``PREVIEW_DONE`` (target: the agent; payload (campaign, record)), ``DIAL_END`` (a dial
+ended without reaching an agent; payload (campaign, record, owner, interval,
+outcome)), ``DIAL_ANSWER`` (target: the :class:`Call`; payload: the campaign),
+``CONNECT_TIMEOUT`` (target: the call; stale once it was connected) and
+``OUT_TALK_END`` (target: the agent; payload: the campaign). The dialer learns that
+an agent of a campaign pool became idle through :meth:`Dialer.agent_idle` (the last
+link of the engine's "agent became free" chain), and hands agents back through the
+engine's ``_free``. Dial outcomes are reported to observers (``dial_outcome``); the
+campaign's own counts are the dialer's accounts (:class:`CampaignStats`).
 """
 
 from __future__ import annotations
@@ -32,7 +43,10 @@ import math
 from collections import deque
 
 from bposim.distributions import DistributionSpec
-from bposim.engine.recorder import DIALING, IDLE, OUT_TALK, OUT_WRAP, PREVIEW, CampaignStats
+from bposim.engine.events import (
+    CONNECT_TIMEOUT, DIAL_ANSWER, DIAL_END, FREE, OUT_TALK_END, PREVIEW_DONE, WAKE,
+)
+from bposim.engine.recorder import DIALING, OUT_TALK, OUT_WRAP, PREVIEW, CampaignStats
 from bposim.rng import BufferedSampler
 
 _UNIFORM = DistributionSpec("uniform", low=0.0, high=1.0)
@@ -94,21 +108,35 @@ class _Campaign:
         self.cuts = (o.no_answer, o.no_answer + o.busy, o.no_answer + o.busy + o.machine)
 
 
-class OutboundMixin:
-    """Campaign events; expects the engine's ``env``, ``_at``, ``_set_state``, ``_free``,
-    ``L``, ``n``, ``pools``, ``queues`` and ``model``."""
+class Dialer:
+    """Places dials for every campaign and connects answered calls to agents."""
 
-    def _setup_campaigns(self) -> None:
+    def __init__(self, engine, pools, queues):
+        self.e = engine
+        self.env = engine.env
+        self.L, self.n = engine.L, engine.n
+        self.model = engine.model
+        self.pools = pools
+        self.queues = queues
         self.campaigns = []
+        engine.on(WAKE, lambda ev: self._wake(ev.target))
+        engine.on(PREVIEW_DONE, lambda ev: self._after_preview(ev.data[0], ev.target, ev.data[1]))
+        engine.on(DIAL_END, lambda ev: self._end_dial(*ev.data))
+        engine.on(DIAL_ANSWER, lambda ev: self._answered(ev.data, ev.target))
+        engine.on(CONNECT_TIMEOUT, lambda ev: self._connect_timeout(ev.data, ev.target))
+        engine.on(OUT_TALK_END, lambda ev: self._outbound_talk_end(ev.data, ev.target))
+
+    def start(self, keep_dial_times: bool) -> None:
+        """Set up each campaign and wake it at time 0."""
         for cm in self.model.campaigns:
-            camp = _Campaign(cm, self.n, self.streams)
-            if self.contacts is not None:
+            camp = _Campaign(cm, self.n, self.e.streams)
+            if keep_dial_times:
                 camp.stats.dial_times = []
             for p in cm.pools:
                 self.pools[p].camp = camp
                 camp.pools.append(self.pools[p])
             self.campaigns.append(camp)
-            self._at(0.0, lambda _e, c=camp: self._wake(c))
+            self.e.at(0.0, WAKE, camp)
 
     # -- who may work outbound now ----------------------------------------------------
     def _reserve(self, pool, camp) -> int:
@@ -122,20 +150,21 @@ class OutboundMixin:
 
     def _spare(self, pool, camp) -> int:
         """Idle agents of ``pool`` beyond its reserve."""
-        return max(0, len(pool.idle) - self._reserve(pool, camp))
+        return max(0, len(self.e.dispatcher.idle_agents(pool)) - self._reserve(pool, camp))
 
     def _free_agent(self, camp):
         """The longest-idle agent that may take outbound work, or None."""
         best = None
         for pool in camp.pools:
-            if pool.idle and self._spare(pool, camp) > 0:
-                a = next(iter(pool.idle))
+            idle = self.e.dispatcher.idle_agents(pool)
+            if idle and self._spare(pool, camp) > 0:
+                a = next(iter(idle))
                 if best is None or a.since < best.since:
                     best = a
         return best
 
-    def _outbound_free(self, agent) -> None:
-        """Hook: ``agent`` of a campaign pool has just become idle."""
+    def agent_idle(self, agent) -> None:
+        """``agent`` of a campaign pool has just become idle: outbound work, if any."""
         camp = agent.pool.camp
         while camp.waiting and not camp.waiting[0].waiting:
             camp.waiting.popleft()
@@ -185,7 +214,7 @@ class OutboundMixin:
             return heapq.heappop(camp.heaps[best_k])[1]
         if wake < camp.wake_at and wake < self.model.end:
             camp.wake_at = wake
-            self._at(wake - now, lambda _e, c=camp: self._wake(c))
+            self.e.at(wake - now, WAKE, camp)
         return None
 
     def _retry(self, camp, record, delay) -> None:
@@ -196,7 +225,7 @@ class OutboundMixin:
         due = self.env.now + delay
         if due < camp.wake_at and due < self.model.end:
             camp.wake_at = due
-            self._at(delay, lambda _e, c=camp: self._wake(c))
+            self.e.at(delay, WAKE, camp)
 
     # -- placing dials -------------------------------------------------------------
     def _agent_dials(self, camp, agent) -> bool:
@@ -204,16 +233,16 @@ class OutboundMixin:
         record = self._next_record(camp)
         if record is None:
             return False
-        agent.pool.idle.pop(agent, None)
+        self.e.dispatcher.claim(agent)
         if camp.spec.mode == "preview":
-            self._set_state(agent, PREVIEW)
-            self._at(camp.preview(), lambda _e: self._after_preview(camp, agent, record))
+            self.e._set_state(agent, PREVIEW)
+            self.e.at(camp.preview(), PREVIEW_DONE, agent, 0, (camp, record))
             return True
         ratio = camp.spec.dials_per_agent
         n = int(ratio) + (1 if camp.u_round() < ratio - int(ratio) else 0)
         records = [record] + [r for r in (self._next_record(camp) for _ in range(max(n, 1) - 1))
                               if r is not None]
-        self._set_state(agent, DIALING)
+        self.e._set_state(agent, DIALING)
         agent.dials_out += len(records)  # dials of an earlier round may still be ringing
         for r in records:
             self._dial(camp, r, agent)
@@ -225,9 +254,9 @@ class OutboundMixin:
         j = bisect.bisect_right(camp.starts[k], now) - 1
         if not (j >= 0 and spans[j][0] <= now < spans[j][1]):  # the window closed meanwhile
             heapq.heappush(camp.heaps[k], (now, record))
-            self._free(agent)
+            self.e._free(agent)
             return
-        self._set_state(agent, DIALING)
+        self.e._set_state(agent, DIALING)
         agent.dials_out += 1
         self._dial(camp, record, agent)
 
@@ -258,11 +287,12 @@ class OutboundMixin:
         u = camp.u_outcome()
         no_answer, busy, machine = camp.cuts
         spec = camp.spec
+        at = self.e.at
         if u < no_answer:
-            self._at(spec.ring_seconds, lambda _e: self._end_dial(camp, record, owner, i, "no_answer"))
+            at(spec.ring_seconds, DIAL_END, camp, 0, (camp, record, owner, i, "no_answer"))
             return
         if u < busy:
-            self._at(spec.busy_seconds, lambda _e: self._end_dial(camp, record, owner, i, "busy"))
+            at(spec.busy_seconds, DIAL_END, camp, 0, (camp, record, owner, i, "busy"))
             return
         live = u >= machine
         delay = camp.answer_delay()
@@ -270,12 +300,12 @@ class OutboundMixin:
             delay += spec.amd.decision_seconds
             correct = camp.u_amd() < spec.amd.accuracy
             if not live and correct:
-                self._at(delay, lambda _e: self._end_dial(camp, record, owner, i, "machine_detected"))
+                at(delay, DIAL_END, camp, 0, (camp, record, owner, i, "machine_detected"))
                 return
             if live and not correct:
-                self._at(delay, lambda _e: self._end_dial(camp, record, owner, i, "amd_false_positive"))
+                at(delay, DIAL_END, camp, 0, (camp, record, owner, i, "amd_false_positive"))
                 return
-        self._at(delay, lambda _e: self._answered(camp, Call(record, owner, live, i)))
+        at(delay, DIAL_ANSWER, Call(record, owner, live, i), 0, camp)
 
     # -- outcomes ------------------------------------------------------------------
     def _end_dial(self, camp, record, owner, i, outcome) -> None:
@@ -284,6 +314,8 @@ class OutboundMixin:
         camp.resolved += 1
         c = camp.stats.counts
         c[outcome][i] += 1
+        for f in self.e.on_dial_outcome:
+            f(self.env.now, camp, outcome, i)
         retry = camp.spec.retry
         if outcome == "machine_detected":
             c["machine"][i] += 1
@@ -307,7 +339,7 @@ class OutboundMixin:
             return
         owner.dials_out -= 1
         if owner.dials_out <= 0 and owner.state == DIALING and owner is not connected_to:
-            self._free(owner)
+            self.e._free(owner)
 
     def _answered(self, camp, call: Call) -> None:
         """A person (or undetected machine) answered: connect to an agent or wait."""
@@ -321,7 +353,7 @@ class OutboundMixin:
             return
         call.waiting = True
         camp.waiting.append(call)
-        self._at(camp.spec.connect_limit, lambda _e: self._connect_timeout(camp, call))
+        self.e.at(camp.spec.connect_limit, CONNECT_TIMEOUT, call, 0, camp)
 
     def _connect_timeout(self, camp, call: Call) -> None:
         if not call.waiting:
@@ -332,6 +364,8 @@ class OutboundMixin:
         else:  # an undetected machine nobody picked up: it just records silence
             camp.stats.counts["machine"][call.interval] += 1
             camp.stats.counts["machine_unconnected"][call.interval] += 1
+            for f in self.e.on_dial_outcome:
+                f(self.env.now, camp, "machine_unconnected", call.interval)
             camp.in_flight -= 1
             camp.resolved += 1
             self._retry(camp, call.record, camp.spec.retry.after_machine)
@@ -342,6 +376,8 @@ class OutboundMixin:
         camp.in_flight -= 1
         camp.resolved += 1
         i, c, retry = call.interval, camp.stats.counts, camp.spec.retry
+        for f in self.e.on_dial_outcome:
+            f(self.env.now, camp, "connected", i)
         if call.live:
             camp.live_seen += 1
             c["live"][i] += 1
@@ -358,7 +394,7 @@ class OutboundMixin:
             c["machine_to_agent"][i] += 1
             talk, delay = camp.talk_machine(), retry.after_machine
         self._retry(camp, call.record, delay)
-        agent.pool.idle.pop(agent, None)
+        self.e.dispatcher.claim(agent)
         owner = call.owner
         if owner is agent:
             agent.dials_out -= 1
@@ -366,15 +402,15 @@ class OutboundMixin:
             self._owner_done(owner)
         j = min(int(self.env.now // self.L), self.n - 1)
         camp.stats.talk[j] += talk
-        self._set_state(agent, OUT_TALK)
-        self._at(talk, lambda _e: self._outbound_talk_end(camp, agent))
+        self.e._set_state(agent, OUT_TALK)
+        self.e.at(talk, OUT_TALK_END, agent, 0, camp)
 
     def _outbound_talk_end(self, camp, agent) -> None:
         if camp.wrap is not None:
-            self._set_state(agent, OUT_WRAP)
-            self._at(camp.wrap(), lambda _e: self._free(agent))
+            self.e._set_state(agent, OUT_WRAP)
+            self.e.at(camp.wrap(), FREE, agent)
         else:
-            self._free(agent)
+            self.e._free(agent)
 
     def _paced(self, camp, abandoned: bool) -> None:
         """Predictive pacing control on every live answer."""
@@ -391,5 +427,3 @@ class OutboundMixin:
         elif rate < 0.3 * target and len(camp.recent) == window:
             camp.factor = min(pacing.maximum, camp.factor + pacing.step)
 
-
-__all__ = ["OutboundMixin", "IDLE"]
