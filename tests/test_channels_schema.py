@@ -384,3 +384,17 @@ def test_what_if_variants_keep_the_channel_settings(tmp_path):
     assert [p.chat for p in v.scenario.pools] == [p.chat for p in base.pools]
     assert [(p.backlog_blocks, p.qa_review, p.coaching) for p in v.scenario.pools] == \
         [(p.backlog_blocks, p.qa_review, p.coaching) for p in base.pools]
+
+
+def test_variants_and_sweeps_reach_the_channel_settings():
+    from bposim.overlay import apply_overrides
+
+    data = __import__("yaml").safe_load(TEXT)
+    data, _where = apply_overrides(data, {
+        "pools.tier1.chat.concurrency": 4, "queues.calls.callback.acceptance": 0.7,
+        "queues.mail.due_within_hours": 4, "pools.sme.qa_review.share": 0.1,
+        "pools.tier1.backlog_blocks.0.end": "16:00"})
+    s = parse_scenario(data, source="t.yaml")
+    assert s.pools[0].chat.concurrency == 4 and s.queues[0].callback.acceptance == 0.7
+    assert s.queues[2].due_within_hours == 4 and s.pools[1].qa_review.share == 0.1
+    assert s.pools[0].backlog_blocks[0].end.hour == 16
