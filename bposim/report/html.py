@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from html import escape
 
 from bposim import __version__, numfmt
+from bposim import metric_registry as registry
 from bposim.abandon_caps import CAP_MEASURE, cap_warnings
 from bposim.report.load import ResultsData
 from bposim.report.views import met_flag, views_html
@@ -103,6 +104,16 @@ def with_ci(summary, metric: str, scope: str, kind: str = "num", digits: int = 1
     return f'{text}<br><span class="ci">{escape(numfmt.ci_text(mean, lo, hi, kind, digits))}</span>'
 
 
+def cell(summary, metric: str, scope: str) -> str:
+    """:func:`with_ci` in the metric's registered format (:mod:`bposim.metric_registry`)."""
+    return with_ci(summary, metric, scope, registry.kind(metric, scope) or "num", registry.digits(metric, scope))
+
+
+def _heading(metric: str, scope: str, currency: str | None = None) -> str:
+    """The report's column heading of a metric (its fuller label where it has one)."""
+    return registry.heading(metric, scope, currency, long=True)
+
+
 def _sl_flag(summary, scope: str, target: float) -> str:
     """"met" / "missed" against the target under a service-level cell."""
     m = _metric(summary, "service_level", scope)
@@ -149,15 +160,15 @@ def _scenario_facts(d: ResultsData) -> str:
 
 def _headline(d: ResultsData) -> str:
     s = d.summary
-    items = [("Offered contacts (external queues)", "offered", "all", "int"),
-             ("Service level (answered in target / offered, all external)", "sl_offered", "all", "pct"),
-             ("Abandon rate (external queues)", "abandon_rate", "all", "pct"),
-             ("SME utilisation", "sme_utilisation", "all", "pct")]
-    items += [(f"Service level, queue {q.id}", "service_level", f"queue:{q.id}", "pct") for q in d.queues]
-    items += [(f"Cost ({d.currency})", "cost", "all", "int"),
-              (f"Cost per answered contact ({d.currency})", "cost_per_contact", "all", "num")]
+    run = registry.scope_key("run")
+    items = [(_card(m, run, d.currency), m, run) for m in ("offered", "sl_offered", "abandon_rate",
+                                                           "sme_utilisation")]
+    items += [(f"{_card('service_level', 'queue')}, queue {q.id}", "service_level",
+               registry.scope_key("queue", q.id)) for q in d.queues]
+    items += [(_card(m, run, d.currency), m, run) for m in ("cost", "cost_per_contact")]
     cards = []
-    for label, metric, scope, kind in items:
+    for label, metric, scope in items:
+        kind = registry.kind(metric, scope)
         m = _metric(s, metric, scope)
         if m is None or (metric.startswith("cost") and not m[0]):
             continue
@@ -172,31 +183,39 @@ def _headline(d: ResultsData) -> str:
     return f'<div class="cards">{"".join(cards)}</div>'
 
 
+def _card(metric: str, scope: str, currency: str | None = None) -> str:
+    """A headline card's label: the metric's fuller heading, capitalised."""
+    text = _heading(metric, scope, currency)
+    return text[:1].upper() + text[1:]
+
+
 def _queue_table(d: ResultsData) -> str:
-    from bposim.metrics import sl_threshold_label, sl_threshold_metrics
+    from bposim.metrics import sl_threshold_metrics
 
     s = d.summary
     base = d.baseline.set_index("queue") if "queue" in d.baseline.columns and len(d.baseline) else None
     extra = sl_threshold_metrics(s.loc[s["scope"].astype(str).str.startswith("queue:"), "metric"])
     rows = []
     for q in d.queues:
-        scope = f"queue:{q.id}"
+        scope = registry.scope_key("queue", q.id)
         b = base.loc[q.id] if base is not None and q.id in base.index else {}
         target = (f'{q.target:.0%} in {q.answer_within:g} s<br><span class="ci">{escape(q.definition)}</span>'
                   if q.target == q.target else "–")
         rows.append([
-            escape(q.id), target, with_ci(s, "offered", scope, "int", 0),
-            with_ci(s, "service_level", scope, "pct") + _sl_flag(s, scope, q.target),
+            escape(q.id), target, cell(s, "offered", scope),
+            cell(s, "service_level", scope) + _sl_flag(s, scope, q.target),
             fmt(b.get("erlang_service_level"), "pct"),
-            *(with_ci(s, m, scope, "pct") for m in extra),
-            with_ci(s, "asa", scope), fmt(b.get("erlang_asa")),
-            with_ci(s, "abandon_rate", scope, "pct"), fmt(b.get("erlang_abandon_rate"), "pct"),
-            with_ci(s, "wait_p90", scope), with_ci(s, "escalation_rate", scope, "pct"),
+            *(cell(s, m, scope) for m in extra),
+            cell(s, "asa", scope), fmt(b.get("erlang_asa")),
+            cell(s, "abandon_rate", scope), fmt(b.get("erlang_abandon_rate"), "pct"),
+            cell(s, "wait_p90", scope), cell(s, "escalation_rate", scope),
             fmt(b.get("erlang_required_agents_peak"), "int"),
         ])
-    headers = ["queue", "target", "offered", "service level", "Erlang SL",
-               *(sl_threshold_label(m) for m in extra), "ASA (s)", "Erlang ASA (s)",
-               "abandoned", "Erlang abandoned", "p90 wait (s)", "escalated", "Erlang peak agents"]
+    h = {m: _heading(m, "queue") for m in ("offered", "service_level", "asa", "abandon_rate", "wait_p90",
+                                            "escalation_rate")}
+    headers = ["queue", "target", h["offered"], h["service_level"], "Erlang SL",
+               *(_heading(m, "queue") for m in extra), h["asa"], "Erlang ASA (s)",
+               h["abandon_rate"], "Erlang abandoned", h["wait_p90"], h["escalation_rate"], "Erlang peak agents"]
     k = len(extra)
     return _table(headers, rows, erlang_cols=(4, 6 + k, 8 + k, 11 + k))
 
@@ -216,33 +235,35 @@ def _pool_table(d: ResultsData) -> str:
     costs = bool(len(cost)) and bool((cost["mean"].fillna(0) != 0).any())
     rows = []
     for p in d.pools:
-        scope = f"pool:{p.id}"
+        scope = registry.scope_key("pool", p.id)
         rows.append([
             escape(p.id + (" (SME)" if p.is_sme else "")), escape(p.tier),
             *([escape(p.site or "–")] if sites else []),
-            with_ci(s, "occupancy", scope, "pct"), with_ci(s, "utilisation", scope, "pct"),
-            *(([with_ci(s, "handled", scope, "int", 0), with_ci(s, "escalations_taken", scope, "int", 0)]
+            cell(s, "occupancy", scope), cell(s, "utilisation", scope),
+            *(([cell(s, "handled", scope), cell(s, "escalations_taken", scope)]
                if p.inbound else ["– (outbound)", "–"]) if inbound else []),
-            with_ci(s, "paid_hours", scope, "int", 0), with_ci(s, "overrun_hours", scope),
-            *([with_ci(s, "cost", scope, "int", 0)] if costs else []),
+            cell(s, "paid_hours", scope), cell(s, "overrun_hours", scope),
+            *([cell(s, "cost", scope)] if costs else []),
         ])
-    headers = ["pool", "tier", *(["site"] if sites else []), "occupancy", "utilisation",
-               *(["handled", "escalations taken"] if inbound else []), "paid hours", "overrun hours",
-               *([f"cost ({d.currency})"] if costs else [])]
+    headers = ["pool", "tier", *(["site"] if sites else []),
+               *(_heading(m, "pool") for m in ("occupancy", "utilisation")),
+               *((_heading(m, "pool") for m in ("handled", "escalations_taken")) if inbound else []),
+               *(_heading(m, "pool") for m in ("paid_hours", "overrun_hours")),
+               *([_heading("cost", "pool", d.currency)] if costs else [])]
     return _table(headers, rows)
 
 
 def _site_table(d: ResultsData) -> str:
     """Sites, when the scenario has them: paid hours, cost, occupancy and utilisation."""
     s = d.summary
-    sites = sorted({str(x)[5:] for x in s["scope"] if str(x).startswith("site:")})
+    sites = sorted(registry.scope_ids(s["scope"], "site"))
     if not sites:
         return ""
+    shown = ("paid_hours", "cost", "occupancy", "utilisation")
     rows = [[escape(site), escape(d.site_kinds.get(site, "") or "–"),
-             with_ci(s, "paid_hours", f"site:{site}", "int", 0), with_ci(s, "cost", f"site:{site}", "int", 0),
-             with_ci(s, "occupancy", f"site:{site}", "pct"), with_ci(s, "utilisation", f"site:{site}", "pct")]
+             *(cell(s, m, registry.scope_key("site", site)) for m in shown)]
             for site in sites]
-    headers = ["site", "kind", "paid hours", f"cost ({d.currency})", "occupancy", "utilisation"]
+    headers = ["site", "kind", *(_heading(m, "site", d.currency) for m in shown)]
     return "<h2>Sites</h2>" + _table(headers, rows)
 
 
@@ -250,24 +271,16 @@ def _campaign_table(d: ResultsData) -> str:
     """Outbound campaigns, when the scenario has them: output and the abandoned-call rates
     as the two regulators measure them."""
     s = d.summary
-    campaigns = sorted({str(x)[9:] for x in s["scope"] if str(x).startswith("campaign:")})
+    campaigns = sorted(registry.scope_ids(s["scope"], "campaign"))
     if not campaigns:
         return ""
-    rows = []
-    for c in campaigns:
-        scope = f"campaign:{c}"
-        rows.append([escape(c), with_ci(s, "dials", scope, "int", 0), with_ci(s, "connected", scope, "int", 0),
-                     with_ci(s, "right_party", scope, "int", 0), with_ci(s, "abandon_rate", scope, "pct"),
-                     with_ci(s, "max_daily_abandon_rate", scope, "pct"),
-                     with_ci(s, "max_30day_abandon_rate", scope, "pct"),
-                     fmt(d.campaign_caps.get(c), "pct", 0),
-                     with_ci(s, "right_party_per_agent_hour", scope),
-                     with_ci(s, "talk_minutes_per_agent_hour", scope),
-                     with_ci(s, "list_penetration", scope, "pct")])
-    headers = ["campaign", "dials", "connects", "right party", "abandoned / live (the cap's measure)",
-               "worst day, AMD hang-ups included (Ofcom's 24-hour rule)",
-               "worst 30 days (FTC's 30-day rule)",
-               "cap", "right party per agent hour", "talk minutes per agent hour", "list reached"]
+    shown = ("dials", "connected", "right_party", "abandon_rate", "max_daily_abandon_rate",
+             "max_30day_abandon_rate", None, "right_party_per_agent_hour", "talk_minutes_per_agent_hour",
+             "list_penetration")  # None: the cap
+    rows = [[escape(c), *(fmt(d.campaign_caps.get(c), "pct", 0) if m is None
+                          else cell(s, m, registry.scope_key("campaign", c)) for m in shown)]
+            for c in campaigns]
+    headers = ["campaign", *("cap" if m is None else _heading(m, "campaign") for m in shown)]
     warnings = cap_warnings(s, d.campaign_caps)
     notes = (f"<p>The cap is the campaign's <code>abandon_target</code>; it applies to "
              f"{escape(CAP_MEASURE)}.</p>")
