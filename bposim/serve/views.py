@@ -12,16 +12,23 @@ from html import escape
 import numpy as np
 import pandas as pd
 
+from bposim import metric_registry as registry
 from bposim.montecarlo import Results
 from bposim.scenario.schema import Scenario
 
-QUEUE_METRICS = (("offered", "offered", "int"), ("service_level", "service level", "pct"),
-                 ("asa", "ASA", "sec"), ("wait_p50", "wait p50", "sec"),
-                 ("wait_p90", "wait p90", "sec"), ("wait_p95", "wait p95", "sec"),
-                 ("abandon_rate", "abandoned", "pct"))
-POOL_METRICS = (("occupancy", "occupancy", "pct"), ("utilisation", "utilisation", "pct"))
-CENTRE_METRICS = (("sme_utilisation", "SME utilisation", "pct"), ("cost", "cost", "money"),
-                  ("cost_per_contact", "cost per answered contact", "money"))
+#: the figures the page shows per queue, per pool and for the centre; their labels and
+#: units come from the metric registry
+QUEUE_METRICS = ("offered", "service_level", "asa", "wait_p50", "wait_p90", "wait_p95", "abandon_rate")
+POOL_METRICS = ("occupancy", "utilisation")
+CENTRE_METRICS = ("sme_utilisation", "cost", "cost_per_contact")
+#: the page's number formats (app.js) by registry unit; other units are plain numbers
+PAGE_KINDS = {"share": "pct", "count": "int", "seconds": "sec", "currency": "money"}
+
+
+def shown(names: tuple[str, ...], scope: str) -> list[tuple[str, str, str]]:
+    """(metric, label, page format) of each metric of ``scope`` the page shows."""
+    return [(n, registry.label(n, scope, long=True), PAGE_KINDS.get(registry.get(n, scope).unit, "num"))
+            for n in names]
 
 
 def _num(value) -> float | None:
@@ -37,9 +44,11 @@ def figure_rows(scenario: Scenario, table: pd.DataFrame, variant: str) -> list[d
     """Rows of the results table: base and variant (mean, CI) and variant − base (paired CI)."""
     t = table.set_index(["variant", "metric", "scope"])
     base = table["variant"].iloc[0]
-    wanted = [(f"queue {q.id}", f"queue:{q.id}", QUEUE_METRICS) for q in scenario.queues]
-    wanted += [(f"pool {p.id}", f"pool:{p.id}", POOL_METRICS) for p in scenario.pools]
-    wanted.append(("centre", "all", CENTRE_METRICS))
+    wanted = [(f"queue {q.id}", registry.scope_key("queue", q.id), shown(QUEUE_METRICS, "queue"))
+              for q in scenario.queues]
+    wanted += [(f"pool {p.id}", registry.scope_key("pool", p.id), shown(POOL_METRICS, "pool"))
+               for p in scenario.pools]
+    wanted.append(("centre", registry.scope_key("run"), shown(CENTRE_METRICS, "run")))
     rows = []
     for group, scope, metrics in wanted:
         for metric, label, kind in metrics:

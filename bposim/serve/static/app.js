@@ -57,6 +57,7 @@ function fmt(v, kind) {
   if (kind === "sec") return v.toFixed(1) + " s";
   if (kind === "int") return Math.round(v).toLocaleString("en");
   if (kind === "money") return v.toLocaleString("en", { maximumFractionDigits: Math.abs(v) < 100 ? 2 : 0 });
+  if (kind === "num") return v.toLocaleString("en", { maximumFractionDigits: 1 });
   return String(v);
 }
 
