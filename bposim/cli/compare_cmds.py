@@ -44,7 +44,14 @@ def _signed(mean: float, low: float, high: float, kind: str) -> str:
 
 
 def _compare_rows(comparison) -> list[tuple[str, str, str, str]]:
-    """(label, metric, scope, kind) of the rows the compare table shows."""
+    """(label, metric, scope, kind) of the rows the compare table shows; labels and
+    formats from the metric registry (kind ``cost``: money with cents)."""
+    from bposim.metric_registry import digits, heading, kind, scope_key
+
+    def row(prefix: str, metric: str, scope: str, currency: str | None = None):
+        fmt = "cost" if digits(metric, scope) == 2 else kind(metric, scope)
+        return (f"{prefix}{heading(metric, scope, currency)}", metric, scope, fmt)
+
     first = [r.scenario for r in comparison.results.values()]
     summaries = [r.summary for r in comparison.results.values()]
     rows, seen = [], set()
@@ -53,26 +60,21 @@ def _compare_rows(comparison) -> list[tuple[str, str, str, str]]:
             if q.id in seen:
                 continue
             seen.add(q.id)
-            scope = f"queue:{q.id}"
-            rows += [(f"{q.id}: service level", "service_level", scope, "pct"),
-                     (f"{q.id}: ASA (s)", "asa", scope, "num"),
-                     (f"{q.id}: abandoned", "abandon_rate", scope, "pct")]
+            scope = scope_key("queue", q.id)
+            rows += [row(f"{q.id}: ", m, scope) for m in ("service_level", "asa", "abandon_rate")]
     pools = {p.id: p.tier for sc in first for p in sc.pools}
     for pool, tier in pools.items():
-        rows.append((f"{pool}{' (SME)' if tier == 'sme' else ''}: utilisation", "utilisation",
-                     f"pool:{pool}", "pct"))
-    if any(_present(s, "sme_utilisation", "all") for s in summaries):
-        rows.append(("SME utilisation", "sme_utilisation", "all", "pct"))
+        rows.append(row(f"{pool}{' (SME)' if tier == 'sme' else ''}: ", "utilisation", scope_key("pool", pool)))
+    run = scope_key("run")
+    if any(_present(s, "sme_utilisation", run) for s in summaries):
+        rows.append(row("", "sme_utilisation", run))
     campaigns = {c.id for sc in first for c in getattr(sc, "campaigns", ())}
     for cid in sorted(campaigns):
-        scope = f"campaign:{cid}"
-        rows += [(f"{cid}: connects", "connected", scope, "int"),
-                 (f"{cid}: right-party contacts", "right_party", scope, "int"),
-                 (f"{cid}: abandoned / live", "abandon_rate", scope, "pct")]
+        scope = scope_key("campaign", cid)
+        rows += [row(f"{cid}: ", m, scope) for m in ("connected", "right_party", "abandon_rate")]
     if _has_cost(summaries):
-        currency = getattr(first[0], "currency", "")
-        rows += [(f"cost ({currency})".replace(" ()", ""), "cost", "all", "int"),
-                 (f"cost per contact ({currency})".replace(" ()", ""), "cost_per_contact", "all", "cost")]
+        currency = getattr(first[0], "currency", "") or None
+        rows += [row("", "cost", run, currency), row("", "cost_per_contact", run, currency)]
     return rows
 
 
