@@ -191,3 +191,76 @@ def test_the_metrics_page_lists_every_entry():
         section = next(text for head, text in sections.items() if key in head)
         row = f"| `{m.name.replace('{}', '<T>')}` | {m.label.replace('{}', 'T')} | {m.unit} |"
         assert row in section, row
+
+
+def _relabel(monkeypatch, changes: dict[tuple[str, str], str], extra=()):
+    """Swap labels of registered metrics ((name, scope) -> label) and add entries."""
+    entries = tuple(replace(m, label=changes.get((m.name, m.scope), m.label)) for m in registry.METRICS)
+    monkeypatch.setattr(registry, "METRICS", entries + tuple(extra))
+
+
+@pytest.fixture(scope="module")
+def small_results(tmp_path_factory):
+    """A results directory of two replications of a small queue (serial, so monkeypatches
+    of the registry reach every replication)."""
+    out = tmp_path_factory.mktemp("registry") / "res"
+    bposim.run_to_directory(_small(), out, replications=2, seed=2, executor="serial")
+    return out
+
+
+def test_the_run_summary_and_compare_tables_take_labels_from_the_registry(monkeypatch):
+    from bposim.cli.compare_cmds import _compare_rows
+    from bposim.cli.simulate import summary_tables
+
+    sc = _small()
+    res = bposim.run(sc, replications=2, seed=2, executor="serial")
+    base = bposim.run_baseline(compile_scenario(sc))
+    assert "ASA (s)" in summary_tables(res, base)
+    _relabel(monkeypatch, {("asa", "queue"): "mean answer wait", ("utilisation", "pool"): "util."})
+    text = summary_tables(res, base)
+    assert "mean answer wait (s)" in text and "ASA (s)" not in text and "util." in text
+
+    class Comparison:  # what _compare_rows reads
+        results = {"base": res}
+
+    labels = [r[0] for r in _compare_rows(Comparison())]
+    assert "q: mean answer wait (s)" in labels and "p: util." in labels
+
+
+def test_the_report_takes_labels_from_the_registry(monkeypatch, small_results):
+    from bposim.report.html import render_html
+    from bposim.report.load import load_results
+
+    _relabel(monkeypatch, {("wait_p90", "queue"): "ninetieth-percentile wait",
+                           ("occupancy", "pool"): "busy share"})
+    page = render_html(load_results(small_results), [])
+    assert "ninetieth-percentile wait (s)" in page and "busy share" in page and "p90 wait" not in page
+
+
+def test_the_what_if_page_takes_labels_and_units_from_the_registry(monkeypatch):
+    from bposim.serve import views
+
+    _relabel(monkeypatch, {("wait_p50", "queue"): "median wait"})
+    rows = dict((m, (label, kind)) for m, label, kind in views.shown(views.QUEUE_METRICS, "queue"))
+    assert rows["wait_p50"] == ("median wait", "sec") and rows["service_level"][1] == "pct"
+
+
+def test_csv_and_parquet_columns_follow_the_registry(monkeypatch, tmp_path):
+    """The per-interval files hold the registered per-interval metrics; a new entry is
+    in them without any other change."""
+    from bposim.tables_csv import read_csv_table
+
+    extra = registry.Metric("offered_twice", "queue", "count", "offered twice",
+                            compute=registry.Compute(interval=lambda src: 2 * src.column("offered"),
+                                                     total=lambda src: 2 * src.measured_sum("offered")))
+    _relabel(monkeypatch, {}, [extra])
+    out = tmp_path / "res"
+    res = bposim.run_to_directory(_small(), out, replications=2, seed=2, executor="serial").results
+    csv = read_csv_table(out / "interval_summary.csv")
+    assert set(csv["metric"]) == {m for m in set(csv["metric"]) if registry.find(m, "queue")}
+    twice = csv[csv["metric"] == "offered_twice"].set_index("interval")["mean"]
+    once = csv[csv["metric"] == "offered"].set_index("interval")["mean"]
+    pd.testing.assert_series_equal(twice, 2 * once, check_names=False)
+    pools = read_csv_table(out / "pool_summary.csv")
+    assert all(registry.find(m, "pool") is not None for m in set(pools["metric"]))
+    assert res.metric("offered_twice", "queue:q")["mean"] == 2 * res.metric("offered", "queue:q")["mean"]
