@@ -21,7 +21,7 @@ from scipy import stats
 
 from bposim.engine.model import compile_scenario
 from bposim.engine.select import EngineChoice, choose_engine, run_engine
-from bposim.errors import BposimError
+from bposim.errors import BposimError, InputError
 from bposim.metrics import ReplicationMetrics, replication_metrics
 from bposim.rng import Streams, replication_seeds
 from bposim.scenario.schema import Scenario
@@ -32,19 +32,28 @@ CONFIDENCE = 0.95
 
 def simulate(scenario: Scenario, seed: int | np.random.SeedSequence | None = None,
              *, keep_contacts: bool | None = None,
-             engine: str | EngineChoice | None = None) -> ReplicationMetrics:
+             engine: str | EngineChoice | None = None, observers=None) -> ReplicationMetrics:
     """Run one replication; ``seed`` defaults to the scenario's own.
 
     Returns frames of interval x queue metrics (``intervals``), interval x pool metrics
     (``pools``), run-level ``totals`` and, when kept, ``contacts`` and ``agent_states``.
     ``engine``: auto, simpy or fast (default: the scenario's ``simulation.engine``; see
     :mod:`bposim.engine.select`); both engines give identical results.
+    ``observers``: objects told of every domain event (see
+    :mod:`bposim.engine.observers`); they need the SimPy engine, which runs them.
     """
     if keep_contacts is not None:
         scenario = replace(scenario, simulation=replace(scenario.simulation, keep_contacts=keep_contacts))
     model = compile_scenario(scenario)
     if seed is None:
         seed = scenario.simulation.seed
+    if observers:
+        if engine == "fast":
+            raise InputError("observers need the SimPy engine (engine='simpy' or 'auto'), "
+                             "not the fast engine")
+        from bposim.engine.core import simulate_model
+
+        return replication_metrics(model, simulate_model(model, Streams(seed), observers))
     recording = run_engine(choose_engine(scenario, engine, model=model), model, Streams(seed))
     return replication_metrics(model, recording)
 

@@ -51,5 +51,8 @@ def target_name(target) -> str:
         value = getattr(target, attr, None)
         if value is not None:
             return str(value)
+    queue = getattr(target, "queue", None)  # an arrival stream
+    if queue is not None:
+        target = queue
     m = getattr(target, "m", None)
     return str(getattr(m, "id", "")) if m is not None else ""
