@@ -4,11 +4,12 @@ indices, defaults)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from bposim.cli import main
@@ -160,7 +161,7 @@ def test_backlog_blocks_in_site_time_across_a_dst_change_of_the_reference_zone()
 def test_backlog_blocks_across_a_dst_change_of_the_site_zone():
     # New York moves to EDT at 02:00 local on Sun 8 March 2026: 09:00 there is 14:00 UTC
     # on Sat 7 and 13:00 UTC on Sun 8.
-    horizon = Horizon(start=__import__("datetime").date(2026, 3, 7), days=2, timezone="UTC")
+    horizon = Horizon(start=dt.date(2026, 3, 7), days=2, timezone="UTC")
     block = BacklogBlock(start=_t("09:00"), end=_t("10:00"))
     assert block_times((block,), horizon, "America/New_York") == ((14 * H, 15 * H), (37 * H, 38 * H))
 
@@ -169,14 +170,14 @@ def test_backlog_blocks_past_midnight_are_merged_and_clipped():
     # 23:00-01:00 and 00:30-02:00 every day, 2 days from the reference zone's midnight:
     # the block begun the evening before the start shows as 00:00-02:00, then 23:00-02:00
     # the next night (hours 23-26), and the last evening is cut at the horizon's end (48).
-    horizon = Horizon(start=__import__("datetime").date(2026, 1, 5), days=2, timezone="Europe/Paris")
+    horizon = Horizon(start=dt.date(2026, 1, 5), days=2, timezone="Europe/Paris")
     blocks = (BacklogBlock(_t("23:00"), _t("01:00")), BacklogBlock(_t("00:30"), _t("02:00")))
     assert block_times(blocks, horizon, None) == ((0.0, 2 * H), (23 * H, 26 * H), (47 * H, 48 * H))
 
 
 def test_backlog_blocks_on_chosen_days():
     # 5 Jan 2026 is a Monday; a block on Wednesdays only falls on day 2.
-    horizon = Horizon(start=__import__("datetime").date(2026, 1, 5), days=7)
+    horizon = Horizon(start=dt.date(2026, 1, 5), days=7)
     block = BacklogBlock(_t("09:00"), _t("12:30"), days=("wed",))
     assert block_times((block,), horizon, None) == ((57 * H, 60.5 * H),)
 
@@ -195,9 +196,7 @@ def test_qa_pools_compile_to_sorted_indices():
     assert model.pools[1].qa.of_pools == (0, 2)
 
 
-def _t(text: str):
-    import datetime as dt
-
+def _t(text: str) -> dt.time:
     return dt.time.fromisoformat(text)
 
 
@@ -342,7 +341,7 @@ def test_deferrable_queue_with_a_forecast_patience_column(tmp_path):
         load_scenario(tmp_path / "t.yaml")
     (problem,) = err.value.problems
     assert problem.path == "queues[2].arrivals.forecast_csv" and "patience column" in problem.message
-    assert textwrap.dedent(problem.message).startswith("has a patience column")
+    assert problem.message.startswith("has a patience column")
 
 
 # --- round trips: planned.yaml, the what-if page ---------------------------------------
@@ -389,7 +388,7 @@ def test_what_if_variants_keep_the_channel_settings(tmp_path):
 def test_variants_and_sweeps_reach_the_channel_settings():
     from bposim.overlay import apply_overrides
 
-    data = __import__("yaml").safe_load(TEXT)
+    data = yaml.safe_load(TEXT)
     data, _where = apply_overrides(data, {
         "pools.tier1.chat.concurrency": 4, "queues.calls.callback.acceptance": 0.7,
         "queues.mail.due_within_hours": 4, "pools.sme.qa_review.share": 0.1,
