@@ -397,3 +397,18 @@ def test_variants_and_sweeps_reach_the_channel_settings():
     assert s.pools[0].chat.concurrency == 4 and s.queues[0].callback.acceptance == 0.7
     assert s.queues[2].due_within_hours == 4 and s.pools[1].qa_review.share == 0.1
     assert s.pools[0].backlog_blocks[0].end.hour == 16
+
+
+def test_results_directory_keeps_a_scenario_copy_that_loads_back(tmp_path):
+    from bposim.batch import run_to_directory
+    from bposim.outputs import scenario_hash
+
+    text = TEXT.replace("days: 3", "days: 1").replace("daily_volume: 500", "daily_volume: 20")
+    for volume in ("300", "200", "50"):
+        text = text.replace(f"daily_volume: {volume}", "daily_volume: 10")
+    (tmp_path / "c.yaml").write_text(text)
+    scenario = load_scenario(tmp_path / "c.yaml")
+    run_to_directory(scenario, tmp_path / "out", replications=1, executor="serial", engine="simpy")
+    back = load_scenario(tmp_path / "out" / "scenario.yaml")
+    assert scenario_hash(back) == scenario_hash(scenario)
+    assert back.queues[0].callback == scenario.queues[0].callback and back.pools[1].coaching.of == ("tier1",)
