@@ -412,3 +412,15 @@ def test_results_directory_keeps_a_scenario_copy_that_loads_back(tmp_path):
     back = load_scenario(tmp_path / "out" / "scenario.yaml")
     assert scenario_hash(back) == scenario_hash(scenario)
     assert back.queues[0].callback == scenario.queues[0].callback and back.pools[1].coaching.of == ("tier1",)
+
+
+def test_a_consult_cannot_wait_in_a_backlog():
+    text = replaced("    head_start: 30\n", "    head_start: 30\n    escalations:\n"
+                    "      - {to: mail, probability: 0.1, mode: consult}\n")
+    with pytest.raises(ScenarioError) as err:
+        parse_scenario(text, source="t.yaml")
+    (problem,) = err.value.problems
+    assert problem.path == "queues[0].escalations[0].mode" and problem.line == line_of(text, "mode: consult")
+    assert "cannot go to email queue 'mail'" in problem.message
+    ok = parse_scenario(text.replace("mode: consult", "mode: transfer"), source="t.yaml")
+    assert ok.queues[0].escalations[0].to == "mail"  # a transfer into the backlog is fine

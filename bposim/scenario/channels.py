@@ -165,10 +165,17 @@ def has_new_hires(pool: Pool) -> bool:
 
 
 def check_channels(ctx: Context, pools: list[Pool | None], queues: list[Queue | None]) -> None:
-    """Cross-checks: chat settings on pools that take chat, backlog blocks on pools with
-    backlog work, coaching of pools that get new hires, QA of pools that close contacts."""
+    """Cross-checks: no consult to a backlog, chat settings on pools that take chat,
+    backlog blocks on pools with backlog work, coaching of pools that get new hires."""
     by_queue = {q.id: q for q in queues if q is not None}
     by_pool = {p.id: p for p in pools if p is not None and isinstance(p.id, str)}
+    for i, q in enumerate(queues):
+        for k, e in enumerate(q.escalations or () if q is not None else ()):
+            target = by_queue.get(e.to) if e is not None else None
+            if target is not None and e.mode == "consult" and target.deferrable:
+                ctx.add(join(item(join(item("queues", i), "escalations"), k), "mode"),
+                        f"a consult cannot go to {target.channel} queue {target.id!r}: the first agent "
+                        "would hold the customer until the backlog item is taken; use mode: transfer")
     for i, pool in enumerate(pools):
         if pool is None or pool.skills is None:
             continue
