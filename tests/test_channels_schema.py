@@ -424,3 +424,21 @@ def test_a_consult_cannot_wait_in_a_backlog():
     assert "cannot go to email queue 'mail'" in problem.message
     ok = parse_scenario(text.replace("mode: consult", "mode: transfer"), source="t.yaml")
     assert ok.queues[0].escalations[0].to == "mail"  # a transfer into the backlog is fine
+
+
+def test_a_planning_target_of_a_backlog_queue_gives_no_answer_time():
+    text = TEXT + """\
+planning:
+  targets:
+    mail: {service_level: {answer_within: 60, target: 0.9}}
+  pools:
+    tier1:
+      templates: [{name: day, starts: {from: "08:00", to: "10:00", every: 60}, hours: [8]}]
+"""
+    with pytest.raises(ScenarioError) as err:
+        parse_scenario(text, source="t.yaml")
+    (problem,) = err.value.problems
+    assert problem.path == "planning.targets.mail.service_level.answer_within"
+    assert problem.line == line_of(text, "mail: {service_level") and "closed within" in problem.message
+    ok = parse_scenario(text.replace("answer_within: 60, ", ""), source="t.yaml")
+    assert ok.planning.targets[0].service_level.target == 0.9

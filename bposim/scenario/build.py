@@ -16,7 +16,9 @@ from pathlib import Path
 
 from bposim.scenario import fields as F
 from bposim.scenario.campaigns import build_campaigns, campaign_pool_ids
-from bposim.scenario.channels import POOL_CHANNEL_KEYS, check_channels, pool_channels
+from bposim.scenario.channels import (
+    POOL_CHANNEL_KEYS, check_channels, check_planned_channels, pool_channels,
+)
 from bposim.scenario.fields import MISSING, Context, item, join
 from bposim.scenario.queues import build_queue
 from bposim.scenario.staffing_csv import read_staffing_csv
@@ -96,6 +98,7 @@ def build_scenario(data: object, ctx: Context, base_dir: Path | None) -> Scenari
     check_channels(ctx, pools, queues)
     planning = build_planning(ctx, top, queues, pools, sites, time_reader=_time,
                               weekdays_reader=_weekdays, break_reader=read_break)
+    check_planned_channels(ctx, top.get("planning"), queues)
     return Scenario(
         name=name, horizon=horizon, queues=tuple(queues), pools=tuple(pools),
         **F.given(simulation=simulation, description=description, currency=currency,

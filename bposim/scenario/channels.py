@@ -9,6 +9,8 @@ recorded, not raised). The queues' channel settings are read in
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from bposim.scenario import fields as F
 from bposim.scenario.fields import MISSING, Context, item, join
 from bposim.scenario.queues import distribution
@@ -205,3 +207,18 @@ def check_channels(ctx: Context, pools: list[Pool | None], queues: list[Queue | 
         elif not any(has_new_hires(p) for p in others):
             ctx.add(join(path, "coaching"), "no other pool has new hires to coach: give a pool "
                     "proficiency.new_hires or attrition")
+
+
+def check_planned_channels(ctx: Context, planning: object, queues: list[Queue | None]) -> None:
+    """A planning target of an email or back-office queue gives no answer time: the
+    queue's service level is the share closed within its due time."""
+    targets = planning.get("targets") if isinstance(planning, Mapping) else None
+    if not isinstance(targets, Mapping):
+        return
+    deferrable = {q.id: q.channel for q in queues if q is not None and q.deferrable}
+    for qid, raw in targets.items():
+        sl = raw.get("service_level") if isinstance(raw, Mapping) else None
+        if qid in deferrable and isinstance(sl, Mapping) and "answer_within" in sl:
+            ctx.add(f"planning.targets.{qid}.service_level.answer_within",
+                    f"does not apply to {deferrable[qid]} queue {qid!r}: its service level is the share "
+                    "of items closed within due_within_hours")
