@@ -14,6 +14,8 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from bposim.metric_registry import scope_key
+
 if TYPE_CHECKING:  # only a type here: importing this module stays light
     import pandas as pd
 
@@ -40,7 +42,7 @@ def cap_warnings(summary: "pd.DataFrame", caps: Mapping[str, float]) -> list[str
     → ``abandon_target``."""
     out = []
     for cid, cap in caps.items():
-        scope = f"campaign:{cid}"
+        scope = scope_key("campaign", cid)
         for metric, label in MEASURES:
             rows = summary[(summary["metric"] == metric) & (summary["scope"] == scope)]
             if rows.empty:

@@ -35,6 +35,7 @@ import pandas as pd
 
 from bposim.errors import InputError
 from bposim.experiments import Comparison, _named, comparison_table
+from bposim.metric_registry import in_scope, scope_key
 from bposim.montecarlo import Results, run
 from bposim.outputs import atomic_write_text
 from bposim.scenario.schema import Scenario, ServiceLevelTarget, Staffing
@@ -82,10 +83,10 @@ class EqualService:
                 r = s.loc[("cost", "all")]
                 row |= {"cost": r["mean"], "cost_ci_low": r["ci_low"], "cost_ci_high": r["ci_high"]}
             paid = res.summary[(res.summary["metric"] == "paid_hours")
-                               & res.summary["scope"].str.startswith("pool:")]
+                               & in_scope(res.summary["scope"], "pool")]
             row["paid_hours"] = float(paid["mean"].sum())
             for queue, level in self.levels.items():
-                r = s.loc[("service_level", f"queue:{queue}")]
+                r = s.loc[("service_level", scope_key("queue", queue))]
                 row |= {f"{queue}_service_level": r["mean"], f"{queue}_ci_low": r["ci_low"],
                         f"{queue}_ci_high": r["ci_high"], f"{queue}_met": bool(r["mean"] >= level)}
             rows.append(row)
@@ -224,7 +225,7 @@ def _meets(res: Results | None, levels: Mapping[str, float]) -> bool:
     if res is None:
         return False
     s = res.summary.set_index(["metric", "scope"])["mean"]
-    return all(s.get(("service_level", f"queue:{q}"), -1.0) >= level for q, level in levels.items())
+    return all(s.get(("service_level", scope_key("queue", q)), -1.0) >= level for q, level in levels.items())
 
 
 def _least_scale(name: str, sc: Scenario, levels, simulate, say) -> tuple[float, Results, int]:
@@ -252,7 +253,7 @@ def _least_scale(name: str, sc: Scenario, levels, simulate, say) -> tuple[float,
     while not _meets(best, levels):
         if hi >= MAX_SCALE:
             s = best.summary.set_index(["metric", "scope"])["mean"]
-            short = ", ".join(f"{q} {s.get(('service_level', f'queue:{q}'), float('nan')):.1%}"
+            short = ", ".join(f"{q} {s.get(('service_level', scope_key('queue', q)), float('nan')):.1%}"
                               for q in levels)
             raise InputError(f"variant {name!r} does not reach the service levels even at "
                              f"{MAX_SCALE:g} × its staffing ({short}); check its pools and skills")

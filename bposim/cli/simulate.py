@@ -17,13 +17,13 @@ def summary_tables(results, baseline) -> str:
     (tables with nothing to show, such as queues in an outbound-only centre, are left out).
     Headings and formats come from the metric registry (:mod:`bposim.metric_registry`)."""
     from bposim.cli.columns import fit
-    from bposim.metric_registry import scope_key
+    from bposim.metric_registry import in_scope, scope_key
     from bposim.metrics import sl_threshold_metrics
 
     s = results.summary
     scenario = results.scenario
     base = baseline.set_index("queue") if len(baseline) else None
-    extra = sl_threshold_metrics(s.loc[s["scope"].astype(str).str.startswith("queue:"), "metric"])
+    extra = sl_threshold_metrics(s.loc[in_scope(s["scope"], "queue"), "metric"])
     q_rows = []
     for q in scenario.queues:
         scope = scope_key("queue", q.id)

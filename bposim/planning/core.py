@@ -13,6 +13,7 @@ import pandas as pd
 
 from bposim.engine.select import EngineChoice, choose_engine
 from bposim.errors import InputError
+from bposim.metric_registry import scope_key
 from bposim.planning.evaluate import resolve_targets, with_targets
 from bposim.planning.loop import Round, closed_loop, round_row
 from bposim.planning.requirements import erlang_requirements, simulated_requirements
@@ -66,7 +67,7 @@ class Plan:
                 r = sim.iloc[0]
                 rows.append(("simulated_cost", "all", r["mean"], r["ci_low"], r["ci_high"], np.nan))
         for r in self.queue_attainment().itertuples(index=False):
-            rows.append((r.metric, f"queue:{r.queue}", r.value, r.ci_low, r.ci_high, r.target))
+            rows.append((r.metric, scope_key("queue", r.queue), r.value, r.ci_low, r.ci_high, r.target))
         return pd.DataFrame(rows, columns=["metric", "scope", "value", "ci_low", "ci_high", "target"])
 
 

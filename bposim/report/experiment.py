@@ -19,6 +19,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 
+from bposim import metric_registry as registry
 from bposim.errors import InputError
 from bposim.numfmt import fmt, metric_kind, with_ci
 from bposim.outputs import atomic_write_bytes, atomic_write_text, refuse_existing
@@ -124,7 +125,8 @@ def _levels_table(table: pd.DataFrame, pairs, targets: dict[str, float]) -> str:
     variants = list(dict.fromkeys(table["variant"].astype(str)))
     rows = []
     for m, s in pairs:
-        target = targets.get(s[6:]) if m == "service_level" and s.startswith("queue:") else None
+        kind, ident = registry.parse_scope(s)
+        target = targets.get(ident) if m == "service_level" and kind == "queue" else None
         row = [escape(f"{m}@{s}") + (f'<br><span class="ci">target {target:.0%}</span>' if target else "")]
         for v in variants:
             if (v, m, s) not in idx.index:

@@ -19,6 +19,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from bposim import metric_registry as registry
+
 ABANDONED_COLOUR = "0.35"  # grey: never mistaken for a queue's colour
 PANEL_HEIGHT = 2.3
 WIDTH = 10.0
@@ -137,12 +139,13 @@ def wait_distribution_figure(contacts: pd.DataFrame | None = None, summary: pd.D
         ax.set_title("Answer-time distribution: empirical CDF of answered contacts' waits "
                      "(all replications)", fontsize=11)
     elif summary is not None and len(summary):
-        rows = summary[summary["metric"].isin(["wait_p50", "wait_p90", "wait_p95"])
-                       & summary["scope"].astype(str).str.startswith("queue:")]
-        queues = sorted(set(rows["scope"].str[6:]) | set(answer_within))
+        rows = summary[summary["metric"].isin([f"wait_p{p}" for p in registry.PERCENTILES])
+                       & registry.in_scope(summary["scope"], "queue")]
+        ids = rows["scope"].astype(str).map(registry.scope_id)
+        queues = sorted(set(ids) | set(answer_within))
         colours = _colours(colours, queues)
         right = 0.0
-        for q, g in rows.groupby(rows["scope"].str[6:], sort=True):
+        for q, g in rows.groupby(ids, sort=True):
             g = g.sort_values("metric")
             p = g["metric"].str[6:].astype(float).to_numpy() / 100
             m = g["mean"].to_numpy(dtype=float)
@@ -177,8 +180,8 @@ def _service_level_curve(ax, summary: pd.DataFrame, answer_within: Mapping[str, 
     below the answered-wait percentiles."""
     right = 0.0
     scopes = summary["scope"].astype(str)
-    for q in sorted({s[6:] for s in scopes if s.startswith("queue:")}):
-        rows = summary[scopes == f"queue:{q}"]
+    for q in sorted(registry.scope_ids(scopes, "queue")):
+        rows = summary[scopes == registry.scope_key("queue", q)]
         points = []
         for r in rows.itertuples(index=False):
             name = str(r.metric)

@@ -194,7 +194,7 @@ def _queue_table(d: ResultsData) -> str:
 
     s = d.summary
     base = d.baseline.set_index("queue") if "queue" in d.baseline.columns and len(d.baseline) else None
-    extra = sl_threshold_metrics(s.loc[s["scope"].astype(str).str.startswith("queue:"), "metric"])
+    extra = sl_threshold_metrics(s.loc[registry.in_scope(s["scope"], "queue"), "metric"])
     rows = []
     for q in d.queues:
         scope = registry.scope_key("queue", q.id)
@@ -231,7 +231,7 @@ def _pool_table(d: ResultsData) -> str:
     s = d.summary
     sites = any(p.site for p in d.pools)
     inbound = any(p.inbound for p in d.pools)  # else no pool handles contacts: no such columns
-    cost = s[(s["metric"] == "cost") & s["scope"].astype(str).str.startswith("pool:")]
+    cost = s[(s["metric"] == "cost") & registry.in_scope(s["scope"], "pool")]
     costs = bool(len(cost)) and bool((cost["mean"].fillna(0) != 0).any())
     rows = []
     for p in d.pools:
