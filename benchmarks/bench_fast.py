@@ -1,0 +1,168 @@
+"""The fast (compiled) engine against the SimPy engine and a naive SimPy model, same run.
+
+    python benchmarks/bench_fast.py [--contacts 1000000] [--replications 30] [--workers 2]
+                                    [--skip-large] [--skip-mmc]
+
+1. M/M/c, as in bench_engine.py (20 agents at 17 Erlangs and 320 agents at 300 Erlangs,
+   AHT 180 s, exponential times, no abandonment, ``--contacts`` in one replication):
+   the naive SimPy model (one process per customer and a ``simpy.Resource``), bposim's
+   SimPy engine and the fast engine, each in a fresh interpreter so that its peak
+   resident memory (ru_maxrss) is its own. The fast engine's compile (or cache load) is
+   timed apart from its run. Contacts per second and their ratio to the naive model.
+   The two bposim engines must give the same answered count and mean wait (identical
+   results); the naive model draws other random numbers.
+2. ``scenarios/large_centre.yaml`` (four weeks, 500 agents, three sites) with
+   ``--replications`` replications on ``--workers`` worker processes, with
+   ``engine="simpy"`` and ``engine="fast"``, each in a fresh interpreter: wall time of
+   the replications, the fast engine's compile time apart, and whether the two
+   summaries are identical.
+
+Prints markdown tables (see benchmarks/README.md, "Fast engine").
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+AHT = 180.0
+CASES = ((20, 17.0), (320, 300.0))
+
+
+def _mmc_model(agents: int, load: float, contacts: int):
+    """bench_engine's M/M/c scenario (60-minute intervals, enough days for ``contacts``)."""
+    import datetime as dt
+    import math
+
+    from bposim.distributions import exponential
+    from bposim.engine.model import compile_scenario
+    from bposim.scenario.schema import Arrivals, Horizon, Pool, Queue, Scenario, Skill, Staffing
+
+    per_hour = load / AHT * 3600
+    days = max(1, math.ceil(contacts / (per_hour * 24)))
+    scenario = Scenario(
+        name="mmc",
+        horizon=Horizon(start=dt.date(2026, 1, 5), days=days, interval_minutes=60),
+        queues=(Queue(id="q", handle_time=exponential(AHT), arrivals=Arrivals(volumes=(per_hour,) * 24)),),
+        pools=(Pool(id="p", skills=(Skill("q"),), staffing=Staffing(agents=agents)),),
+    )
+    return compile_scenario(scenario)
+
+
+def engine_run(engine: str, agents: int, load: float, contacts: int, seed: int = 1) -> dict:
+    """One long M/M/c replication on bposim's SimPy or fast engine (compile timed apart)."""
+    import time
+
+    from bposim.engine.select import EngineChoice, run_engine
+    from bposim.rng import Streams
+
+    model = _mmc_model(agents, load, contacts)
+    compile_s, cached = 0.0, None
+    if engine == "fast":
+        from bposim.engine.fast import ensure_compiled
+
+        compile_s, cached = ensure_compiled()
+    start = time.perf_counter()
+    rec = run_engine(EngineChoice(engine, engine), model, Streams(seed))
+    elapsed = time.perf_counter() - start
+    answered = int(sum(rec.queues[0].answered))
+    return {"seconds": elapsed, "contacts": answered,
+            "mean_wait": float(sum(rec.queues[0].wait_answered)) / answered,
+            "compile_seconds": compile_s, "from_cache": cached}
+
+
+def naive_run(agents: int, load: float, contacts: int) -> dict:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_engine
+
+    return bench_engine.naive_simpy(agents, load, contacts)
+
+
+def large_run(engine: str, replications: int, workers: int) -> dict:
+    """``large_centre.yaml`` × ``replications`` on ``workers`` processes with ``engine``."""
+    import hashlib
+    import time
+
+    import bposim
+    from bposim.engine.select import choose_engine
+
+    sc = bposim.load_scenario(ROOT / "scenarios" / "large_centre.yaml")
+    start = time.perf_counter()
+    choice = choose_engine(sc, engine)  # compiles (or loads) the fast engine: timed apart
+    compile_s = time.perf_counter() - start
+    start = time.perf_counter()
+    res = bposim.run(sc, replications, seed=1, workers=workers, engine=choice)
+    elapsed = time.perf_counter() - start
+    summary = res.summary.to_csv(index=False)
+    offered = res.totals.query("metric == 'offered' and scope == 'all'")["value"].sum()  # every replication
+    return {"seconds": elapsed, "compile_seconds": compile_s, "contacts": float(offered),
+            "summary_sha256": hashlib.sha256(summary.encode()).hexdigest()}
+
+
+def _child(call: str) -> dict:
+    """Run ``call`` (a function of this file) in a fresh interpreter: its result and peak RSS."""
+    code = (
+        "import json, resource, sys;"
+        f"sys.path.insert(0, {str(ROOT)!r}); sys.path.insert(0, {str(ROOT / 'benchmarks')!r});"
+        "import bench_fast as b;"
+        f"r = b.{call};"
+        "r['peak_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024;"
+        "print(json.dumps(r))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def mmc_table(contacts: int) -> None:
+    print("| case | model | contacts | seconds | contacts/s | ratio to naive | compile s | peak MB | mean wait (s) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for agents, load in CASES:
+        rows = {"naive SimPy": _child(f"naive_run({agents}, {load}, {contacts})"),
+                "SimPy engine": _child(f"engine_run('simpy', {agents}, {load}, {contacts})"),
+                "fast engine": _child(f"engine_run('fast', {agents}, {load}, {contacts})")}
+        base = rows["naive SimPy"]["contacts"] / rows["naive SimPy"]["seconds"]
+        for name, r in rows.items():
+            rate = r["contacts"] / r["seconds"]
+            compiled = r.get("compile_seconds")
+            comp = "" if not compiled else (f"{compiled:.2f}" + (" (cache)" if r.get("from_cache") else ""))
+            print(f"| {agents} agents, {load:g} E | {name} | {r['contacts']:,} | {r['seconds']:.2f} | "
+                  f"{rate:,.0f} | {rate / base:.1f}× | {comp} | {r['peak_mb']:.0f} | {r['mean_wait']:.4f} |")
+        same = (rows["SimPy engine"]["contacts"] == rows["fast engine"]["contacts"]
+                and rows["SimPy engine"]["mean_wait"] == rows["fast engine"]["mean_wait"])
+        print(f"| {agents} agents, {load:g} E | engines identical (answered, mean wait) | {same} | | | | | | |")
+
+
+def large_table(replications: int, workers: int) -> None:
+    print(f"\n`large_centre.yaml`, {replications} replications on {workers} workers:\n")
+    print("| engine | compile s | replications s | contacts/s (all workers) | peak MB (main) | summary |")
+    print("|---|---:|---:|---:|---:|---|")
+    rows = {e: _child(f"large_run('{e}', {replications}, {workers})") for e in ("simpy", "fast")}
+    for engine, r in rows.items():
+        print(f"| {engine} | {r['compile_seconds']:.2f} | {r['seconds']:.1f} | "
+              f"{r['contacts'] / r['seconds']:,.0f} | {r['peak_mb']:.0f} | "
+              f"{r['summary_sha256'][:12]} |")
+    ratio = rows["simpy"]["seconds"] / rows["fast"]["seconds"]
+    same = rows["simpy"]["summary_sha256"] == rows["fast"]["summary_sha256"]
+    print(f"\nfast / SimPy speed-up: {ratio:.1f}×; identical summaries: {same}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--contacts", type=int, default=1_000_000, help="contacts per M/M/c run")
+    ap.add_argument("--replications", type=int, default=30, help="large_centre replications")
+    ap.add_argument("--workers", type=int, default=2, help="worker processes for large_centre")
+    ap.add_argument("--skip-mmc", action="store_true", help="only the large centre")
+    ap.add_argument("--skip-large", action="store_true", help="only the M/M/c cases")
+    args = ap.parse_args()
+    if not args.skip_mmc:
+        mmc_table(args.contacts)
+    if not args.skip_large:
+        large_table(args.replications, args.workers)
+
+
+if __name__ == "__main__":
+    main()
