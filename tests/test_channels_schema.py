@@ -141,7 +141,7 @@ def test_compiled_queue_and_pool_fields():
     cb = calls.callback
     assert (cb.threshold, cb.keep_place, cb.delay, cb.retry_after) == (120.0, True, 0.0, 600.0)
     assert calls.retrial.probability == 0.3 and calls.head_start == 30.0
-    assert web.answer_within == 60.0 and mail.answer_within == 24 * H  # SL against the due time
+    assert web.answer_within == 60.0 and calls.answer_within == 20.0
     tier1, sme = model.pools
     assert (tier1.concurrency, tier1.stretch) == (3, 1.15)
     assert sme.qa.of_pools == (0,) and sme.qa.share == 0.05 and sme.qa.due == 48 * H
