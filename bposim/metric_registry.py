@@ -20,7 +20,12 @@ Adding a metric (e.g. a channel's figure)
 2. Add **one entry** to :data:`METRICS` below with ``compute=``:
 
    - ``counter("callbacks_offered")``: the per-interval column is that list, the
-     run-level total its sum over the measured intervals;
+     run-level total its sum over the measured intervals (``scale=1/3600``: seconds
+     kept, hours reported);
+   - ``gauge("backlog_size")``: a level sampled once per interval; run-level its mean
+     (or ``how="max"``) over the measured intervals;
+   - ``quotient("callback_wait", "callbacks_completed")``: the ratio of two lists the
+     engine keeps, per interval and as the ratio of measured sums (a mean time, say);
    - ``ratio("callbacks_accepted", "callbacks_offered")``: per interval the ratio of
      two columns of the same frame (listed earlier), run-level the ratio of their
      measured sums (NaN where the denominator is 0);
@@ -47,6 +52,7 @@ written this way as worked examples.
 from __future__ import annotations
 
 import importlib
+import operator
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -122,22 +128,49 @@ def _ratio(num, den):
         return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
 
 
-def counter(attr: str) -> Compute:
-    """A per-interval count kept by the engine as ``stats.<attr>`` (one value per
-    interval); its run-level total is the sum over the measured intervals."""
-    import operator
+def _stat(src: Source, attr: str, scale: float = 1.0):
+    """The per-interval list ``stats.<attr>`` as floats (times ``scale``)."""
+    import numpy as np
 
-    get = operator.attrgetter(attr)
+    values = np.asarray(operator.attrgetter(attr)(src.stats), dtype=float)  # "a.b" paths too
+    return values * scale if scale != 1.0 else values
 
-    def interval(src: Source):
-        import numpy as np
 
-        return np.asarray(get(src.stats), dtype=float)
+def counter(attr: str, scale: float = 1.0) -> Compute:
+    """A per-interval count or sum kept by the engine as ``stats.<attr>`` (one value per
+    interval), times ``scale`` (e.g. 1/3600 for seconds as hours); its run-level total
+    is the sum over the measured intervals."""
+    return Compute(lambda src: _stat(src, attr, scale),
+                   lambda src: float(_stat(src, attr, scale)[src.measured].sum()))
+
+
+def gauge(attr: str, how: str = "mean") -> Compute:
+    """A level the engine samples once per interval as ``stats.<attr>`` (e.g. the backlog
+    at the interval's end); run-level its ``mean`` or ``max`` over the measured
+    intervals (NaN when none is measured)."""
+    import numpy as np
+
+    if how not in ("mean", "max"):
+        raise ValueError(f"gauge: how must be 'mean' or 'max', not {how!r}")
 
     def total(src: Source) -> float:
-        import numpy as np
+        v = _stat(src, attr)[src.measured]
+        return float(getattr(np, how)(v)) if v.size else float("nan")
 
-        return float(np.asarray(get(src.stats), dtype=float)[src.measured].sum())
+    return Compute(lambda src: _stat(src, attr), total)
+
+
+def quotient(numerator: str, denominator: str, scale: float = 1.0) -> Compute:
+    """The ratio of two per-interval lists the engine keeps (``stats.<numerator>`` /
+    ``stats.<denominator>``, e.g. summed time to callback / callbacks completed), times
+    ``scale``: per interval, and run-level as the ratio of their measured sums; NaN where
+    the denominator is 0. Neither list needs to be a metric itself."""
+    def interval(src: Source):
+        return _ratio(_stat(src, numerator, scale), _stat(src, denominator))
+
+    def total(src: Source) -> float:
+        m = src.measured
+        return float(_ratio(_stat(src, numerator, scale)[m].sum(), _stat(src, denominator)[m].sum()))
 
     return Compute(interval, total)
 

@@ -17,7 +17,7 @@ from bposim.engine.model import compile_scenario
 from bposim.metrics import replication_metrics
 from bposim.montecarlo import metric_kind
 from bposim.rng import Streams
-from tests.golden import SCENARIOS, shorten
+from tests.golden import ROOT, SCENARIOS, shorten
 from tests.helpers import single_queue
 
 KEYS = {"replication", "interval", "start", "queue", "pool", "tier", "site", "campaign"}
@@ -33,9 +33,9 @@ def _simulate(scenario, seed):
 @pytest.fixture(scope="module")
 def produced():
     """(frame or "totals", scope kind, name) of everything one day of each example
-    scenario produces, report thresholds added to one of them."""
+    scenario and each `bposim new` template produces, report thresholds added to one."""
     out = set()
-    for path in sorted(SCENARIOS.glob("*.yaml")):
+    for path in sorted(SCENARIOS.glob("*.yaml")) + sorted((ROOT / "bposim" / "templates").glob("*.yaml")):
         sc = shorten(bposim.load_scenario(path), 1)
         if path.stem == "single_queue_erlang_c":
             sc = replace(sc, queues=tuple(
@@ -182,8 +182,6 @@ def test_metrics_that_do_not_apply_to_a_channel_are_left_out():
 
 
 def test_the_metrics_page_lists_every_entry():
-    from tests.golden import ROOT
-
     page = (ROOT / "docs" / "metrics.md").read_text(encoding="utf-8")
     sections = {s.split("\n", 1)[0]: s for s in page.split("\n### ")[1:]}
     for m in registry.METRICS:
@@ -264,3 +262,27 @@ def test_csv_and_parquet_columns_follow_the_registry(monkeypatch, tmp_path):
     pools = read_csv_table(out / "pool_summary.csv")
     assert all(registry.find(m, "pool") is not None for m in set(pools["metric"]))
     assert res.metric("offered_twice", "queue:q")["mean"] == 2 * res.metric("offered", "queue:q")["mean"]
+
+
+def test_recipe_helpers_against_hand_counts():
+    """counter, gauge, quotient and ratio on four intervals, the first not measured."""
+    from types import SimpleNamespace
+
+    stats = SimpleNamespace(n=SimpleNamespace(done=[1, 2, 0, 3]), level=[5.0, 1.0, 4.0, 7.0],
+                            wait=[10.0, 30.0, 0.0, 90.0], served=[1, 2, 0, 3])
+    frame = pd.DataFrame({"a": [1.0, 1.0, 0.0, 2.0], "b": [2.0, 4.0, 0.0, 4.0]})
+    src = registry.Source(None, None, None, stats, frame, np.array([False, True, True, True]))
+
+    def both(compute):
+        return list(compute.run("interval", src)), compute.run("total", src)
+
+    assert both(registry.counter("n.done")) == ([1, 2, 0, 3], 5.0)
+    assert both(registry.counter("wait", scale=1 / 10))[1] == pytest.approx(12.0)
+    assert both(registry.gauge("level")) == ([5, 1, 4, 7], 4.0)
+    assert both(registry.gauge("level", how="max"))[1] == 7.0
+    values, total = both(registry.quotient("wait", "served"))
+    assert values[:2] == [10, 15] and np.isnan(values[2]) and values[3] == 30 and total == 24.0
+    values, total = both(registry.ratio("a", "b"))
+    assert values[:2] == [0.5, 0.25] and np.isnan(values[2]) and total == 0.375
+    with pytest.raises(ValueError, match="how must be"):
+        registry.gauge("level", how="median")
