@@ -14,9 +14,16 @@ What holds after every event:
   recorded wait per answered contact, escalated + unresolved ≤ answered; no agent of
   a pool that answers a queue at once is idle while that queue has a contact waiting
   (the dispatcher is work-conserving);
+- callbacks and retrials: per arrival interval, offered = answered + abandoned +
+  waiting + accepted callbacks outside the line + failed callbacks; accepted =
+  completed + failed + pending (in the line or outside it); accepted ≤ offered
+  callbacks ≤ offered; callbacks outside the line are pending or being dialled and
+  never called more than ``attempts`` times; retrials ≤ offered, none on a queue
+  without ``retrial``;
 - agents: idle exactly when in their pool's idle list, kept in idle-since order;
   on-duty and on-break counts match the agents' states; an agent talking or holding
-  a consult holds a contact in service that names them, one in wrap a finished
+  a consult holds a contact in service that names them (or rings a callback nobody
+  answers), one in wrap a finished
   contact, any other state none; no contact is held twice; one holding a consult has
   a consult in the line or in service; only busy agents finish after their duty;
   an agent waiting on dials has one in flight;
@@ -34,6 +41,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from bposim.engine.callbacks import CALLING, PENDING
 from bposim.engine.core import DONE, SERVING, WAITING, Engine
 from bposim.engine.duty import BUSY
 from bposim.engine.model import compile_scenario
@@ -51,6 +59,37 @@ def check_engine(engine: Engine) -> None:
     _check_campaigns(engine)
 
 
+def _off_line(engine: Engine, q) -> np.ndarray:
+    """Per arrival interval, accepted callbacks of ``q`` outside the line (waiting for
+    their time or being dialled), after checking their states."""
+    out = np.zeros(engine.n, dtype=np.int64)
+    if engine.callbacks is None:
+        return out
+    for c in engine.callbacks.off_line:
+        if c.queue is q:
+            assert c.state in (PENDING, CALLING) and c.callback is not None, (
+                f"{q.m.id}: contact {c.id} outside the line in state {c.state}")
+            assert c.callback <= q.m.callback.attempts, f"{q.m.id}: contact {c.id} called too often"
+            out[c.interval] += 1
+    return out
+
+
+def _check_callbacks(engine: Engine, q, in_line: np.ndarray, off_line: np.ndarray) -> None:
+    """accepted = completed + failed + pending (in the line or outside it), per interval;
+    offered callbacks ≤ offered, accepted ≤ offered callbacks."""
+    st, qid = q.stats, q.m.id
+    n = {k: np.asarray(getattr(st, k)) for k in (
+        "offered", "callbacks_offered", "callbacks_accepted", "callbacks_completed", "callbacks_failed")}
+    assert (n["callbacks_accepted"] <= n["callbacks_offered"]).all(), f"{qid}: accepted > offered callbacks"
+    assert (n["callbacks_offered"] <= n["offered"]).all(), f"{qid}: more callbacks offered than contacts"
+    pending = in_line + off_line
+    bad = np.flatnonzero(n["callbacks_accepted"] != n["callbacks_completed"] + n["callbacks_failed"] + pending)
+    if bad.size:
+        i = bad[0]
+        raise AssertionError(f"{qid} interval {i}: accepted {n['callbacks_accepted'][i]} != completed "
+                             f"{n['callbacks_completed'][i]} + failed {n['callbacks_failed'][i]} + pending {pending[i]}")
+
+
 def _check_queues(engine: Engine) -> set:
     now = engine.env.now
     holders = set()  # agents holding a customer while a consult waits
@@ -60,18 +99,30 @@ def _check_queues(engine: Engine) -> set:
         assert len(waiting) == q.n_waiting, f"{qid}: {q.n_waiting} counted waiting, {len(waiting)} in line"
         assert len({id(c) for c in waiting}) == len(waiting), f"{qid}: a contact is in line twice"
         by_interval = np.zeros(engine.n, dtype=np.int64)
+        callbacks_in_line = np.zeros(engine.n, dtype=np.int64)
         for c in waiting:
             assert c.answer is None and c.arrival <= now + EPS, f"{qid}: contact {c.id} waits but was answered"
             assert now - c.arrival <= c.patience + EPS, f"{qid}: contact {c.id} waits past its patience"
             by_interval[c.interval] += 1
+            if c.callback is not None:
+                callbacks_in_line[c.interval] += 1
             if c.holder is not None:
                 holders.add(c.holder)
-        offered, answered, abandoned = (np.asarray(x) for x in (st.offered, st.answered, st.abandoned))
-        bad = np.flatnonzero(offered != answered + abandoned + by_interval)
+        off_line = _off_line(engine, q)
+        offered, answered, abandoned, failed = (np.asarray(x) for x in (
+            st.offered, st.answered, st.abandoned, st.callbacks_failed))
+        bad = np.flatnonzero(offered != answered + abandoned + by_interval + off_line + failed)
         if bad.size:
             i = bad[0]
             raise AssertionError(f"{qid} interval {i}: offered {offered[i]} != answered {answered[i]} "
-                                 f"+ abandoned {abandoned[i]} + waiting {by_interval[i]}")
+                                 f"+ abandoned {abandoned[i]} + waiting {by_interval[i]} + callbacks "
+                                 f"outside the line {off_line[i]} + failed {failed[i]}")
+        _check_callbacks(engine, q, callbacks_in_line, off_line)
+        assert (np.asarray(st.retrials) <= offered).all(), f"{qid}: more retrials than offered"
+        if q.m.retrial is None:
+            assert not any(st.retrials), f"{qid}: retrials on a queue without retrial"
+        if q.m.callback is None:
+            assert not any(st.callbacks_offered), f"{qid}: callbacks on a queue without callback"
         assert (np.asarray(st.answered_within) <= answered).all(), f"{qid}: answered within > answered"
         assert (np.asarray(st.short_abandoned) <= abandoned).all(), f"{qid}: short abandons > abandons"
         assert list(map(len, st.waits)) == st.answered, f"{qid}: waits recorded != answered"
@@ -104,7 +155,9 @@ def _check_agents(engine: Engine, holders: set) -> None:
             assert a.since <= now + EPS, f"{a.id}: state since {a.since} > now"
             assert a.dials_out >= 0, f"{a.id}: {a.dials_out} dials out"
             assert not a.leaving or state in BUSY, f"{a.id} finishes after duty in state {state}"
-            if state == TALK or state == HOLD:
+            if state == TALK and c is not None and c.state == CALLING:  # a callback nobody answers
+                assert c.agent is a and c in engine.callbacks.off_line, f"{a.id} rings a callback it lost"
+            elif state == TALK or state == HOLD:
                 assert c is not None and c.state == SERVING and c.agent is a, (
                     f"{a.id} in state {state} holds no contact in service")
                 if state == HOLD:
@@ -149,11 +202,15 @@ def _check_campaigns(engine: Engine) -> None:
 
 
 def check_recording(rec: Recording) -> None:
-    """After the horizon: every contact offered is answered, abandoned or still waiting."""
+    """After the horizon: every contact offered is answered, abandoned, still waiting
+    (a pending callback included) or a failed callback; every accepted callback is
+    completed, failed or pending."""
     for st in rec.queues:
         for i in range(st.n):
-            assert st.offered[i] == st.answered[i] + st.abandoned[i] + st.unanswered_at_end[i], (
-                f"interval {i}: contacts not conserved at the end")
+            assert st.offered[i] == (st.answered[i] + st.abandoned[i] + st.unanswered_at_end[i]
+                                     + st.callbacks_failed[i]), f"interval {i}: contacts not conserved at the end"
+            assert st.callbacks_accepted[i] == (st.callbacks_completed[i] + st.callbacks_failed[i]
+                                                + st.callbacks_pending[i]), f"interval {i}: callbacks not conserved"
 
 
 def run_checked(scenario, seed: int = 1, check=check_engine, every: int = 1) -> tuple[Recording, int]:

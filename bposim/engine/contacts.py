@@ -31,7 +31,7 @@ class Contact:
 
     __slots__ = ("id", "parent", "queue", "origin", "arrival", "interval", "handle", "wrap",
                  "patience", "u_escalate", "u_resolve", "repeat_after", "state", "answer",
-                 "agent", "holder")
+                 "agent", "holder", "callback")
 
     def __init__(self, cid, parent, queue, origin, arrival, interval, handle, wrap, patience,
                  u_escalate, u_resolve, repeat_after):
@@ -51,6 +51,7 @@ class Contact:
         self.answer = None
         self.agent = None
         self.holder = None  # for a consult: the agent holding the customer
+        self.callback = None  # once a callback is accepted: attempts made (engine.callbacks)
 
 
 def arrival_times(model, m, streams) -> tuple[list[float], list[float] | None]:

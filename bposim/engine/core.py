@@ -26,6 +26,7 @@ from heapq import heappush
 import simpy
 from simpy.core import NORMAL
 
+from bposim.engine.callbacks import Callbacks
 from bposim.engine.contacts import DONE, SERVING, WAITING, Contact, Customers
 from bposim.engine.dispatch import Dispatcher, PoolState, QueueState
 from bposim.engine.duty import Agent, Workforce
@@ -34,6 +35,7 @@ from bposim.engine.model import Model
 from bposim.engine.observers import AgentStateLog, ContactLog, IntervalStats, bind
 from bposim.engine.outbound import Dialer
 from bposim.engine.recorder import PoolStats, QueueStats, Recording
+from bposim.engine.retrials import Retrials
 from bposim.rng import Streams
 
 __all__ = ["Engine", "simulate_model", "Contact", "Agent", "WAITING", "SERVING", "DONE"]
@@ -75,6 +77,9 @@ class Engine:
         self.dispatcher = Dispatcher(self, self.queues, self.pools, policy)
         self.workforce = Workforce(self, self.pools)
         self.dialer = Dialer(self, self.pools, self.queues)
+        # voice-queue features, present only when some queue uses them
+        self.callbacks = Callbacks(self) if any(q.callback for q in model.queues) else None
+        self.retrials = Retrials(self) if any(q.retrial for q in model.queues) else None
         self.campaigns = self.dialer.campaigns
         self.on(FREE, lambda ev: self._free(ev.target))
 
@@ -100,6 +105,10 @@ class Engine:
     def _offer(self, c) -> None:
         """A contact reaches its queue."""
         self.dispatcher.offer(c)
+
+    def _requeue(self, c) -> None:
+        """A contact offered before (a callback) enters its queue's line again."""
+        self.dispatcher.place(c, self.env._now)
 
     def _set_state(self, agent, state: int) -> None:
         """``agent`` changes state; observers are told before ``since`` moves on."""
@@ -143,6 +152,8 @@ class Engine:
         self.env.run(until=end)
         self.workforce.close(end)
         self.dispatcher.close(end)
+        if self.callbacks is not None:
+            self.callbacks.close(end)
         return Recording(
             queues=[q.stats for q in self.queues],
             pools=[p.stats for p in self.pools],

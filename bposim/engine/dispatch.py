@@ -62,7 +62,9 @@ class PoolState:
 class LongestIdle:
     """Routing policy: a new contact goes to the longest-idle qualified agent; a free
     agent takes the highest-priority skill level with a contact waiting (and whose
-    overflow wait is over), and within it the longest-waiting contact."""
+    overflow wait is over), and within it the longest-waiting contact, where a contact
+    of a queue with a ``head_start`` of h seconds counts as having arrived h seconds
+    earlier (delay-based priority; 0 leaves the plain longest-waiting choice)."""
 
     def __init__(self, pools, queues):
         self.pools = pools
@@ -84,8 +86,8 @@ class LongestIdle:
         """The (queue, contact) ``agent`` should take now, or None."""
         queues = self.queues
         for level in agent.pool.m.levels:
-            best = None
-            best_q = None
+            best = best_q = None
+            best_key = 0.0
             for qi, after in level:
                 q = queues[qi]
                 w = q.waiting
@@ -95,8 +97,10 @@ class LongestIdle:
                     head = w[0]
                     if after > 0 and now - head.arrival < after - 1e-9:
                         continue
-                    if best is None or head.arrival < best.arrival:
-                        best, best_q = head, q
+                    # head start: the queue's contacts count as having arrived earlier
+                    key = head.arrival - q.m.head_start
+                    if best is None or key < best_key:
+                        best, best_q, best_key = head, q, key
             if best is not None:
                 return best_q, best
         return None
@@ -121,11 +125,19 @@ class Dispatcher:
         now = e.env._now
         for f in e.on_offered:
             f(now, c)
+        self.place(c, now)
+
+    def place(self, c, now) -> None:
+        """``c`` goes to the policy's agent, or waits (a callback entering the line again
+        comes here directly: it was offered once)."""
+        e = self.e
         q = c.queue
         agent = self.policy.agent_for(q.immediate)
         if agent is not None:
             self.answer(c, agent)
             return
+        if q.m.callback is not None and e.callbacks.consider(q, c):
+            return  # a scheduled callback: the customer left the line
         self._line(q, +1, now)
         q.waiting.append(c)
         if c.patience < _INF:
@@ -152,6 +164,8 @@ class Dispatcher:
             f(now, c)
         for f in e.on_ended:
             f(now, c, "abandoned")
+        if c.queue.m.retrial is not None:
+            e.retrials.abandoned(c)
         if c.holder is not None:  # no expert came in time: the first agent carries on alone
             self.finish(c.holder)
 
@@ -179,6 +193,8 @@ class Dispatcher:
 
     def answer(self, c, agent) -> None:
         e = self.e
+        if c.callback is not None and e.callbacks.dial(c, agent):
+            return  # a callback nobody answered: the agent rings out
         now = e.env._now
         c.state = SERVING
         c.answer = now

@@ -21,11 +21,13 @@ from __future__ import annotations
 (ARRIVAL, ABANDON, OVERFLOW, END_TALK, FREE, COME_BACK,  # contacts and the dispatcher
  ON_DUTY, OFF_DUTY, DUE, SHRINK_DUE, BACK,  # the workforce
  WAKE, PREVIEW_DONE, DIAL_END, DIAL_ANSWER, CONNECT_TIMEOUT, OUT_TALK_END,  # the dialer
- ) = range(17)
+ RETRY, CALLBACK_DUE, CALLBACK_MISS,  # retrials after abandonment, callbacks
+ ) = range(20)
 KIND_NAMES = (
     "arrival", "abandon", "overflow", "end_talk", "free", "come_back",
     "on_duty", "off_duty", "due", "shrink_due", "back",
     "wake", "preview_done", "dial_end", "dial_answer", "connect_timeout", "out_talk_end",
+    "retry", "callback_due", "callback_miss",
 )
 N_KINDS = len(KIND_NAMES)
 

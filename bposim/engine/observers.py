@@ -13,11 +13,14 @@ methods (each receives the simulation time ``now`` in seconds first):
 - ``unanswered(now, contact)`` — the horizon ended while the contact was waiting;
 - ``ended(now, contact, outcome)`` — the contact's record is complete: ``"answered"``
   (at the end of talk; ``now`` is NaN for a contact still in service when the horizon
-  ends), ``"abandoned"`` or ``"unanswered_at_end"``;
+  ends), ``"abandoned"``, ``"unanswered_at_end"`` or ``"callback_failed"``;
 - ``agent_state(now, agent, old, new)`` — an agent changes state (``agent.since`` is
   still when ``old`` began; states are the constants of :mod:`bposim.engine.recorder`);
 - ``waiting(now, queue, before, after)`` — the number of contacts waiting in
   ``queue`` changed;
+- ``callback(now, contact, what)`` — a callback of a voice queue was ``"offered"``,
+  ``"accepted"``, ``"completed"`` (the customer connected), ``"failed"`` (its last
+  attempt failed) or is ``"pending"`` when the horizon ends;
 - ``dial_outcome(now, campaign, outcome, interval)`` — an outbound dial ended
   (``"no_answer"``, ``"busy"``, ``"machine_detected"``, ``"amd_false_positive"``,
   ``"abandoned"``, ``"machine_unconnected"`` or ``"connected"``).
@@ -36,11 +39,11 @@ from __future__ import annotations
 
 import math
 
-from bposim.engine.recorder import CONSULT, OFF, ORIGIN_NAMES, REPEAT, STATE_NAMES, TRANSFER
+from bposim.engine.recorder import CONSULT, OFF, ORIGIN_NAMES, REPEAT, RETRIAL, STATE_NAMES, TRANSFER
 from bposim.errors import BposimError
 
 METHODS = ("offered", "answered", "abandoned", "escalated", "unresolved", "unanswered", "ended",
-           "agent_state", "waiting", "dial_outcome")
+           "agent_state", "waiting", "dial_outcome", "callback")
 
 
 class ObserverError(BposimError):
@@ -64,6 +67,8 @@ class IntervalStats:
         st.offered[c.interval] += 1
         if c.origin == REPEAT:
             st.repeats[c.interval] += 1
+        elif c.origin == RETRIAL:
+            st.retrials[c.interval] += 1
 
     def answered(self, now, c, agent) -> None:
         wait = now - c.arrival
@@ -87,6 +92,21 @@ class IntervalStats:
         if c.patience <= c.queue.m.short_abandon:
             st.short_abandoned[i] += 1
         st.wait_all[i] += c.patience
+
+    def callback(self, now, c, what) -> None:
+        st, i = c.queue.stats, c.interval
+        if what == "offered":
+            st.callbacks_offered[i] += 1
+        elif what == "accepted":
+            st.callbacks_accepted[i] += 1
+        elif what == "completed":
+            st.callbacks_completed[i] += 1
+            st.time_to_callback[i] += now - c.arrival
+        elif what == "failed":
+            st.callbacks_failed[i] += 1
+            st.wait_all[i] += now - c.arrival
+        else:
+            st.callbacks_pending[i] += 1
 
     def escalated(self, now, c) -> None:
         c.queue.stats.escalated[c.interval] += 1

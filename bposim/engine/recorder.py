@@ -18,8 +18,8 @@ BUSY_STATES = (TALK, WRAP, HOLD, PREVIEW, OUT_TALK, OUT_WRAP)  # counted in occu
 OUTBOUND_STATES = (PREVIEW, DIALING, OUT_TALK, OUT_WRAP)
 
 # Contact origins.
-EXTERNAL, TRANSFER, CONSULT, REPEAT = range(4)
-ORIGIN_NAMES = ("arrival", "transfer", "consult", "repeat")
+EXTERNAL, TRANSFER, CONSULT, REPEAT, RETRIAL = range(5)
+ORIGIN_NAMES = ("arrival", "transfer", "consult", "repeat", "retrial")
 
 CONTACT_COLUMNS = (
     "contact_id", "parent_id", "queue", "origin", "arrival", "answer", "end", "wait",
@@ -54,12 +54,23 @@ class QueueStats:
     wait_all: list = None  # sum of waits of every contact (abandon time, or end of run)
     waits: list = None  # per interval: array of answered waits (for percentiles)
     queue_area: float = 0.0  # integral of the number waiting over time (Little's law)
+    # retrials after abandonment and callbacks (bposim.engine.retrials / .callbacks)
+    retrials: list = None  # offered contacts that are retrials of abandoned ones
+    callbacks_offered: list = None
+    callbacks_accepted: list = None
+    callbacks_completed: list = None  # connected to an agent
+    callbacks_failed: list = None  # every attempt failed: the contact ends unanswered
+    callbacks_pending: list = None  # accepted, neither completed nor failed at the end
+    time_to_callback: list = None  # sum over completed callbacks of connection - arrival
 
     def __post_init__(self) -> None:
         n = self.n
         for name in ("offered", "answered", "abandoned", "short_abandoned", "answered_within",
-                     "unanswered_at_end", "escalated", "repeats", "unresolved"):
+                     "unanswered_at_end", "escalated", "repeats", "unresolved", "retrials",
+                     "callbacks_offered", "callbacks_accepted", "callbacks_completed",
+                     "callbacks_failed", "callbacks_pending"):
             setattr(self, name, _zeros(n))
+        self.time_to_callback = _fzeros(n)
         self.wait_answered = _fzeros(n)
         self.wait_all = _fzeros(n)
         self.waits = [array("d") for _ in range(n)]
