@@ -59,10 +59,7 @@ class Engine:
         self.n = n = model.n_intervals
         self._callbacks: list = [None] * N_KINDS
         self._trace = trace.append if isinstance(trace, list) else trace
-        self.queues = [
-            QueueState(q, QueueStats(n), any(model.pools[p].fcr < 1 for p, _ in q.servers))
-            for q in model.queues
-        ]
+        self.queues = [QueueState(q, QueueStats(n)) for q in model.queues]
         self.pools = [PoolState(p, PoolStats(n)) for p in model.pools]
         self.contacts = [] if model.keep_contacts else None
         self.agent_states = [] if model.keep_agent_states else None
@@ -121,8 +118,9 @@ class Engine:
     def _free(self, agent) -> None:
         """``agent`` finished its work: the "agent became free" chain."""
         agent.contact = None
-        if not self.workforce.take(agent):
-            self._next_work(agent)
+        if (agent.leaving or agent.pending) and self.workforce.take(agent):
+            return
+        self._next_work(agent)
 
     def _next_work(self, agent) -> None:
         """An available agent takes a waiting contact, or becomes idle (and a campaign

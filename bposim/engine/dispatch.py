@@ -30,16 +30,15 @@ class QueueState:
 
     __slots__ = ("m", "stats", "waiting", "n_waiting", "immediate", "overflow", "fcr_matters")
 
-    def __init__(self, m, stats, fcr_matters=False):
+    def __init__(self, m, stats):
         self.m = m
         self.stats = stats  # the QueueStats the interval-statistics observer fills
         self.waiting = deque()
         self.n_waiting = 0
-        self.immediate = [p for p, after in m.servers if after <= 0]
-        afters = sorted({after for _, after in m.servers if after > 0})
-        # (threshold, pools eligible once a contact has waited that long)
-        self.overflow = [(a, [p for p, after in m.servers if after <= a]) for a in afters]
-        self.fcr_matters = fcr_matters  # a pool serving it leaves some contacts unresolved
+        # the compiler's routing tables, at hand
+        self.immediate = m.immediate
+        self.overflow = m.overflow
+        self.fcr_matters = m.fcr_matters
 
 
 class PoolState:
@@ -134,7 +133,7 @@ class Dispatcher:
         q = c.queue
         agent = self.policy.agent_for(q.immediate)
         if agent is not None:
-            self.answer(c, agent)
+            self.answer(c, agent, now)
             return
         if q.m.callback is not None and e.callbacks.consider(q, c):
             return  # a scheduled callback: the customer left the line
@@ -176,7 +175,7 @@ class Dispatcher:
         agent = self.policy.agent_for(ev.data)
         if agent is not None:
             self._line(c.queue, -1, ev.time)
-            self.answer(c, agent)
+            self.answer(c, agent, ev.time)
 
     # -- service ---------------------------------------------------------------------
     def claim(self, agent) -> None:
@@ -191,11 +190,10 @@ class Dispatcher:
         self.e._set_state(agent, IDLE)
         agent.pool.idle[agent] = None
 
-    def answer(self, c, agent) -> None:
+    def answer(self, c, agent, now: float) -> None:
         e = self.e
         if c.callback is not None and e.callbacks.dial(c, agent):
             return  # a callback nobody answered: the agent rings out
-        now = e.env._now
         c.state = SERVING
         c.answer = now
         c.agent = agent
@@ -278,7 +276,7 @@ class Dispatcher:
         q, c = pick
         q.waiting.popleft()
         self._line(q, -1, now)
-        self.answer(c, agent)
+        self.answer(c, agent, now)
         return True
 
     def close(self, end: float) -> None:

@@ -1,13 +1,16 @@
 """Compile a :class:`~bposim.scenario.schema.Scenario` into numbers the engine runs on.
 
 The model holds per-interval expected volumes per queue, routing tables (which pools
-may take a queue, after which wait) and each agent's on-duty spans. It is plain data,
-built once per replication task, and never draws a random number.
+take a queue at once, which after which wait, each pool's skill levels) and each
+agent's on-duty spans. It is plain data — numbers, tuples, numpy arrays, small frozen
+dataclasses and distribution specs, no scenario (schema) objects and no strings the
+engine compares — built once per replication task, and never draws a random number.
 """
 
 from __future__ import annotations
 
 import math
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,10 +21,43 @@ from bposim.engine.channel_model import CallbackModel, CoachingModel, QaModel, R
 from bposim.engine.roster import Span, agent_spans, break_headcount, headcount
 from bposim.engine.roster import add_time  # noqa: F401  (re-exported for the engine)
 from bposim.scenario.schema import (
-    WEEKDAYS, Arrivals, Attrition, Horizon, Pool, Proficiency, Scenario, Site,
+    WEEKDAYS, Arrivals, Horizon, Pool, Scenario, Site,
 )
 
 DEFAULT_REPEAT_AFTER = DistributionSpec("exponential", mean=86400.0)
+
+
+@dataclass(frozen=True)
+class HorizonModel:
+    """The simulated period as plain numbers (the scenario's ``horizon``, compiled)."""
+
+    start: dt.date
+    days: int
+    interval_minutes: int
+    timezone: str
+    intervals_per_day: int
+    n_intervals: int
+    interval_seconds: float
+    seconds: float
+
+
+@dataclass(frozen=True)
+class ProficiencyModel:
+    """Learning curve of new hires: handle time ``initial_factor`` × tenured at hire,
+    converging over ``weeks_to_proficiency`` weeks (``linear``, else exponential)."""
+
+    new_hires: int
+    initial_factor: float
+    weeks_to_proficiency: float
+    linear: bool
+
+
+@dataclass(frozen=True)
+class AttritionModel:
+    """Leavers at ``annual_rate`` per year, replaced after ``recruiting_delay_weeks``."""
+
+    annual_rate: float
+    recruiting_delay_weeks: float
 
 
 @dataclass(frozen=True)
@@ -50,6 +86,12 @@ class QueueModel:
     escalations: tuple[EscalationRoute, ...]
     # (pool index, overflow_after) of every pool that serves this queue
     servers: tuple[tuple[int, float], ...]
+    # routing tables from ``servers``: pools that answer at once; (wait threshold, pools
+    # eligible once a contact has waited that long) by threshold; whether a pool serving
+    # it resolves less than every contact (so resolution and come-back times are drawn)
+    immediate: tuple[int, ...] = ()
+    overflow: tuple[tuple[float, tuple[int, ...]], ...] = ()
+    fcr_matters: bool = False
     repeat_after: DistributionSpec = DEFAULT_REPEAT_AFTER
     report_thresholds: tuple[float, ...] = ()  # further answer times for service level
     # per interval, multipliers of the drawn handle + wrap and patience that give the
@@ -101,8 +143,8 @@ class PoolModel:
     max_on_break: float = 1.0
     absenteeism: float = 0.0
     new_hires: int = 0  # the last new_hires agents start as new hires at time 0
-    proficiency: Proficiency | None = None
-    attrition: Attrition | None = None
+    proficiency: ProficiencyModel | None = None
+    attrition: AttritionModel | None = None
     # channel settings (bposim.engine.channel_model)
     concurrency: int = 1  # chat sessions one agent holds at once
     stretch: float = 1.0  # chat handle-time factor per extra concurrent session
@@ -113,7 +155,7 @@ class PoolModel:
 
 @dataclass(frozen=True)
 class Model:
-    horizon: Horizon
+    horizon: HorizonModel
     interval: float  # seconds
     n_intervals: int
     end: float  # seconds
@@ -193,9 +235,9 @@ def compile_scenario(scenario: Scenario) -> Model:
                 handle=q.handle_time,
                 wrap=q.after_work if q.after_work and q.after_work.expected > 0 else None,
                 patience=q.patience,
-                # a deferrable item's service level counts against its due time
-                answer_within=channels.queues[i]["due"] if q.deferrable
-                else float(q.service_level.answer_within),
+                # a deferrable item counts in service level when *closed* within its due
+                # time (the backlog's statistics add it then), never when taken
+                answer_within=-math.inf if q.deferrable else float(q.service_level.answer_within),
                 sl_target=float(q.service_level.target),
                 sl_definition=q.service_level.definition,
                 short_abandon=float(q.short_abandon_seconds),
@@ -205,6 +247,7 @@ def compile_scenario(scenario: Scenario) -> Model:
                     for e in q.escalations
                 ),
                 servers=tuple(servers[i]),
+                **_routing(servers[i], pools),
                 repeat_after=q.repeat_after or DEFAULT_REPEAT_AFTER,
                 report_thresholds=tuple(q.service_level.report_thresholds),
                 **_scales(q, h),
@@ -213,7 +256,8 @@ def compile_scenario(scenario: Scenario) -> Model:
         )
     warmup = int(math.ceil(scenario.simulation.warmup_minutes * 60.0 / h.interval_seconds - 1e-9))
     return Model(
-        horizon=h,
+        horizon=HorizonModel(h.start, h.days, h.interval_minutes, h.timezone, h.intervals_per_day,
+                             h.n_intervals, h.interval_seconds, h.seconds),
         interval=h.interval_seconds,
         n_intervals=h.n_intervals,
         end=h.seconds,
@@ -228,6 +272,16 @@ def compile_scenario(scenario: Scenario) -> Model:
         window=None if scenario.simulation.measure is None
         else np.array(scenario.simulation.measure.covers(h), dtype=bool),
     )
+
+
+def _routing(servers: list[tuple[int, float]], pools: list) -> dict:
+    """A queue's routing tables (see :class:`QueueModel`) from its servers."""
+    afters = sorted({after for _, after in servers if after > 0})
+    return {
+        "immediate": tuple(p for p, after in servers if after <= 0),
+        "overflow": tuple((a, tuple(p for p, after in servers if after <= a)) for a in afters),
+        "fcr_matters": any(pools[p].fcr < 1 for p, _ in servers),
+    }
 
 
 def _scales(q, h: Horizon) -> dict:
@@ -275,7 +329,10 @@ def _compile_pool(index: int, pool: Pool, queue_index: dict[str, int], h: Horizo
         max_on_break=float(pool.max_on_break),
         absenteeism=float(pool.absenteeism),
         new_hires=min(prof.new_hires, len(spans)) if prof else 0,
-        proficiency=prof,
-        attrition=pool.attrition,
+        proficiency=None if prof is None else ProficiencyModel(
+            prof.new_hires, float(prof.initial_factor), float(prof.weeks_to_proficiency),
+            prof.curve == "linear"),
+        attrition=None if pool.attrition is None else AttritionModel(
+            float(pool.attrition.annual_rate), float(pool.attrition.recruiting_delay_weeks)),
         **(channels or {}),
     )

@@ -74,6 +74,8 @@ class _Campaign:
         self.m = m
         spec = m.spec
         self.spec = spec
+        self.predictive = spec.mode == "predictive"  # decided once, not per event
+        self.preview_mode = spec.mode == "preview"
         self.stats = CampaignStats(n_intervals)
         self.pools = []
         self.heaps = [[(0.0, r) for r in g.records] for g in m.groups]
@@ -171,14 +173,14 @@ class Dialer:
         if camp.waiting and self._spare(agent.pool, camp) > 0:
             self._connect(camp, camp.waiting.popleft(), agent)
             return
-        if camp.spec.mode == "predictive":
+        if camp.predictive:
             self._pace(camp)
         elif self._spare(agent.pool, camp) > 0:
             self._agent_dials(camp, agent)
 
     def _wake(self, camp) -> None:
         camp.wake_at = math.inf
-        if camp.spec.mode == "predictive":
+        if camp.predictive:
             self._pace(camp)
             return
         while True:
@@ -234,7 +236,7 @@ class Dialer:
         if record is None:
             return False
         self.e.dispatcher.claim(agent)
-        if camp.spec.mode == "preview":
+        if camp.preview_mode:
             self.e._set_state(agent, PREVIEW)
             self.e.at(camp.preview(), PREVIEW_DONE, agent, 0, (camp, record))
             return True
@@ -330,7 +332,7 @@ class Dialer:
             delay = retry.after_no_answer if outcome == "no_answer" else retry.after_busy
         self._retry(camp, record, delay)
         self._owner_done(owner)
-        if camp.spec.mode == "predictive":
+        if camp.predictive:
             self._pace(camp)
 
     def _owner_done(self, owner, connected_to=None) -> None:
@@ -417,7 +419,7 @@ class Dialer:
         camp.recent.append(1 if abandoned else 0)
         camp.since_adjust += 1
         window = camp.recent.maxlen
-        if camp.spec.mode != "predictive" or camp.since_adjust < max(1, window // 10):
+        if not camp.predictive or camp.since_adjust < max(1, window // 10):
             return
         camp.since_adjust = 0
         rate = sum(camp.recent) / len(camp.recent)

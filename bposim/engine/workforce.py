@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from bposim.engine.roster import Span
-from bposim.scenario.schema import Proficiency
 
 WEEK = 7 * 86400.0
 YEAR = 365.0 * 86400.0
@@ -30,13 +29,14 @@ class Staffer:
     left: float | None = None  # when they left, if within the horizon
 
 
-def aht_factor(prof: Proficiency | None, hired: float | None, now: float) -> float:
-    """Handle-time multiplier of an agent hired at ``hired`` (None: tenured) at ``now``."""
+def aht_factor(prof, hired: float | None, now: float) -> float:
+    """Handle-time multiplier of an agent hired at ``hired`` (None: tenured) at ``now``;
+    ``prof`` is the pool's :class:`~bposim.engine.model.ProficiencyModel` (or None)."""
     if prof is None or hired is None:
         return 1.0
     weeks = max(0.0, now - hired) / WEEK
     gap = prof.initial_factor - 1.0
-    if prof.curve == "linear":
+    if prof.linear:
         left = max(0.0, 1.0 - weeks / prof.weeks_to_proficiency)
     else:  # exponential: 95 % of the gap closed after weeks_to_proficiency
         left = math.exp(-3.0 * weeks / prof.weeks_to_proficiency)
