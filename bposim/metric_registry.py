@@ -41,8 +41,9 @@ Adding a metric (e.g. a channel's figure)
    has it, so scenarios without the feature keep exactly today's frames.
 3. That is all: the frames, the summary (with a Wilson interval for a share, log-t
    for a non-negative figure), ``--metric NAME@SCOPE``, the CSV/Parquet files and
-   the notebook tables pick it up. A table or report section that should *show* it
-   by default lists its name (and gets the label from here). ``tests/test_metric_registry.py``
+   the notebook tables pick it up. With ``show=True`` it is also an extra column of
+   the run summary's and the report's queue or pool table, and a row of the what-if
+   page, in runs where some queue or pool has it. ``tests/test_metric_registry.py``
    checks the registry against the frames the example scenarios produce.
 
 ``abandon_rate``, ``escalation_rate`` and ``mean_queue_length`` of the queues are
@@ -197,7 +198,9 @@ class Metric:
     run-level figure in the totals. ``compute``: None when :mod:`bposim.metrics`
     computes it in its core code; else how (see the module docstring). ``applies``:
     a predicate on the scope's model entry (QueueModel, PoolModel, CampaignModel) for
-    a metric only some entries have. ``long_label``: a fuller heading for the report."""
+    a metric only some entries have. ``long_label``: a fuller heading for the report.
+    ``show``: an extra column of the run summary's and the report's queue or pool table
+    (and a row of the what-if page) wherever some queue or pool of the run has it."""
 
     name: str
     scope: str
@@ -212,6 +215,7 @@ class Metric:
     applies: Callable[[Any], bool] | None = field(default=None, compare=False)
     long_label: str | None = None
     description: str = ""
+    show: bool = False
 
     @property
     def kind(self) -> str:
@@ -249,16 +253,6 @@ def _queue(name, unit, label, **kw) -> Metric:
 
 
 _RT = {"channels": REAL_TIME}
-_VO = "bposim.metrics_voice:"
-
-
-def _has_retrial(q) -> bool:
-    return getattr(q, "retrial", None) is not None
-
-
-def _has_callback(q) -> bool:
-    return getattr(q, "callback", None) is not None
-
 
 METRICS: tuple[Metric, ...] = (
     # --- queues (interval x queue frame, totals scope queue:<id>) ---
@@ -288,35 +282,6 @@ METRICS: tuple[Metric, ...] = (
            compute=ratio("escalated", "answered", per_interval=False)),
     _queue("mean_queue_length", "contacts", "mean queue length", interval=False,
            compute=Compute(total=lambda src: src.stats.queue_area / src.model.end)),
-    # retrials after abandonment and callbacks (bposim.metrics_voice; engine.retrials, .callbacks)
-    *(_queue(name, unit, label, channels=REAL_TIME,
-             applies=applies, description=text, compute=compute)
-      for name, unit, label, applies, compute, text in (
-          ("offered_fresh", "count", "offered (fresh)", _has_retrial,
-           Compute(_VO + "offered_fresh", _VO + "offered_fresh_total"),
-           "contacts offered that are not retrials (offered = fresh + retrials)"),
-          ("retrials", "count", "retrials", _has_retrial, counter("retrials"),
-           "contacts offered that are retrials of abandoned ones"),
-      )),
-    *(_queue(name, unit, label, channels=("voice",), applies=_has_callback, description=text,
-             compute=compute)
-      for name, unit, label, compute, text in (
-          ("callbacks_offered", "count", "callbacks offered", counter("callbacks_offered"),
-           "contacts offered a callback (expected wait over the threshold)"),
-          ("callbacks_accepted", "count", "callbacks accepted", counter("callbacks_accepted"),
-           "callbacks the customer accepted"),
-          ("callback_acceptance", "share", "callback acceptance",
-           ratio("callbacks_accepted", "callbacks_offered"), "accepted / offered callbacks"),
-          ("callbacks_completed", "count", "callbacks completed", counter("callbacks_completed"),
-           "accepted callbacks that reached the customer (answered then)"),
-          ("callbacks_failed", "count", "callbacks failed", counter("callbacks_failed"),
-           "accepted callbacks whose every attempt failed"),
-          ("callbacks_pending", "count", "callbacks pending at the end", counter("callbacks_pending"),
-           "accepted callbacks neither completed nor failed when the horizon ends"),
-          ("time_to_callback", "seconds", "time to callback",
-           Compute(_VO + "time_to_callback", _VO + "time_to_callback_total"),
-           "mean time from arrival to connection of the completed callbacks"),
-      )),
     # --- pools (interval x pool frame, totals scope pool:<id>) ---
     Metric("scheduled_agents", "pool", "agents", "scheduled agents", total=False),
     *(Metric(f"{state}_s", "pool", "seconds", f"{state.replace('_', ' ')} time", total=False)
@@ -499,6 +464,13 @@ def is_share(name: str) -> bool | None:
     """True / False for a registered metric name (a share in [0, 1] or not), else None."""
     m = find(name)
     return None if m is None else m.unit == "share"
+
+
+def shown(summary, scope: str) -> list[str]:
+    """Names of the ``show`` metrics of ``scope`` that ``summary`` (a run summary) has for
+    some queue / pool: the extra columns of the tables, in registry order."""
+    present = set(summary.loc[in_scope(summary["scope"], scope), "metric"].astype(str))
+    return [m.name for m in metrics(scope) if m.show and m.total and m.name in present]
 
 
 def extensions(scope: str) -> tuple[Metric, ...]:

@@ -286,3 +286,34 @@ def test_recipe_helpers_against_hand_counts():
     assert values[:2] == [0.5, 0.25] and np.isnan(values[2]) and total == 0.375
     with pytest.raises(ValueError, match="how must be"):
         registry.gauge("level", how="median")
+
+
+def test_a_shown_metric_is_a_column_of_the_tables(monkeypatch, tmp_path):
+    """show=True puts a registered figure into the run summary, the report's queue and
+    pool tables and the what-if page; without it they stay as they were."""
+    from bposim.cli.simulate import summary_tables
+    from bposim.report.html import render_html
+    from bposim.report.load import load_results
+    from bposim.serve.views import figure_rows
+
+    extra = (registry.Metric("offered_shown", "queue", "count", "offers shown", show=True,
+                             compute=registry.counter("offered")),
+             registry.Metric("handled_shown", "pool", "count", "handled shown", show=True,
+                             compute=registry.counter("handled")))
+    _relabel(monkeypatch, {}, extra)
+    monkeypatch.setenv("COLUMNS", "400")  # one block per table
+    sc = _small()
+    res = bposim.run_to_directory(sc, tmp_path / "res", replications=2, seed=2, executor="serial").results
+    text = summary_tables(res, bposim.run_baseline(compile_scenario(sc)))
+    offered = res.metric("offered", "queue:q")["mean"]
+    assert "offers shown" in text and "handled shown" in text
+    queue_line = next(line for line in text.splitlines() if line.startswith("q "))
+    assert queue_line.split().count(f"{offered:,.0f}") == 2  # offered, and the shown copy
+    page = render_html(load_results(tmp_path / "res"), [])
+    assert "offers shown" in page and "handled shown" in page
+    table = res.summary.assign(variant="base", diff_mean=0.0, diff_ci_low=0.0, diff_ci_high=0.0)
+    table = pd.concat([table, table.assign(variant="what-if")], ignore_index=True)
+    labels = {r["label"] for r in figure_rows(sc, table, "what-if")}
+    assert {"offers shown", "handled shown"} <= labels
+    monkeypatch.setattr(registry, "METRICS", tuple(replace(m, show=False) for m in registry.METRICS))
+    assert "offers shown" not in summary_tables(res, bposim.run_baseline(compile_scenario(sc)))

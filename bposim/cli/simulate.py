@@ -17,13 +17,14 @@ def summary_tables(results, baseline) -> str:
     (tables with nothing to show, such as queues in an outbound-only centre, are left out).
     Headings and formats come from the metric registry (:mod:`bposim.metric_registry`)."""
     from bposim.cli.columns import fit
-    from bposim.metric_registry import in_scope, scope_key
+    from bposim.metric_registry import in_scope, scope_key, shown
     from bposim.metrics import sl_threshold_metrics
 
     s = results.summary
     scenario = results.scenario
     base = baseline.set_index("queue") if len(baseline) else None
     extra = sl_threshold_metrics(s.loc[in_scope(s["scope"], "queue"), "metric"])
+    q_more, p_more = shown(s, "queue"), shown(s, "pool")  # the registry's show=True figures
     q_rows = []
     for q in scenario.queues:
         scope = scope_key("queue", q.id)
@@ -41,11 +42,13 @@ def summary_tables(results, baseline) -> str:
             cell(s, "abandon_rate", scope),
             cell(s, "wait_p90", scope, ci=False),
             fmt(b.get("erlang_required_agents_peak", float("nan")), "int"),
+            *(cell(s, m, scope) for m in q_more),
         ])
     queues = "Queues\n" + fit(
         ["queue", heading("offered", "queue"), "target", heading("service_level", "queue"), "Erlang SL",
          *(heading(m, "queue") for m in extra), heading("asa", "queue"), "Erlang ASA",
-         heading("abandon_rate", "queue"), heading("wait_p90", "queue"), "Erlang peak agents"],
+         heading("abandon_rate", "queue"), heading("wait_p90", "queue"), "Erlang peak agents",
+         *(heading(m, "queue") for m in q_more)],
         q_rows, hint="widen the terminal or set COLUMNS")
     inbound = any(p.skills for p in scenario.pools)  # else no pool handles contacts
     p_rows = []
@@ -59,10 +62,11 @@ def summary_tables(results, baseline) -> str:
             cell(s, "utilisation", scope),
             *(handled if inbound else []),
             cell(s, "paid_hours", scope, ci=False),
+            *(cell(s, m, scope) for m in p_more),
         ])
     pools = render(["pool", "tier", heading("occupancy", "pool"), heading("utilisation", "pool"),
                     *([heading("handled", "pool"), heading("escalations_taken", "pool")] if inbound else []),
-                    heading("paid_hours", "pool")],
+                    heading("paid_hours", "pool"), *(heading(m, "pool") for m in p_more)],
                    p_rows, title="Pools")
     lines = ([queues, ""] if q_rows else []) + [pools]
     run = scope_key("run")

@@ -195,6 +195,7 @@ def _queue_table(d: ResultsData) -> str:
     s = d.summary
     base = d.baseline.set_index("queue") if "queue" in d.baseline.columns and len(d.baseline) else None
     extra = sl_threshold_metrics(s.loc[registry.in_scope(s["scope"], "queue"), "metric"])
+    more = registry.shown(s, "queue")  # the registry's show=True figures
     rows = []
     for q in d.queues:
         scope = registry.scope_key("queue", q.id)
@@ -210,12 +211,14 @@ def _queue_table(d: ResultsData) -> str:
             cell(s, "abandon_rate", scope), fmt(b.get("erlang_abandon_rate"), "pct"),
             cell(s, "wait_p90", scope), cell(s, "escalation_rate", scope),
             fmt(b.get("erlang_required_agents_peak"), "int"),
+            *(cell(s, m, scope) for m in more),
         ])
     h = {m: _heading(m, "queue") for m in ("offered", "service_level", "asa", "abandon_rate", "wait_p90",
                                             "escalation_rate")}
     headers = ["queue", "target", h["offered"], h["service_level"], "Erlang SL",
                *(_heading(m, "queue") for m in extra), h["asa"], "Erlang ASA (s)",
-               h["abandon_rate"], "Erlang abandoned", h["wait_p90"], h["escalation_rate"], "Erlang peak agents"]
+               h["abandon_rate"], "Erlang abandoned", h["wait_p90"], h["escalation_rate"], "Erlang peak agents",
+               *(_heading(m, "queue") for m in more)]
     k = len(extra)
     return _table(headers, rows, erlang_cols=(4, 6 + k, 8 + k, 11 + k))
 
@@ -233,6 +236,7 @@ def _pool_table(d: ResultsData) -> str:
     inbound = any(p.inbound for p in d.pools)  # else no pool handles contacts: no such columns
     cost = s[(s["metric"] == "cost") & registry.in_scope(s["scope"], "pool")]
     costs = bool(len(cost)) and bool((cost["mean"].fillna(0) != 0).any())
+    more = registry.shown(s, "pool")  # the registry's show=True figures
     rows = []
     for p in d.pools:
         scope = registry.scope_key("pool", p.id)
@@ -244,12 +248,14 @@ def _pool_table(d: ResultsData) -> str:
                if p.inbound else ["– (outbound)", "–"]) if inbound else []),
             cell(s, "paid_hours", scope), cell(s, "overrun_hours", scope),
             *([cell(s, "cost", scope)] if costs else []),
+            *(cell(s, m, scope) for m in more),
         ])
     headers = ["pool", "tier", *(["site"] if sites else []),
                *(_heading(m, "pool") for m in ("occupancy", "utilisation")),
                *((_heading(m, "pool") for m in ("handled", "escalations_taken")) if inbound else []),
                *(_heading(m, "pool") for m in ("paid_hours", "overrun_hours")),
-               *([_heading("cost", "pool", d.currency)] if costs else [])]
+               *([_heading("cost", "pool", d.currency)] if costs else []),
+               *(_heading(m, "pool") for m in more)]
     return _table(headers, rows)
 
 

@@ -44,9 +44,10 @@ def figure_rows(scenario: Scenario, table: pd.DataFrame, variant: str) -> list[d
     """Rows of the results table: base and variant (mean, CI) and variant − base (paired CI)."""
     t = table.set_index(["variant", "metric", "scope"])
     base = table["variant"].iloc[0]
-    wanted = [(f"queue {q.id}", registry.scope_key("queue", q.id), shown(QUEUE_METRICS, "queue"))
+    more = {k: tuple(registry.shown(table, k)) for k in ("queue", "pool")}  # show=True figures
+    wanted = [(f"queue {q.id}", registry.scope_key("queue", q.id), shown(QUEUE_METRICS + more["queue"], "queue"))
               for q in scenario.queues]
-    wanted += [(f"pool {p.id}", registry.scope_key("pool", p.id), shown(POOL_METRICS, "pool"))
+    wanted += [(f"pool {p.id}", registry.scope_key("pool", p.id), shown(POOL_METRICS + more["pool"], "pool"))
                for p in scenario.pools]
     wanted.append(("centre", registry.scope_key("run"), shown(CENTRE_METRICS, "run")))
     rows = []
