@@ -253,6 +253,16 @@ def _queue(name, unit, label, **kw) -> Metric:
 
 
 _RT = {"channels": REAL_TIME}
+_VO = "bposim.metrics_voice:"
+
+
+def _has_retrial(q) -> bool:
+    return getattr(q, "retrial", None) is not None
+
+
+def _has_callback(q) -> bool:
+    return getattr(q, "callback", None) is not None
+
 
 METRICS: tuple[Metric, ...] = (
     # --- queues (interval x queue frame, totals scope queue:<id>) ---
@@ -282,6 +292,35 @@ METRICS: tuple[Metric, ...] = (
            compute=ratio("escalated", "answered", per_interval=False)),
     _queue("mean_queue_length", "contacts", "mean queue length", interval=False,
            compute=Compute(total=lambda src: src.stats.queue_area / src.model.end)),
+    # retrials after abandonment and callbacks (bposim.metrics_voice; engine.retrials, .callbacks)
+    *(_queue(name, unit, label, channels=REAL_TIME,
+             applies=applies, description=text, compute=compute)
+      for name, unit, label, applies, compute, text in (
+          ("offered_fresh", "count", "offered (fresh)", _has_retrial,
+           Compute(_VO + "offered_fresh", _VO + "offered_fresh_total"),
+           "contacts offered that are not retrials (offered = fresh + retrials)"),
+          ("retrials", "count", "retrials", _has_retrial, counter("retrials"),
+           "contacts offered that are retrials of abandoned ones"),
+      )),
+    *(_queue(name, unit, label, channels=("voice",), applies=_has_callback, description=text,
+             compute=compute)
+      for name, unit, label, compute, text in (
+          ("callbacks_offered", "count", "callbacks offered", counter("callbacks_offered"),
+           "contacts offered a callback (expected wait over the threshold)"),
+          ("callbacks_accepted", "count", "callbacks accepted", counter("callbacks_accepted"),
+           "callbacks the customer accepted"),
+          ("callback_acceptance", "share", "callback acceptance",
+           ratio("callbacks_accepted", "callbacks_offered"), "accepted / offered callbacks"),
+          ("callbacks_completed", "count", "callbacks completed", counter("callbacks_completed"),
+           "accepted callbacks that reached the customer (answered then)"),
+          ("callbacks_failed", "count", "callbacks failed", counter("callbacks_failed"),
+           "accepted callbacks whose every attempt failed"),
+          ("callbacks_pending", "count", "callbacks pending at the end", counter("callbacks_pending"),
+           "accepted callbacks neither completed nor failed when the horizon ends"),
+          ("time_to_callback", "seconds", "time to callback",
+           Compute(_VO + "time_to_callback", _VO + "time_to_callback_total"),
+           "mean time from arrival to connection of the completed callbacks"),
+      )),
     # --- pools (interval x pool frame, totals scope pool:<id>) ---
     Metric("scheduled_agents", "pool", "agents", "scheduled agents", total=False),
     *(Metric(f"{state}_s", "pool", "seconds", f"{state.replace('_', ' ')} time", total=False)
