@@ -1,0 +1,369 @@
+"""Turn a compiled Model and a replication's Streams into the kernel's arrays.
+
+Everything random the SimPy engine draws before the run (arrival times, busyness
+factors) comes from its own code, and every draw it makes during the run comes
+from a :class:`~bposim.rng.BufferedSampler` (k-th call = k-th value, drawn with
+``spec.sample(rng, 2048)`` block by block). Here each such sampler becomes a
+*stream*: its blocks are drawn the same way from the same named generator, ahead
+of the run, enough for the run as estimated; the kernel reads them in order, and if
+one runs out, :meth:`Draws.more` draws further blocks and the run starts again. No
+numba here.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from bposim.distributions import DistributionSpec
+from bposim.engine.fast.layout import (
+    AF_W, AI_CONTACT, AI_NEXT, AI_POOL, AI_PREV, AI_SPAN_HI, AI_SPAN_I, AI_STATE, AI_W,
+    DYN_TABLES, F_HEADER, G_ACAP, G_CCAP, G_CTOP, G_ECAP, G_ETOP, G_K, G_KEEPC, G_KEEPS,
+    G_LOW, G_LOWMARK, G_MARGIN, G_N, G_NA, G_NANS, G_NEED, G_NP, G_NQ, G_NREC, G_NST, G_NSTATES,
+    G_RCAP, G_SCAP, G_STATUS, GF_END, GF_L, HEADER, OFF, PF_ABSENTEEISM,
+    PF_AVAIL_MEAN, PF_AWAY_MEAN, PF_ESC_FACTOR, PF_FCR, PF_HANDLE_FACTOR, PF_MAX_ON_BREAK,
+    PF_SHRINKAGE, PF_W, PI_IDLE_HEAD, PI_IDLE_TAIL, PI_LEV_HI, PI_LEV_LO, PI_S_ABSENCE,
+    PI_S_AVAIL, PI_S_AWAY, PI_S_START, PI_W, QF_SHORT, QF_W, QF_WITHIN, QI_ARR_HI,
+    QI_ARR_POS, QI_ESC_HI, QI_ESC_LO, QI_HEAD, QI_HSCALE, QI_IMM_HI, QI_IMM_LO, QI_OV_HI,
+    QI_OV_LO, QI_PSCALE, QI_SMP, QI_TAIL, QI_W, SD_LEN, SD_OFF, SD_OPEN, SD_W, SM_ESC, SM_HANDLE,
+    SM_PATIENCE, SM_REPEAT, SM_RES, SM_WRAP, T_AF, T_AI, T_ARR, T_BK, T_DR, T_ESC, T_ESCP,
+    T_HS, T_LENTA, T_LENTQ, T_LEV, T_OV, T_OVR, T_PC, T_PF, T_PI, T_PK, T_PKS, T_PP, T_PS,
+    T_PT, T_QC, T_QF, T_QI, T_QW, T_RT, T_SB, T_SD, T_SP,
+)
+from bposim.engine.recorder import ORIGIN_NAMES, STATE_NAMES
+
+BLOCK = 2048  # BufferedSampler's block
+_UNIFORM = DistributionSpec("uniform", low=0.0, high=1.0)
+_EXP1 = DistributionSpec("exponential", mean=1.0)
+
+
+class Draws:
+    """The pre-drawn streams of one replication, one per BufferedSampler of the SimPy engine."""
+
+    def __init__(self, streams):
+        self.streams = streams
+        self.index: dict[tuple[str, str], int] = {}
+        self.specs: list[DistributionSpec] = []
+        self.rngs: list = []
+        self.blocks: list[list[np.ndarray]] = []
+        self.want: list[int] = []
+        self.open: list[bool] = []
+
+    def add(self, purpose: str, name: str, spec: DistributionSpec, expected: float,
+            exact: bool = False) -> int:
+        """The stream drawn from ``streams.get(purpose, name)`` with ``spec``, with room
+        for ``expected`` draws (``exact``: never more, so it is not watched)."""
+        key = (purpose, name)
+        k = self.index.get(key)
+        if k is None:
+            k = self.index[key] = len(self.specs)
+            self.specs.append(spec)
+            self.rngs.append(self.streams.get(purpose, name))
+            self.blocks.append([])
+            self.want.append(0)
+            self.open.append(not exact)
+        self.want[k] = max(self.want[k], math.ceil(max(expected, 0.0) / BLOCK))
+        return k
+
+    def extend(self, k: int) -> None:
+        """Stream ``k`` runs low: half as many blocks again."""
+        self.want[k] = len(self.blocks[k]) + max(1, len(self.blocks[k]) // 2)
+
+    def more(self, k: int) -> None:
+        """Stream ``k`` ran out inside an event: twice as many blocks next time."""
+        self.want[k] = max(1, 2 * len(self.blocks[k]))
+        self.open[k] = True
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """All streams in one array, and (offset, count, open) per stream."""
+        for k, blocks in enumerate(self.blocks):
+            while len(blocks) < self.want[k]:
+                blocks.append(np.asarray(self.specs[k].sample(self.rngs[k], BLOCK), dtype=np.float64))
+        table = np.zeros((len(self.blocks), 3), np.int64)
+        off = 0
+        for k, blocks in enumerate(self.blocks):
+            table[k] = off, len(blocks) * BLOCK, int(self.open[k])
+            off += len(blocks) * BLOCK
+        parts = [b for blocks in self.blocks for b in blocks]
+        dr = np.concatenate(parts) if parts else np.zeros(1)
+        return dr, table
+
+    def refresh(self, I: np.ndarray, F: np.ndarray) -> np.ndarray:
+        """``F`` with the streams as now drawn (positions in ``I`` kept)."""
+        dr, table = self.arrays()
+        for k in range(table.shape[0]):
+            base = I[T_SD] + k * SD_W
+            I[base + SD_OFF], I[base + SD_LEN], I[base + SD_OPEN] = table[k]
+        return np.concatenate([F[:I[T_DR]], dr])
+
+
+class Prepared:
+    """A model's tables before the run, built once; :meth:`arrays` gives fresh copies
+    for one attempt (with the streams as drawn so far)."""
+
+    def __init__(self, model, streams):
+        from bposim.engine.core import Engine  # its own arrival-time code
+        from bposim.engine.workforce import staffers
+
+        self.model = m = model
+        self.n = n = m.n_intervals
+        nq, npl = len(m.queues), len(m.pools)
+        engine = Engine(m, streams)
+        times = [engine._arrival_times(q) for q in engine.queues]
+        self.busyness = engine.busyness
+        self.draws = draws = Draws(streams)
+        self.queue_ids = [q.id for q in m.queues]
+        self.pool_ids = [p.id for p in m.pools]
+        arr_counts = [len(t) for t in times]
+        flows = _flows(m, arr_counts)
+
+        qi = np.zeros((nq, QI_W), np.int64)
+        qf = np.zeros((nq, QF_W))
+        hscale, pscale = np.ones((nq, n)), np.ones((nq, n))
+        rt, ov, ovr, esc, esc_p = [], [], [], [], []
+        pos = 0
+        for q in m.queues:
+            i = q.index
+            row = qi[i]
+            row[QI_ARR_POS], row[QI_ARR_HI] = pos, pos + arr_counts[i]
+            pos += arr_counts[i]
+            row[QI_HEAD] = row[QI_TAIL] = -1
+            qf[i, QF_WITHIN], qf[i, QF_SHORT] = q.answer_within, q.short_abandon
+            row[QI_IMM_LO] = len(rt)
+            rt += [p for p, after in q.servers if after <= 0]
+            row[QI_IMM_HI] = len(rt)
+            row[QI_OV_LO] = len(ov)
+            for a in sorted({after for _, after in q.servers if after > 0}):
+                ov.append(a)
+                lo = len(rt)
+                rt += [p for p, after in q.servers if after <= a]
+                ovr.append((lo, len(rt)))
+            row[QI_OV_HI] = len(ov)
+            row[QI_ESC_LO] = len(esc_p)
+            for r in q.escalations:
+                stream = -1
+                if r.consult and r.consult_time is not None:
+                    stream = draws.add("consult_time", r.name, r.consult_time,
+                                       _margin(flows.total[i] * r.probability * flows.esc_max))
+                esc.append((r.target, int(r.consult), stream))
+                esc_p.append(r.probability)
+            row[QI_ESC_HI] = len(esc_p)
+            if q.handle_scale is not None:
+                row[QI_HSCALE] = 1
+                hscale[i] = q.handle_scale
+            if q.patience_scale is not None:
+                row[QI_PSCALE] = 1
+                pscale[i] = q.patience_scale
+            fcr_matters = any(m.pools[p].fcr < 1 for p, _ in q.servers)
+            row[QI_SMP:QI_SMP + 24] = -1
+            for origin, expected in enumerate(flows.by_origin[i]):
+                tag = "" if origin == 0 else ":" + ORIGIN_NAMES[origin]
+                # one draw of each per external arrival; others as estimated
+                e = expected if origin == 0 or expected == 0 else _margin(expected)
+                x = origin == 0
+                sm = QI_SMP + 6 * origin
+                row[sm + SM_HANDLE] = draws.add("handle" + tag, q.id, q.handle, e, x)
+                if q.wrap:
+                    row[sm + SM_WRAP] = draws.add("wrap" + tag, q.id, q.wrap, e, x)
+                if q.patience is not None:
+                    row[sm + SM_PATIENCE] = draws.add("patience" + tag, q.id, q.patience, e, x)
+                if q.escalations:
+                    row[sm + SM_ESC] = draws.add("escalation" + tag, q.id, _UNIFORM, e, x)
+                if fcr_matters:
+                    row[sm + SM_RES] = draws.add("resolution" + tag, q.id, _UNIFORM, e, x)
+                    row[sm + SM_REPEAT] = draws.add("repeat_after" + tag, q.id, q.repeat_after, e, x)
+
+        pi = np.zeros((npl, PI_W), np.int64)
+        pf = np.zeros((npl, PF_W))
+        lev, lent_q, lent_a = [], [], []
+        agents, spans, sb, bk = [], [], [], []
+        self.agent_ids, self.agent_pool, self.leavers, self.hires = [], [], [], []
+        for p in m.pools:
+            j = p.index
+            pi[j, PI_IDLE_HEAD] = pi[j, PI_IDLE_TAIL] = -1
+            pi[j, PI_LEV_LO] = len(lev)
+            for level in p.levels:
+                lo = len(lent_q)
+                for qx, after in level:
+                    lent_q.append(qx)
+                    lent_a.append(after)
+                lev.append((lo, len(lent_q)))
+            pi[j, PI_LEV_HI] = len(lev)
+            s = p.shrinkage
+            pf[j, PF_SHRINKAGE] = s
+            pf[j, PF_AWAY_MEAN] = p.shrinkage_period
+            pf[j, PF_AVAIL_MEAN] = p.shrinkage_period * (1 - s) / s if s > 0 else math.inf
+            pf[j, PF_MAX_ON_BREAK] = p.max_on_break
+            pf[j, PF_ABSENTEEISM] = p.absenteeism
+            pf[j, PF_FCR] = p.fcr
+            pf[j, PF_ESC_FACTOR] = p.escalation_factor
+            pf[j, PF_HANDLE_FACTOR] = p.handle_factor
+            people = staffers(p, m.end, None)
+            self.leavers.append(sum(1 for person in people if person.left is not None))
+            self.hires.append(sum(1 for person in people if person.replaces is not None))
+            n_spans, on_secs = 0, 0.0
+            for k, person in enumerate(people):
+                lo = len(spans)
+                for span in person.spans:
+                    b0 = len(bk)
+                    bk.extend(span.breaks)
+                    sb.append((b0, len(bk)))
+                    spans.append((span.start, span.end))
+                    on_secs += span.end - span.start
+                agents.append((j, lo, len(spans)))
+                n_spans += len(spans) - lo
+                self.agent_ids.append(f"{p.id}-{k:04d}")
+                self.agent_pool.append(j)
+            pi[j, PI_S_START:PI_S_ABSENCE + 1] = -1
+            if s > 0:
+                cycles = on_secs * s / p.shrinkage_period + n_spans
+                pi[j, PI_S_START] = draws.add("shrinkage_start", p.id, _UNIFORM, n_spans)
+                pi[j, PI_S_AWAY] = draws.add("shrinkage_away", p.id, _EXP1, _margin(cycles))
+                pi[j, PI_S_AVAIL] = draws.add("shrinkage_avail", p.id, _EXP1, _margin(cycles))
+            if p.absenteeism > 0:
+                pi[j, PI_S_ABSENCE] = draws.add("absence", p.id, _UNIFORM, n_spans, True)
+        na = len(agents)
+        ai = np.zeros((na, AI_W), np.int64)
+        for a, (j, lo, hi) in enumerate(agents):
+            ai[a, AI_POOL], ai[a, AI_SPAN_I], ai[a, AI_SPAN_HI] = j, lo, hi
+        ai[:, AI_STATE] = OFF
+        ai[:, AI_CONTACT] = -1
+        ai[:, AI_PREV] = -1
+        ai[:, AI_NEXT] = -1
+        sb = np.array(sb, np.int64).reshape(-1, 2)
+        pending = int((sb[:, 1] - sb[:, 0]).max(initial=0)) + 3  # a span's breaks, a shrinkage
+
+        ints = _Flat(np.int64, HEADER)
+        ints.header[G_N], ints.header[G_NQ], ints.header[G_NP], ints.header[G_NA] = n, nq, npl, na
+        ints.header[G_STATUS] = -1
+        ints.header[G_KEEPC], ints.header[G_KEEPS] = int(m.keep_contacts), int(m.keep_agent_states)
+        ints.header[G_MARGIN] = 32 + 2 * pending + 2 * len(ov)
+        ints.header[G_K] = pending
+        ints.header[G_NSTATES] = len(STATE_NAMES)
+        spans_per_agent = max([hi - lo for _, lo, hi in agents] + [0])
+        ints.header[G_LOWMARK] = 16 + spans_per_agent  # at most this many draws in one event
+        floats = _Flat(np.float64, F_HEADER)
+        floats.header[GF_L], floats.header[GF_END] = m.interval, m.end
+        for slot, flat, table in (
+            (T_QI, ints, qi), (T_QC, ints, np.zeros(nq * 9 * n, np.int64)), (T_RT, ints, rt),
+            (T_OVR, ints, ovr), (T_LEV, ints, lev), (T_LENTQ, ints, lent_q), (T_ESC, ints, esc),
+            (T_PI, ints, pi), (T_PC, ints, np.zeros(npl * 2 * n, np.int64)), (T_AI, ints, ai),
+            (T_PK, ints, np.zeros(na * pending, np.int64)), (T_SB, ints, sb),
+            (T_QF, floats, qf), (T_QW, floats, np.zeros(nq * 2 * n)), (T_HS, floats, hscale),
+            (T_PS, floats, pscale), (T_ARR, floats, [x for t in times for x in t]),
+            (T_OV, floats, ov), (T_LENTA, floats, lent_a), (T_ESCP, floats, esc_p),
+            (T_PF, floats, pf), (T_PT, floats, np.zeros(npl * len(STATE_NAMES) * n)),
+            (T_PP, floats, np.zeros(npl * 2 * n)), (T_AF, floats, np.zeros(na * AF_W)),
+            (T_PKS, floats, np.zeros(na * pending)), (T_SP, floats, spans), (T_BK, floats, bk),
+        ):
+            ints.header[slot] = flat.add(table)
+        self.ints, self.floats = ints, floats
+        self.expected_contacts = int(flows.total.sum())
+
+    def arrays(self):
+        """Fresh ``I, F, DI, DF`` for one attempt of the run."""
+        dr, table = self.draws.arrays()
+        sd = np.zeros((table.shape[0], SD_W), np.int64)
+        sd[:, [SD_OFF, SD_LEN, SD_OPEN]] = table
+        I = self.ints.build(sd)
+        F = self.floats.build(dr)
+        I[T_SD] = self.ints.size
+        I[T_DR] = self.floats.size
+        I[G_LOW] = -1
+        na = int(I[G_NA])
+        answers = min(self.expected_contacts, 1 << 20) + 64
+        records = answers + na if self.model.keep_contacts else 64
+        states = 4096 if self.model.keep_agent_states else 64
+        DI, DF = new_dyn(I, 1024, 1024 + 4 * na, answers, records, states)
+        return I, F, DI, DF
+
+
+class _Flat:
+    """Tables appended one after the other into one flat array, after a header."""
+
+    def __init__(self, dtype, header: int):
+        self.dtype = dtype
+        self.header = np.zeros(header, dtype)
+        self.parts: list[np.ndarray] = []
+        self.size = header
+
+    def add(self, table) -> int:
+        arr = np.ascontiguousarray(np.asarray(table, dtype=self.dtype)).ravel()
+        offset = self.size
+        self.parts.append(arr)
+        self.size += arr.size
+        return offset
+
+    def build(self, last: np.ndarray) -> np.ndarray:
+        """The flat array with ``last`` appended (the streams, which change per attempt)."""
+        return np.concatenate([self.header, *self.parts, np.asarray(last, self.dtype).ravel()])
+
+
+def new_dyn(I: np.ndarray, contacts: int, events: int, answers: int, records: int,
+            states: int) -> tuple[np.ndarray, np.ndarray]:
+    """Empty growing tables with these capacities; their offsets and capacities go in ``I``."""
+    caps = {G_CCAP: contacts, G_ECAP: events, G_ACAP: answers, G_RCAP: records, G_SCAP: states}
+    for cap, rows in caps.items():
+        I[cap] = rows
+    return _layout(I, None, None)
+
+
+def grow(I: np.ndarray, DI: np.ndarray, DF: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``DI``/``DF`` with every growing table that lacks room for ``I[G_NEED]`` more
+    rows doubled (contents copied, offsets in ``I`` updated)."""
+    need = int(I[G_NEED])
+    old_caps = {cap: int(I[cap]) for _, cap, _, _ in DYN_TABLES}
+    for used, cap in ((G_CTOP, G_CCAP), (G_ETOP, G_ECAP), (G_NANS, G_ACAP), (G_NREC, G_RCAP),
+                      (G_NST, G_SCAP)):
+        while I[used] + need > I[cap]:
+            I[cap] = max(2 * I[cap], 1)
+    return _layout(I, DI, DF, old_caps)
+
+
+def _layout(I, DI, DF, old_caps=None):
+    """Place the growing tables at capacity; copy their rows from ``DI``/``DF`` if given."""
+    old = {slot: int(I[slot]) for slot, _, _, _ in DYN_TABLES}
+    sizes = {True: 0, False: 0}
+    for slot, cap, width, in_ints in DYN_TABLES:
+        I[slot] = sizes[in_ints]
+        sizes[in_ints] += int(I[cap]) * width
+    NI, NF = np.zeros(max(sizes[True], 1), np.int64), np.zeros(max(sizes[False], 1))
+    if DI is not None:
+        for slot, cap, width, in_ints in DYN_TABLES:
+            src, dst = (DI, NI) if in_ints else (DF, NF)
+            m = old_caps[cap] * width
+            dst[I[slot]:I[slot] + m] = src[old[slot]:old[slot] + m]
+    return NI, NF
+
+
+def _margin(expected: float) -> float:
+    """A generous first guess of a stream's use; a shortfall only costs a re-run."""
+    return 1.25 * expected + 64
+
+
+class _Flows:
+    def __init__(self, total, by_origin, esc_max):
+        self.total, self.by_origin, self.esc_max = total, by_origin, esc_max
+
+
+def _flows(m, arrivals: list[int]) -> _Flows:
+    """Expected contacts per queue and origin (external, transfer, consult, repeat),
+    from the arrival counts, escalation probabilities and first-contact resolution."""
+    nq = len(m.queues)
+    ext = np.array(arrivals, dtype=float)
+    esc_max = max([p.escalation_factor for p in m.pools] + [1.0])
+    unresolved = np.array([max([1 - m.pools[p].fcr for p, _ in q.servers] + [0.0]) for q in m.queues])
+    by = np.zeros((nq, 4))
+    by[:, 0] = ext
+    cap = 4 * ext.sum() + 4096  # loops of escalations: the estimate stops growing here
+    for _ in range(8):
+        total = by.sum(axis=1)
+        nxt = np.zeros((nq, 4))
+        nxt[:, 0] = ext
+        for q in m.queues:
+            for r in q.escalations:
+                nxt[r.target, 2 if r.consult else 1] += total[q.index] * min(1.0, r.probability * esc_max)
+        nxt[:, 3] = total * unresolved
+        by = np.minimum(nxt, cap)
+    return _Flows(by.sum(axis=1), by, esc_max)

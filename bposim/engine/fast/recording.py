@@ -1,0 +1,121 @@
+"""Read the kernel's arrays back into the SimPy engine's :class:`Recording` (the same
+Python types: lists of ints and floats, ``array('d')`` of waits, record tuples)."""
+
+from __future__ import annotations
+
+import math
+from array import array
+
+import numpy as np
+
+from bposim.engine.fast.layout import (
+    ANSI_W, G_EVENTS, G_NANS, G_NREC, G_NST, OUTCOMES, PC_ESC_TAKEN, PC_HANDLED,
+    PF_MAX_SHARE, PF_OVERRUN, PF_W, PI_PLANNED, PI_TAKEN, PI_W, PP_ABSENT, PP_PAID, QC_NAMES,
+    QF_AREA, QF_W, QW_ALL, QW_ANSWERED, RF_ANSWER, RF_ARRIVAL, RF_END, RF_HANDLE, RF_W,
+    RF_WRAP, RI_AGENT, RI_ID, RI_ORIGIN, RI_OUTCOME, RI_PARENT, RI_QUEUE, RI_W, STF_W, STI_W,
+    T_ANSF, T_ANSI, T_PC, T_PF, T_PI, T_PP, T_PT, T_QC, T_QF, T_QW, T_RECF, T_RECI, T_STF,
+    T_STI,
+)
+from bposim.engine.recorder import ORIGIN_NAMES, STATE_NAMES, PoolStats, QueueStats, Recording
+
+
+def _table(arr, start, rows, width):
+    return arr[start:start + rows * width].reshape(rows, width)
+
+
+def to_recording(prep, I, F, DI, DF) -> Recording:
+    """The Recording of a finished kernel run of ``prep`` (a :class:`Prepared`)."""
+    n, nq, npl = prep.n, len(prep.queue_ids), len(prep.pool_ids)
+    qc = _table(I, I[T_QC], nq * 9, n)
+    qw = _table(F, I[T_QW], nq * 2, n)
+    qf = _table(F, I[T_QF], nq, QF_W)
+    waits = _waits(I, DI, DF, nq, n)
+    queues = []
+    for q in range(nq):
+        st = QueueStats(n)
+        for k, name in enumerate(QC_NAMES):
+            setattr(st, name, qc[q * 9 + k].tolist())
+        st.wait_answered = qw[q * 2 + QW_ANSWERED].tolist()
+        st.wait_all = qw[q * 2 + QW_ALL].tolist()
+        st.waits = waits[q]
+        st.queue_area = float(qf[q, QF_AREA])
+        queues.append(st)
+    ns = len(STATE_NAMES)
+    pt = _table(F, I[T_PT], npl * ns, n)
+    pp = _table(F, I[T_PP], npl * 2, n)
+    pc = _table(I, I[T_PC], npl * 2, n)
+    pi = _table(I, I[T_PI], npl, PI_W)
+    pf = _table(F, I[T_PF], npl, PF_W)
+    pools = []
+    for p in range(npl):
+        st = PoolStats(n)
+        st.time = pt[p * ns:(p + 1) * ns].tolist()
+        st.paid = pp[p * 2 + PP_PAID].tolist()
+        st.absent = pp[p * 2 + PP_ABSENT].tolist()
+        st.handled = pc[p * 2 + PC_HANDLED].tolist()
+        st.escalations_taken = pc[p * 2 + PC_ESC_TAKEN].tolist()
+        st.overrun = float(pf[p, PF_OVERRUN])
+        st.breaks_planned = int(pi[p, PI_PLANNED])
+        st.breaks_taken = int(pi[p, PI_TAKEN])
+        st.max_on_break_share = float(pf[p, PF_MAX_SHARE])
+        st.leavers = prep.leavers[p]
+        st.hires = prep.hires[p]
+        pools.append(st)
+    model = prep.model
+    return Recording(
+        queues=queues, pools=pools,
+        contacts=_contacts(prep, I, DI, DF) if model.keep_contacts else None,
+        agent_states=_states(prep, I, DI, DF) if model.keep_agent_states else None,
+        busyness=prep.busyness, campaigns=[], events=int(I[G_EVENTS]),
+    )
+
+
+def _waits(I, DI, DF, nq: int, n: int) -> list[list[array]]:
+    """Per queue and arrival interval, the answered waits in the order answered."""
+    k = int(I[G_NANS])
+    ans = _table(DI, I[T_ANSI], k, ANSI_W)
+    key = ans[:, 0] * n + ans[:, 1]
+    order = np.argsort(key, kind="stable")
+    bounds = np.concatenate(([0], np.cumsum(np.bincount(key, minlength=nq * n))))
+    w = DF[I[T_ANSF]:I[T_ANSF] + k][order]
+    out = []
+    for q in range(nq):
+        row = []
+        for i in range(n):
+            a = array("d")
+            lo, hi = bounds[q * n + i], bounds[q * n + i + 1]
+            if hi > lo:
+                a.frombytes(w[lo:hi].tobytes())
+            row.append(a)
+        out.append(row)
+    return out
+
+
+def _contacts(prep, I, DI, DF) -> list[tuple]:
+    k = int(I[G_NREC])
+    ri = _table(DI, I[T_RECI], k, RI_W).tolist()
+    rf = _table(DF, I[T_RECF], k, RF_W).tolist()
+    qids, aids, pools, ap = prep.queue_ids, prep.agent_ids, prep.pool_ids, prep.agent_pool
+    out = []
+    for r, f in zip(ri, rf):
+        answered = not math.isnan(f[RF_ANSWER])
+        answer = f[RF_ANSWER] if answered else None
+        end = f[RF_END]
+        a = r[RI_AGENT]
+        out.append((
+            r[RI_ID], r[RI_PARENT] if r[RI_PARENT] >= 0 else None, qids[r[RI_QUEUE]],
+            ORIGIN_NAMES[r[RI_ORIGIN]], f[RF_ARRIVAL], answer, end,
+            (answer if answered else end) - f[RF_ARRIVAL], OUTCOMES[r[RI_OUTCOME]],
+            aids[a] if a >= 0 else None, pools[ap[a]] if a >= 0 else None,
+            f[RF_HANDLE] if answered else None, f[RF_WRAP] if answered else None,
+        ))
+    return out
+
+
+def _states(prep, I, DI, DF) -> list[tuple]:
+    k = int(I[G_NST])
+    si = _table(DI, I[T_STI], k, STI_W).tolist()
+    sf = _table(DF, I[T_STF], k, STF_W).tolist()
+    aids, pools, ap = prep.agent_ids, prep.pool_ids, prep.agent_pool
+    return [(aids[a], pools[ap[a]], STATE_NAMES[old], since, now)
+            for (a, old), (since, now) in zip(si, sf)]

@@ -1,0 +1,261 @@
+"""The fast engine (issue 11) gives exactly the SimPy engine's recording.
+
+Exactness is the whole contract (same random draws in the same order, same tie
+breaks, same float operations), so every check here is an equality, not a
+tolerance: every per-interval counter and wait sum, every answered wait in order,
+agent time per state, paid and absent time, overruns, breaks, busyness factors, the
+contact log and agent-state records. It is checked on every example scenario the
+fast engine covers (horizons cut as the golden tests do) with two seeds, on random
+small centres (hypothesis) and at two arrivals a day; and ``unsupported`` must name
+each feature the fast engine leaves to the SimPy engine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+from dataclasses import replace
+
+import golden
+import pytest
+from helpers import (
+    MONDAY, Arrivals, Escalation, Horizon, Pool, Queue, Scenario, ServiceLevelTarget,
+    SimulationSettings, Skill, Staffing, deterministic, exponential,
+)
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bposim.distributions import DistributionSpec
+from bposim.engine.core import simulate_model
+from bposim.engine.fast import ensure_compiled, simulate_fast, unsupported
+from bposim.engine.model import QueueModel, compile_scenario
+from bposim.rng import Streams
+from bposim.scenario.schema import Attrition, Break, Proficiency, Shift, Site
+
+QUEUE_FIELDS = ("offered", "answered", "abandoned", "short_abandoned", "answered_within",
+                "unanswered_at_end", "escalated", "repeats", "unresolved", "wait_answered",
+                "wait_all", "queue_area")
+POOL_FIELDS = ("time", "paid", "absent", "handled", "escalations_taken", "overrun",
+               "breaks_planned", "breaks_taken", "max_on_break_share", "leavers", "hires")
+
+
+def _diff(a, b, path: str) -> str | None:
+    """Where ``a`` and ``b`` first differ (floats compared exactly, NaN equal to NaN)."""
+    if isinstance(a, float) or isinstance(b, float):
+        if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+            return None
+        return None if a == b and type(a) is type(b) else f"{path}: {a!r} != {b!r}"
+    if isinstance(a, (list, tuple)) or hasattr(a, "typecode"):
+        if len(a) != len(b):
+            return f"{path}: {len(a)} items != {len(b)}"
+        for i, (x, y) in enumerate(zip(a, b)):
+            d = _diff(x, y, f"{path}[{i}]")
+            if d:
+                return d
+        return None
+    return None if a == b else f"{path}: {a!r} != {b!r}"
+
+
+def assert_same_recording(simpy, fast) -> None:
+    problems = []
+    for k, (q1, q2) in enumerate(zip(simpy.queues, fast.queues, strict=True)):
+        for name in QUEUE_FIELDS + ("waits",):
+            problems.append(_diff(getattr(q1, name), getattr(q2, name), f"queue {k} {name}"))
+    for k, (p1, p2) in enumerate(zip(simpy.pools, fast.pools, strict=True)):
+        for name in POOL_FIELDS:
+            problems.append(_diff(getattr(p1, name), getattr(p2, name), f"pool {k} {name}"))
+    problems.append(_diff(simpy.contacts, fast.contacts, "contacts") if simpy.contacts is not None
+                    or fast.contacts is not None else None)
+    problems.append(_diff(simpy.agent_states, fast.agent_states, "agent states")
+                    if simpy.agent_states is not None or fast.agent_states is not None else None)
+    if simpy.busyness != fast.busyness:
+        problems.append("busyness factors differ")
+    problems = [p for p in problems if p]
+    assert not problems, "\n".join(problems[:10])
+
+
+def _both(model, seed):
+    return simulate_model(model, Streams(seed)), simulate_fast(model, Streams(seed))
+
+
+def _keep_all(scenario):
+    return replace(scenario, simulation=replace(scenario.simulation, keep_contacts=True,
+                                                keep_agent_states=True))
+
+
+def test_compiles_or_loads_from_the_cache():
+    seconds, cached = ensure_compiled()
+    assert seconds >= 0 and isinstance(cached, bool)
+
+
+COVERED = [c for c in golden.cases() if not unsupported(compile_scenario(golden.scenario_of(c)))]
+
+
+def test_most_example_scenarios_are_covered():
+    names = {c.name.split(":")[0] for c in COVERED}
+    assert {"single_queue_erlang_c", "customer_service_multiskill", "tech_support_tiers",
+            "sourcing_mix", "planning_week"} <= names
+
+
+@pytest.mark.parametrize("case", COVERED, ids=[c.name for c in COVERED])
+def test_example_scenario_identical_to_simpy(case):
+    sc = _keep_all(golden.scenario_of(case))
+    if case.name.startswith("large_centre"):
+        sc = golden.shorten(sc, 1)  # 500 agents: one day shows it
+    model = compile_scenario(sc)
+    for seed in (7, 20261202):
+        simpy, fast = _both(model, seed)
+        assert sum(map(sum, (q.answered for q in simpy.queues))) > 0
+        assert_same_recording(simpy, fast)
+
+
+EARLY = tuple([1.0, 1.0] + [0.0] * 46)  # two expected contacts a day, in the first hour
+
+
+def test_two_arrivals_a_day_identical_over_many_seeds():
+    site = Site(id="s", fcr=0.5, handle_time_factor=1.2)
+    t1 = Queue(id="t1", handle_time=exponential(60), arrivals=Arrivals(volumes=EARLY),
+               patience=exponential(30), after_work=deterministic(10),
+               escalations=(Escalation(to="t2", probability=0.5, mode="consult"),),
+               repeat_after=deterministic(600))
+    t2 = Queue(id="t2", handle_time=exponential(90), arrivals=Arrivals(volumes=EARLY))
+    sc = _keep_all(Scenario(
+        name="small", horizon=Horizon(start=MONDAY, days=2), queues=(t1, t2),
+        pools=(Pool(id="a", skills=(Skill("t1"),), staffing=Staffing(agents=1), site="s",
+                    shrinkage=0.2),
+               Pool(id="b", skills=(Skill("t2"), Skill("t1", priority=2, overflow_after=20)),
+                    staffing=Staffing(agents=1))),
+        sites=(site,), simulation=SimulationSettings()))
+    model = compile_scenario(sc)
+    offered = 0
+    for seed in range(25):
+        simpy, fast = _both(model, seed)
+        assert_same_recording(simpy, fast)
+        offered += sum(simpy.queues[0].offered)
+    assert 0 < offered < 200
+
+
+# -- random small centres -----------------------------------------------------------
+DISTS = st.sampled_from([
+    exponential(120), DistributionSpec("lognormal", mean=150, cv=0.8),
+    DistributionSpec("gamma", mean=90, cv=1.3), deterministic(60),
+    DistributionSpec("uniform", low=20, high=200),
+    DistributionSpec("empirical", values=(30.0, 60.0, 400.0)),
+])
+
+
+@st.composite
+def centres(draw):
+    nq = draw(st.integers(1, 3))
+    ids = [f"q{i}" for i in range(nq)]
+    per_day = 48
+    queues = []
+    for i, qid in enumerate(ids):
+        rate = draw(st.sampled_from([0.0, 0.5, 2.0, 5.0]))
+        opening = draw(st.integers(0, 20))
+        volumes = tuple(rate if opening <= k < opening + 24 else 0.0 for k in range(per_day))
+        others = [o for o in ids if o != qid]
+        escalations = ()
+        if others and draw(st.booleans()):
+            escalations = tuple(
+                Escalation(to=o, probability=draw(st.sampled_from([0.1, 0.3])),
+                           mode=draw(st.sampled_from(["transfer", "consult"])),
+                           consult_time=draw(st.none() | DISTS))
+                for o in draw(st.lists(st.sampled_from(others), min_size=1, max_size=2, unique=True)))
+        queues.append(Queue(
+            id=qid, handle_time=draw(DISTS),
+            arrivals=Arrivals(volumes=volumes, busyness_cv=draw(st.sampled_from([0.0, 0.3]))),
+            after_work=draw(st.none() | DISTS), patience=draw(st.none() | DISTS),
+            service_level=ServiceLevelTarget(answer_within=draw(st.sampled_from([10, 30])), target=0.8),
+            short_abandon_seconds=draw(st.sampled_from([0.0, 5.0, 20.0])),
+            escalations=escalations,
+            repeat_after=draw(st.none() | st.just(exponential(900)))))
+    sites = (Site(id="near", handle_time_factor=1.1, fcr=0.8, escalation_factor=1.5),
+             Site(id="far", timezone="Asia/Manila", handle_time_factor=0.9, fcr=0.95))
+    pools = []
+    for j in range(draw(st.integers(1, 3))):
+        skills = tuple(Skill(q, priority=draw(st.integers(1, 2)),
+                             overflow_after=draw(st.sampled_from([0.0, 0.0, 15.0, 60.0])))
+                       for q in draw(st.lists(st.sampled_from(ids), min_size=1, max_size=nq, unique=True)))
+        if draw(st.booleans()):
+            staffing = Staffing(agents=draw(st.integers(1, 4)))
+        else:
+            staffing = Staffing(shifts=tuple(
+                Shift(start=dt.time(draw(st.integers(0, 20))), hours=draw(st.sampled_from([4, 8, 9.5])),
+                      agents=draw(st.integers(1, 3)))
+                for _ in range(draw(st.integers(1, 2)))))
+        breaks = ()
+        if draw(st.booleans()):
+            breaks = (Break(15, 1.0, 3.0), Break(30, 3.5, 5.5))
+        pools.append(Pool(
+            id=f"p{j}", skills=skills, staffing=staffing, breaks=breaks,
+            max_on_break=draw(st.sampled_from([0.1, 0.5])),
+            shrinkage=draw(st.sampled_from([0.0, 0.1, 0.3])),
+            shrinkage_period_minutes=draw(st.sampled_from([5.0, 15.0])),
+            absenteeism=draw(st.sampled_from([0.0, 0.25])),
+            site=draw(st.sampled_from([None, "near", "far"]))))
+    return _keep_all(Scenario(
+        name="random", horizon=Horizon(start=MONDAY, days=draw(st.integers(1, 2))),
+        queues=tuple(queues), pools=tuple(pools), sites=sites, simulation=SimulationSettings()))
+
+
+@settings(max_examples=30)
+@given(centres(), st.integers(0, 2**32 - 1))
+def test_random_centres_identical_to_simpy(scenario, seed):
+    model = compile_scenario(scenario)
+    assert unsupported(model) == []
+    assert_same_recording(*_both(model, seed))
+
+
+# -- what the fast engine does not cover --------------------------------------------
+def _base():
+    return compile_scenario(Scenario(
+        name="base", horizon=Horizon(start=MONDAY, days=1),
+        queues=(Queue(id="q", handle_time=exponential(60), arrivals=Arrivals(volumes=EARLY)),),
+        pools=(Pool(id="p", skills=(Skill("q"),), staffing=Staffing(agents=1)),),
+        simulation=SimulationSettings()))
+
+
+def _with_queue(model, **kw):
+    """``model`` with its queue changed (None if the Model has no such field yet)."""
+    if not set(kw) <= {f.name for f in dataclasses.fields(model.queues[0])}:
+        return None
+    return replace(model, queues=(replace(model.queues[0], **kw),))
+
+
+def _with_pool(model, **kw):
+    if not set(kw) <= {f.name for f in dataclasses.fields(model.pools[0])}:
+        return None
+    return replace(model, pools=(replace(model.pools[0], **kw),))
+
+
+@dataclasses.dataclass(frozen=True)
+class _NewQueueModel(QueueModel):
+    novelty: int = 0  # a field the fast engine has never heard of
+
+
+def test_unsupported_names_each_feature_it_leaves_to_simpy():
+    m = _base()
+    assert unsupported(m) == []
+    cases = {
+        "outbound campaigns": replace(m, campaigns=(object(),)),
+        "learning curves (proficiency)": _with_pool(m, proficiency=Proficiency(new_hires=1)),
+        "attrition": _with_pool(m, attrition=Attrition(annual_rate=0.3)),
+        "chat concurrency > 1": _with_pool(m, concurrency=3),
+        "backlog blocks": _with_pool(m, backlog_blocks=((0.0, 3600.0),)),
+        "QA review": _with_pool(m, qa=object()),
+        "coaching": _with_pool(m, coaching=object()),
+        "deferrable queues (email, back office)": _with_queue(m, deferrable=True),
+        "callbacks": _with_queue(m, callback=object()),
+        "retrials": _with_queue(m, retrial=object()),
+        "head start": _with_queue(m, head_start=30.0),
+        "novelty (queue q)": replace(m, queues=(_NewQueueModel(
+            **{f.name: getattr(m.queues[0], f.name) for f in dataclasses.fields(QueueModel)},
+            novelty=1),)),
+    }
+    for name, model in cases.items():
+        if model is not None:
+            assert name in unsupported(model), name
+    with pytest.raises(ValueError, match="does not cover attrition"):
+        simulate_fast(cases["attrition"], Streams(1))
