@@ -55,6 +55,7 @@ OUTCOMES = ("no_answer", "busy", "machine", "live")
 def check_engine(engine: Engine) -> None:
     """Every invariant of the engine's state between two events."""
     holders = _check_queues(engine)
+    _check_chat(engine, holders)
     _check_agents(engine, holders)
     _check_campaigns(engine)
 
@@ -157,7 +158,7 @@ def _check_agents(engine: Engine, holders: set) -> None:
             assert not a.leaving or state in BUSY, f"{a.id} finishes after duty in state {state}"
             if state == TALK and c is not None and c.state == CALLING:  # a callback nobody answers
                 assert c.agent is a and c in engine.callbacks.off_line, f"{a.id} rings a callback it lost"
-            elif state == TALK or state == HOLD:
+            elif (state == TALK and not a.load) or state == HOLD:  # (chats: _check_chat)
                 assert c is not None and c.state == SERVING and c.agent is a, (
                     f"{a.id} in state {state} holds no contact in service")
                 if state == HOLD:
@@ -179,6 +180,41 @@ def _check_agents(engine: Engine, holders: set) -> None:
         assert on_duty == crew.on_duty, f"{pid}: {on_duty} agents on duty, counted {crew.on_duty}"
     for a in on_hold:
         assert a in holders, f"{a.id} holds a customer for a consult that is nowhere"
+
+
+def _check_chat(engine: Engine, holders: set) -> None:
+    """Chat sessions: an agent's load is within its pool's concurrency, and an agent with
+    chats is handling, holds no call and is not idle; the loads add up to the sessions
+    holding a slot; a session in talk is in service with a loaded agent; the partially
+    loaded list holds agents with a free slot; no chat waits while an agent of a pool
+    answering it at once has a free slot (idle, or partial and not about to leave)."""
+    chat = engine.chat
+    assert (chat is not None) == any(q.chat for q in engine.queues), "chat component iff chat queues"
+    if chat is None:
+        return
+    loads = 0
+    for pool in engine.pools:
+        k, pid = pool.m.concurrency, pool.m.id
+        for a in pool.agents:
+            assert 0 <= a.load <= k, f"{a.id} holds {a.load} chats (concurrency {k})"
+            if a.load:
+                assert a.state == TALK and a.contact is None and a not in pool.idle, (
+                    f"{a.id} holds {a.load} chats in state {a.state}")
+            loads += a.load
+        for a in chat.partial[pool.m.index]:
+            assert a.state == TALK and 0 < a.load < k, f"{pid}: {a.id} listed with a free chat slot, load {a.load}"
+    assert loads == chat.open, f"agents hold {loads} chats, {chat.open} sessions open"
+    assert len(chat.talking) <= chat.open, "more chats in talk than sessions open"
+    for c in chat.talking:
+        assert c.state == SERVING and c.queue.chat and c.agent.load > 0, f"chat {c.id} in talk without a slot"
+        if c.holder is not None:
+            holders.add(c.holder)
+    for q in engine.queues:
+        if q.chat and any(c.state == WAITING for c in q.waiting):
+            for p in q.immediate:
+                free = [a for a in chat.partial[p] if not (a.leaving or a.pending)]
+                assert not free and not engine.pools[p].idle, (
+                    f"{q.m.id}: a chat waits while {engine.pools[p].m.id} has a free slot")
 
 
 def _check_campaigns(engine: Engine) -> None:

@@ -27,6 +27,7 @@ import simpy
 from simpy.core import NORMAL
 
 from bposim.engine.callbacks import Callbacks
+from bposim.engine.chat import Chat
 from bposim.engine.contacts import DONE, SERVING, WAITING, Contact, Customers
 from bposim.engine.dispatch import Dispatcher, PoolState, QueueState
 from bposim.engine.duty import Agent, Workforce
@@ -77,6 +78,8 @@ class Engine:
         # voice-queue features, present only when some queue uses them
         self.callbacks = Callbacks(self) if any(q.callback for q in model.queues) else None
         self.retrials = Retrials(self) if any(q.retrial for q in model.queues) else None
+        # chat sessions sharing agents, only when some queue is a chat queue
+        self.chat = Chat(self, self.pools, self.queues) if any(q.chat for q in self.queues) else None
         self.campaigns = self.dialer.campaigns
         self.on(FREE, lambda ev: self._free(ev.target))
 
@@ -148,6 +151,8 @@ class Engine:
         self.workforce.start()
         end = self.model.end
         self.env.run(until=end)
+        if self.chat is not None:
+            self.chat.close(end)
         self.workforce.close(end)
         self.dispatcher.close(end)
         if self.callbacks is not None:

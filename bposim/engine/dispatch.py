@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections import deque
 
+from bposim.engine.channel_model import CHAT
 from bposim.engine.contacts import ABANDONED, DONE, SERVING, WAITING
 from bposim.engine.events import ABANDON, END_TALK, FREE, OVERFLOW
 from bposim.engine.recorder import CONSULT, HOLD, IDLE, TALK, TRANSFER, WRAP
@@ -28,7 +29,8 @@ _INF = math.inf
 class QueueState:
     """A queue at run time: its waiting line (contacts that left are dropped lazily)."""
 
-    __slots__ = ("m", "stats", "waiting", "n_waiting", "immediate", "overflow", "fcr_matters")
+    __slots__ = ("m", "stats", "waiting", "n_waiting", "immediate", "overflow", "fcr_matters",
+                 "chat")
 
     def __init__(self, m, stats):
         self.m = m
@@ -39,6 +41,7 @@ class QueueState:
         self.immediate = m.immediate
         self.overflow = m.overflow
         self.fcr_matters = m.fcr_matters
+        self.chat = m.channel_code == CHAT  # sessions share an agent (bposim.engine.chat)
 
 
 class PoolState:
@@ -81,14 +84,16 @@ class LongestIdle:
                     best = a
         return best
 
-    def contact_for(self, agent, now):
-        """The (queue, contact) ``agent`` should take now, or None."""
+    def contact_for(self, agent, now, chat_only: bool = False):
+        """The (queue, contact) ``agent`` should take now (only chats: ``chat_only``), or None."""
         queues = self.queues
         for level in agent.pool.m.levels:
             best = best_q = None
             best_key = 0.0
             for qi, after in level:
                 q = queues[qi]
+                if chat_only and not q.chat:
+                    continue
                 w = q.waiting
                 while w and w[0].state != WAITING:
                     w.popleft()
@@ -131,7 +136,7 @@ class Dispatcher:
         comes here directly: it was offered once)."""
         e = self.e
         q = c.queue
-        agent = self.policy.agent_for(q.immediate)
+        agent = e.chat.agent_for(q.immediate) if q.chat else self.policy.agent_for(q.immediate)
         if agent is not None:
             self.answer(c, agent, now)
             return
@@ -172,7 +177,7 @@ class Dispatcher:
         c = ev.target
         if c.state != WAITING:
             return
-        agent = self.policy.agent_for(ev.data)
+        agent = self.e.chat.agent_for(ev.data) if c.queue.chat else self.policy.agent_for(ev.data)
         if agent is not None:
             self._line(c.queue, -1, ev.time)
             self.answer(c, agent, ev.time)
@@ -207,6 +212,9 @@ class Dispatcher:
         if factor != 1.0:  # the site's and the agent's speed scale this customer's times
             c.handle *= factor
             c.wrap *= factor
+        if c.queue.chat:  # one session of several (bposim.engine.chat)
+            e.chat.start(c, agent, now)
+            return
         e._set_state(agent, TALK)
         agent.contact = c
         e.at(c.handle, END_TALK, agent)
@@ -266,17 +274,20 @@ class Dispatcher:
         else:
             e._free(agent)
 
-    def take_work(self, agent) -> bool:
-        """A free agent takes the policy's contact, if any; True if it did."""
+    def take_work(self, agent, chat_only: bool = False) -> bool:
+        """A free agent takes the policy's contact, if any; True if it did (an agent holding
+        chats with a free slot: ``chat_only``)."""
         e = self.e
         now = e.env._now
-        pick = self.policy.contact_for(agent, now)
+        pick = self.policy.contact_for(agent, now, chat_only)
         if pick is None:
             return False
         q, c = pick
         q.waiting.popleft()
         self._line(q, -1, now)
         self.answer(c, agent, now)
+        if q.chat and not chat_only:  # a free agent took a chat: more chats, up to its limit
+            e.chat.fill(agent)
         return True
 
     def close(self, end: float) -> None:

@@ -36,11 +36,11 @@ _EXP1 = DistributionSpec("exponential", mean=1.0)
 
 class Agent:
     """One agent. ``state``/``since`` are the engine's; ``contact`` the dispatcher's;
-    ``dials_out`` the dialer's; the duty fields (spans, epoch, pending, leaving) the
-    workforce's."""
+    ``load``/``free_since`` (chat sessions held) the chat component's; ``dials_out`` the
+    dialer's; the duty fields (spans, epoch, pending, leaving) the workforce's."""
 
     __slots__ = ("id", "pool", "state", "since", "spans", "span_i", "span_end", "leaving",
-                 "pending", "epoch", "contact", "hired", "factor", "dials_out")
+                 "pending", "epoch", "contact", "hired", "factor", "dials_out", "load", "free_since")
 
     def __init__(self, aid, pool, spans, hired):
         self.id = aid
@@ -56,6 +56,8 @@ class Agent:
         self.contact = None
         self.hired = hired
         self.dials_out = 0  # outbound dials this agent placed and waits on
+        self.load = 0  # chat sessions held (0 for every other kind of work)
+        self.free_since = 0.0  # when it last got a free chat slot while holding chats
         # handle-time multiplier: fixed unless the agent is still learning
         learning = pool.m.proficiency is not None and hired is not None
         self.factor = None if learning else pool.m.handle_factor

@@ -39,7 +39,9 @@ from __future__ import annotations
 
 import math
 
-from bposim.engine.recorder import CONSULT, OFF, ORIGIN_NAMES, REPEAT, RETRIAL, STATE_NAMES, TRANSFER
+from bposim.engine.recorder import (
+    CONSULT, IDLE, OFF, ORIGIN_NAMES, REPEAT, RETRIAL, STATE_NAMES, TALK, TRANSFER,
+)
 from bposim.errors import BposimError
 
 METHODS = ("offered", "answered", "abandoned", "escalated", "unresolved", "unanswered", "ended",
@@ -122,6 +124,9 @@ class IntervalStats:
     def agent_state(self, now, agent, old, new) -> None:
         start = agent.since
         if old != OFF and now > start:  # add_time, inlined: the same float operations
+            if agent.load:  # holding chats: time split by load (bposim.engine.chat)
+                self._split(agent, start, now)
+                return
             acc = agent.pool.stats.time[old]
             length, n = self.L, self.n
             i = int(start // length)
@@ -132,11 +137,30 @@ class IntervalStats:
                 start = stop
                 i += 1
 
+    def _split(self, agent, start: float, end: float) -> None:
+        """Chat time: ``load/concurrency`` of it handling, the rest idle."""
+        busy = agent.load / agent.pool.m.concurrency
+        time = agent.pool.stats.time
+        add_time_weighted(time[TALK], start, end, self.L, self.n, busy)
+        if busy < 1.0:
+            add_time_weighted(time[IDLE], start, end, self.L, self.n, 1.0 - busy)
+
     def waiting(self, now, q, before, after) -> None:
         last = self.last
         k = q.m.index
         q.stats.queue_area += before * (now - last[k])
         last[k] = now
+
+
+def add_time_weighted(acc, start: float, end: float, length: float, n: int, weight: float) -> None:
+    """``weight`` × the span [start, end) added to ``acc``, split at interval boundaries."""
+    i = int(start // length)
+    while start < end and i < n:
+        boundary = (i + 1) * length
+        stop = end if end < boundary else boundary
+        acc[i] += (stop - start) * weight
+        start = stop
+        i += 1
 
 
 class ContactLog:

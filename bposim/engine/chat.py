@@ -1,0 +1,146 @@
+"""Chat: an agent holds up to ``pool.concurrency`` chat sessions at once.
+
+Capacity per channel: a voice call (or a backlog item) takes an agent whole; a chat
+session takes one of its pool's ``concurrency`` slots. An agent holding chats (state
+``handling``) may take another chat until full, but no call: it is not in the pool's
+idle list (which means "free for a call"); it is in this component's list of
+partially loaded agents, in the order they got a free slot. A chat goes to the agent
+free the longest: a fully idle agent since it went idle, a partially loaded one since
+it last got a free slot.
+
+A session answered while ``k`` sessions are in progress (itself included) takes
+``handle × stretch^(k−1)`` (after the site's and the learning curve's factors); its
+after-work keeps the slot. Chat customers abandon with the queue's own patience, and
+the queue has its own service level, as any real-time queue. An escalation from a
+chat is passed on as a transfer (the agent does not hold a chat for a consult).
+
+Agent time while holding chats is split by load: with ``j`` of ``k`` slots taken, a
+second counts ``j/k`` as handling and ``1 − j/k`` as idle, so occupancy and utilisation
+count partial load (an agent with 2 of 3 chats is 2/3 busy). The engine flushes an
+agent's time at every change of load (a ``handling`` → ``handling`` state change).
+
+Events handled here (target: the chat contact): ``CHAT_END`` (talk is over) and
+``CHAT_FREE`` (its after-work is over: the slot frees).
+"""
+
+from __future__ import annotations
+
+import math
+
+from bposim.engine.contacts import DONE
+from bposim.engine.events import CHAT_END, CHAT_FREE
+from bposim.engine.recorder import TALK, TRANSFER
+
+
+class Chat:
+    """Chat sessions and partially loaded agents, per pool."""
+
+    def __init__(self, engine, pools, queues):
+        self.e = engine
+        self.pools = pools
+        self.queues = queues
+        self.partial = [{} for _ in pools]  # agent -> None: 0 < load < concurrency, by free-since
+        self.open = 0  # sessions holding a slot (in talk or after-work)
+        self.talking = {}  # chat contacts in talk, in the order they were answered
+        engine.on(CHAT_END, self._end)
+        engine.on(CHAT_FREE, lambda ev: self._release(ev.target, ev.time))
+
+    def agent_for(self, pools):
+        """The agent with a free chat slot for longest among pool indices ``pools``."""
+        best, best_t = None, math.inf
+        for p in pools:
+            idle = self.pools[p].idle
+            if idle:
+                a = next(iter(idle))
+                if best is None or a.since < best_t:
+                    best, best_t = a, a.since
+            part = self.partial[p]
+            while part:
+                a = next(iter(part))
+                if a.leaving or a.pending:  # finishing its chats before going off or away
+                    del part[a]
+                    continue
+                if best is None or a.free_since < best_t:
+                    best, best_t = a, a.free_since
+                break
+        return best
+
+    def start(self, c, agent, now: float) -> None:
+        """``agent`` answers chat ``c`` (the dispatcher has done the common part)."""
+        e = self.e
+        m = agent.pool.m
+        e._set_state(agent, TALK)  # flushes the agent's time at its old load
+        k = agent.load + 1
+        agent.load = k
+        self.open += 1
+        if k > 1 and m.stretch != 1.0:
+            c.handle *= m.stretch ** (k - 1)
+        part = self.partial[m.index]
+        if k < m.concurrency:
+            if agent not in part:
+                part[agent] = None
+                agent.free_since = now
+        else:
+            part.pop(agent, None)
+        self.talking[c] = None
+        e.at(c.handle, CHAT_END, c)
+
+    def fill(self, agent) -> None:
+        """``agent`` has just taken a chat: it takes waiting chats up to its limit."""
+        take = self.e.dispatcher.take_work
+        limit = agent.pool.m.concurrency
+        while agent.load < limit and take(agent, chat_only=True):
+            pass
+
+    def _end(self, ev) -> None:
+        c = ev.target
+        e = self.e
+        agent = c.agent
+        now = ev.time
+        del self.talking[c]
+        route = e.dispatcher._route(c, agent)
+        if route is not None:
+            for f in e.on_escalated:
+                f(now, c)
+            child = e.customers.new_contact(self.queues[route.target], TRANSFER, c.id, now,
+                                            min(int(now // e.L), e.n - 1))
+            e._offer(child)
+        elif c.u_resolve is not None and c.u_resolve >= agent.pool.m.fcr:
+            for f in e.on_unresolved:
+                f(now, c)
+            e.customers.come_back(c)
+        for f in e.on_ended:
+            f(now, c, "answered")
+        c.state = DONE
+        if c.holder is not None:  # a consult answered in chat ended: its holder finishes
+            e.dispatcher.finish(c.holder)
+        if c.wrap > 0:
+            e.at(c.wrap, CHAT_FREE, c)
+        else:
+            self._release(c, now)
+
+    def _release(self, c, now: float) -> None:
+        """``c``'s slot frees: the agent takes another chat, or is free when it has none."""
+        e = self.e
+        agent = c.agent
+        e._set_state(agent, TALK)  # flushes the agent's time at its old load
+        agent.load -= 1
+        self.open -= 1
+        part = self.partial[agent.pool.m.index]
+        if agent.load == 0:
+            part.pop(agent, None)
+            e._free(agent)
+            return
+        if agent.leaving or agent.pending:
+            part.pop(agent, None)
+            return
+        if agent not in part:
+            part[agent] = None
+            agent.free_since = now
+        e.dispatcher.take_work(agent, chat_only=True)
+
+    def close(self, end: float) -> None:
+        """Chats still in talk when the horizon ends get their records (end NaN)."""
+        for f in self.e.on_ended:
+            for c in self.talking:
+                f(math.nan, c, "answered")
