@@ -84,8 +84,8 @@ def sl_threshold_metrics(metrics) -> list[str]:
 
 
 def sl_threshold_label(metric: str) -> str:
-    """A column heading for ``sl_at_60s``: ``SL at 60 s``."""
-    return f"SL at {metric[6:-1]} s"
+    """A column heading for ``sl_at_60s``: ``SL at 60 s`` (the registry's label)."""
+    return registry.label(metric, "queue")
 
 
 def _sl_denominator(definition: str, offered, answered, short):

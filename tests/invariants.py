@@ -20,6 +20,13 @@ What holds after every event:
   callbacks ≤ offered; callbacks outside the line are pending or being dialled and
   never called more than ``attempts`` times; retrials ≤ offered, none on a queue
   without ``retrial``;
+- backlog (email, back office, QA reviews, coaching; ``_check_backlog``): items wait in
+  arrival order and never abandon; per arrival interval, offered = closed + open
+  (waiting or in hand) and closed in time ≤ closed; nobody is idle while backlog work
+  they could take waits; what an agent starts follows the rules (outside its pool's
+  blocks no real-time contact it could take waits; inside, no backlog work it could
+  take is left; among backlog work, skill priority, then earliest due); QA and
+  coaching work released = done + waiting + in hand;
 - agents: idle exactly when in their pool's idle list, kept in idle-since order;
   on-duty and on-break counts match the agents' states; an agent talking or holding
   a consult holds a contact in service that names them (or rings a callback nobody
@@ -45,7 +52,8 @@ from bposim.engine.callbacks import CALLING, PENDING
 from bposim.engine.core import DONE, SERVING, WAITING, Engine
 from bposim.engine.duty import BUSY
 from bposim.engine.model import compile_scenario
-from bposim.engine.recorder import BREAK, DIALING, HOLD, IDLE, OFF, TALK, WRAP, Recording
+from bposim.engine.backlog import uses_backlog
+from bposim.engine.recorder import BREAK, DIALING, HOLD, IDLE, OFF, TALK, TASK_STATES, WRAP, Recording
 from bposim.rng import Streams
 
 EPS = 1e-9
@@ -58,6 +66,7 @@ def check_engine(engine: Engine) -> None:
     _check_chat(engine, holders)
     _check_agents(engine, holders)
     _check_campaigns(engine)
+    _check_backlog(engine)
 
 
 def _off_line(engine: Engine, q) -> np.ndarray:
@@ -110,6 +119,7 @@ def _check_queues(engine: Engine) -> set:
             if c.holder is not None:
                 holders.add(c.holder)
         off_line = _off_line(engine, q)
+        by_interval += _in_backlog(engine, q)  # a deferrable queue's items wait in the backlog
         offered, answered, abandoned, failed = (np.asarray(x) for x in (
             st.offered, st.answered, st.abandoned, st.callbacks_failed))
         bad = np.flatnonzero(offered != answered + abandoned + by_interval + off_line + failed)
@@ -235,6 +245,122 @@ def _check_campaigns(engine: Engine) -> None:
         assert owned <= camp.in_flight, f"{cid}: agents wait on {owned} dials, {camp.in_flight} in flight"
         if camp.spec.mode != "predictive":
             assert owned == camp.in_flight, f"{cid}: a dial in flight has no agent"
+
+
+def _in_backlog(engine: Engine, q) -> np.ndarray:
+    """Per arrival interval, the items of deferrable queue ``q`` waiting in the backlog."""
+    out = np.zeros(engine.n, dtype=np.int64)
+    if q.m.deferrable:
+        for c in engine.backlog.waiting(q.m.index):
+            out[c.interval] += 1
+    return out
+
+
+def _realtime_waiting_for(engine: Engine, agent, now: float) -> str | None:
+    """A real-time queue with a contact ``agent`` could take now, or None."""
+    for level in agent.pool.m.levels:
+        for k, after in level:
+            q = engine.queues[k]
+            if q.m.deferrable:
+                continue
+            head = next((c for c in q.waiting if c.state == WAITING), None)
+            if head is not None and (after <= 0 or now - head.arrival >= after - 1e-9):
+                return q.m.id
+    return None
+
+
+def _backlog_for(engine: Engine, agent) -> list:
+    """Backlog work ``agent`` could take: (priority level, due, what), best first."""
+    b = engine.backlog
+    out = []
+    for rank, level in enumerate(agent.pool.m.levels):
+        for k, _ in level:
+            if engine.queues[k].m.deferrable:
+                out += [(rank, c.arrival + c.queue.m.due, f"item {c.id}") for c in b.waiting(k)]
+    out += [(len(agent.pool.m.levels), t.due, f"task {t.id}") for t in b.pool_tasks(agent.pool.m.index)]
+    return sorted(out)
+
+
+def _check_backlog(engine: Engine) -> None:
+    """Deferrable work: items wait in arrival order and never abandon; nobody idles while
+    backlog work they could take waits; what an agent started at this instant follows the
+    rules (outside a block: no real-time contact it could take was waiting; inside: no
+    backlog work it could take was left; among backlog work, the highest skill priority,
+    then the earliest due); per arrival interval, offered = closed + open (waiting or in
+    hand); QA and coaching work released = done + waiting + in hand."""
+    b = engine.backlog
+    assert (b is not None) == uses_backlog(engine.model), "backlog present iff the model has deferrable work"
+    if b is None:
+        return
+    now = engine.env.now
+    in_hand = {}
+    for p in engine.pools:
+        for a in p.agents:
+            c = a.contact
+            if c is not None and c.state == SERVING and c.queue.m.deferrable:
+                in_hand.setdefault(c.queue.m.index, []).append(c)
+    for q in engine.queues:
+        if not q.m.deferrable:
+            continue
+        qid, line = q.m.id, list(b.waiting(q.m.index))
+        assert not q.waiting, f"{qid}: a backlog item is in the dispatcher's line"
+        for x, y in zip(line, line[1:]):
+            assert x.arrival <= y.arrival, f"{qid}: backlog out of arrival order at {y.id}"
+        for c in line:
+            assert c.state == WAITING and c.answer is None and c.patience == float("inf"), (
+                f"{qid}: backlog item {c.id} in state {c.state}")
+        st, bst = q.stats, q.stats.backlog
+        open_ = np.zeros(engine.n, dtype=np.int64)
+        for c in line + in_hand.get(q.m.index, []):
+            open_[c.interval] += 1
+        offered, closed = np.asarray(st.offered), np.asarray(bst.closed)
+        bad = np.flatnonzero(offered != closed + open_)
+        if bad.size:
+            i = bad[0]
+            raise AssertionError(f"{qid} interval {i}: offered {offered[i]} != closed {closed[i]} + open {open_[i]}")
+        assert (np.asarray(bst.closed_within) <= closed).all(), f"{qid}: closed within due > closed"
+        assert st.answered_within == bst.closed_within, f"{qid}: answered within != closed within due"
+    # what each agent holds, to tell what it started during this very event
+    seen = engine.__dict__.setdefault("_invariants_holding", {})
+    for p in engine.pools:
+        for a in p.agents:
+            work = b.in_hand.get(a) if a.state in TASK_STATES else a.contact
+            new = work is not None and seen.get(a) is not work
+            seen[a] = work
+            started_item = new and a.state == TALK and work.state == SERVING and work.answer == now
+            started_task = new and a.state in TASK_STATES and work.start == now
+            if a.state == IDLE:
+                left = _backlog_for(engine, a)
+                assert not left, f"{a.id} is idle while {left[0][2]} waits for its pool"
+            if not (started_item or started_task):
+                continue
+            deferrable = started_task or a.contact.queue.m.deferrable
+            block = any(start <= now < end for start, end in p.m.backlog_blocks)
+            if deferrable and not block:
+                rt = _realtime_waiting_for(engine, a, now)
+                assert rt is None, f"{a.id} started backlog work outside a block while {rt} has a contact waiting"
+            if deferrable:
+                rank = (len(p.m.levels) if started_task else
+                        next(r for r, lv in enumerate(p.m.levels) if any(k == a.contact.queue.m.index for k, _ in lv)))
+                due = b.in_hand[a].due if started_task else a.contact.arrival + a.contact.queue.m.due
+                better = [x for x in _backlog_for(engine, a) if (x[0], x[1]) < (rank, due)]
+                assert not better, f"{a.id} started work due {due} while {better[0][2]} comes first"
+            elif block:
+                left = _backlog_for(engine, a)
+                assert not left, f"{a.id} took a real-time contact in a backlog block while {left[0][2]} waits"
+    for p in engine.pools:
+        ts = p.stats.tasks
+        if ts is None:
+            continue
+        waiting = b.pool_tasks(p.m.index)
+        held = [t for t in b.in_hand.values() if t.pool == p.m.index]
+        qa = [t for t in waiting + held if t.kind == TASK_STATES[0]]
+        assert sum(ts.qa_sampled) == sum(ts.qa_done) + len(qa), f"{p.m.id}: QA reviews not conserved"
+        coach = sum(t.work for t in waiting + held if t.kind == TASK_STATES[1])
+        assert abs(sum(ts.coaching_due) - sum(ts.coaching_done) - coach) < 1e-6, (
+            f"{p.m.id}: coaching time not conserved")
+        for t in held:
+            assert t.agent.state == t.kind and b.in_hand[t.agent] is t, f"{p.m.id}: task {t.id} held wrongly"
 
 
 def check_recording(rec: Recording) -> None:

@@ -26,6 +26,8 @@ from heapq import heappush
 import simpy
 from simpy.core import NORMAL
 
+from bposim.engine.backlog import Backlog, uses_backlog
+from bposim.engine.backlog_stats import BacklogStats
 from bposim.engine.callbacks import Callbacks
 from bposim.engine.chat import Chat
 from bposim.engine.contacts import DONE, SERVING, WAITING, Contact, Customers
@@ -65,6 +67,9 @@ class Engine:
         self.contacts = [] if model.keep_contacts else None
         self.agent_states = [] if model.keep_agent_states else None
         builtin = [IntervalStats(L, n, len(self.queues))]
+        has_backlog = uses_backlog(model)
+        if has_backlog:
+            builtin.append(BacklogStats(self.queues, self.pools, L, n))
         if self.contacts is not None:
             builtin.append(ContactLog(self.contacts))
         if self.agent_states is not None:
@@ -80,6 +85,8 @@ class Engine:
         self.retrials = Retrials(self) if any(q.retrial for q in model.queues) else None
         # chat sessions sharing agents, only when some queue is a chat queue
         self.chat = Chat(self, self.pools, self.queues) if any(q.chat for q in self.queues) else None
+        # deferrable work (email, back office, QA reviews, coaching), only when there is some
+        self.backlog = Backlog(self) if has_backlog else None
         self.campaigns = self.dialer.campaigns
         self.on(FREE, lambda ev: self._free(ev.target))
 
@@ -103,8 +110,11 @@ class Engine:
 
     # -- the engine's calls between components -------------------------------------------
     def _offer(self, c) -> None:
-        """A contact reaches its queue."""
-        self.dispatcher.offer(c)
+        """A contact reaches its queue (an item of a deferrable queue: the backlog)."""
+        if c.queue.m.deferrable:
+            self.backlog.offer(c)
+        else:
+            self.dispatcher.offer(c)
 
     def _requeue(self, c) -> None:
         """A contact offered before (a callback) enters its queue's line again."""
@@ -126,9 +136,15 @@ class Engine:
         self._next_work(agent)
 
     def _next_work(self, agent) -> None:
-        """An available agent takes a waiting contact, or becomes idle (and a campaign
-        of its pool may then give it outbound work)."""
+        """An available agent takes a waiting contact, or backlog work (before real-time
+        contacts inside its pool's backlog blocks, after them elsewhere), or becomes idle
+        (and a campaign of its pool may then give it outbound work)."""
+        backlog = self.backlog
+        if backlog is not None and backlog.first(agent) and backlog.take(agent):
+            return
         if self.dispatcher.take_work(agent):
+            return
+        if backlog is not None and backlog.take(agent):
             return
         self.dispatcher.make_idle(agent)
         if agent.pool.camp is not None:
@@ -149,8 +165,12 @@ class Engine:
             self.customers.start(q)
         self.dialer.start(self.contacts is not None)
         self.workforce.start()
+        if self.backlog is not None:
+            self.backlog.start()
         end = self.model.end
         self.env.run(until=end)
+        if self.backlog is not None:
+            self.backlog.close(end)
         if self.chat is not None:
             self.chat.close(end)
         self.workforce.close(end)

@@ -265,9 +265,12 @@ class Dispatcher:
         e = self.e
         c = agent.contact
         now = e.env._now
+        outcome = "closed" if c.queue.m.deferrable else "answered"
         for f in e.on_ended:
-            f(now, c, "answered")
+            f(now, c, outcome)
         c.state = DONE
+        if e.backlog is not None:  # QA reviews sample closed contacts
+            e.backlog.closed(c, agent, now)
         if c.wrap > 0:
             e._set_state(agent, WRAP)
             e.at(c.wrap, FREE, agent)

@@ -22,13 +22,15 @@ from __future__ import annotations
  ON_DUTY, OFF_DUTY, DUE, SHRINK_DUE, BACK,  # the workforce
  WAKE, PREVIEW_DONE, DIAL_END, DIAL_ANSWER, CONNECT_TIMEOUT, OUT_TALK_END,  # the dialer
  RETRY, CALLBACK_DUE, CALLBACK_MISS,  # retrials after abandonment, callbacks
+ RELEASE, TASK_END,  # the backlog: a coaching session becomes workable, a task ends
  CHAT_END, CHAT_FREE,  # chat: a session's talk ends, its slot frees
- ) = range(22)
+ ) = range(24)
 KIND_NAMES = (
     "arrival", "abandon", "overflow", "end_talk", "free", "come_back",
     "on_duty", "off_duty", "due", "shrink_due", "back",
     "wake", "preview_done", "dial_end", "dial_answer", "connect_timeout", "out_talk_end",
     "retry", "callback_due", "callback_miss",
+    "release", "task_end",
     "chat_end", "chat_free",
 )
 N_KINDS = len(KIND_NAMES)

@@ -13,7 +13,9 @@ methods (each receives the simulation time ``now`` in seconds first):
 - ``unanswered(now, contact)`` — the horizon ended while the contact was waiting;
 - ``ended(now, contact, outcome)`` — the contact's record is complete: ``"answered"``
   (at the end of talk; ``now`` is NaN for a contact still in service when the horizon
-  ends), ``"abandoned"``, ``"unanswered_at_end"`` or ``"callback_failed"``;
+  ends), ``"abandoned"``, ``"unanswered_at_end"`` or ``"callback_failed"``; an item of
+  a deferrable queue (email, back office) ends ``"closed"`` (at the end of handling) or
+  ``"open_at_end"`` (waiting or in hand when the horizon ends);
 - ``agent_state(now, agent, old, new)`` — an agent changes state (``agent.since`` is
   still when ``old`` began; states are the constants of :mod:`bposim.engine.recorder`);
 - ``waiting(now, queue, before, after)`` — the number of contacts waiting in
@@ -21,6 +23,10 @@ methods (each receives the simulation time ``now`` in seconds first):
 - ``callback(now, contact, what)`` — a callback of a voice queue was ``"offered"``,
   ``"accepted"``, ``"completed"`` (the customer connected), ``"failed"`` (its last
   attempt failed) or is ``"pending"`` when the horizon ends;
+- ``task(now, task, what)`` — a pool task (a QA review or coaching session,
+  :class:`bposim.engine.backlog.Task`) was ``"released"`` (became workable),
+  ``"started"``, ``"done"``, or is ``"open_at_end"`` (waiting or in hand when the
+  horizon ends);
 - ``dial_outcome(now, campaign, outcome, interval)`` — an outbound dial ended
   (``"no_answer"``, ``"busy"``, ``"machine_detected"``, ``"amd_false_positive"``,
   ``"abandoned"``, ``"machine_unconnected"`` or ``"connected"``).
@@ -45,7 +51,7 @@ from bposim.engine.recorder import (
 from bposim.errors import BposimError
 
 METHODS = ("offered", "answered", "abandoned", "escalated", "unresolved", "unanswered", "ended",
-           "agent_state", "waiting", "dial_outcome", "callback")
+           "agent_state", "waiting", "dial_outcome", "callback", "task")
 
 
 class ObserverError(BposimError):

@@ -11,10 +11,12 @@ from array import array
 from dataclasses import dataclass, field
 
 # Agent states; OFF time is not accounted. AWAY is random shrinkage, BREAK a planned break.
-OFF, IDLE, TALK, WRAP, HOLD, AWAY, BREAK, PREVIEW, DIALING, OUT_TALK, OUT_WRAP = range(11)
+# QA_REVIEW and COACHING: an agent works a pool task (bposim.engine.backlog).
+OFF, IDLE, TALK, WRAP, HOLD, AWAY, BREAK, PREVIEW, DIALING, OUT_TALK, OUT_WRAP, QA_REVIEW, COACHING = range(13)
 STATE_NAMES = ("off", "idle", "handling", "wrap", "consult_hold", "unavailable", "break",
-               "preview", "dialing", "outbound_talk", "outbound_wrap")
-BUSY_STATES = (TALK, WRAP, HOLD, PREVIEW, OUT_TALK, OUT_WRAP)  # counted in occupancy
+               "preview", "dialing", "outbound_talk", "outbound_wrap", "qa_review", "coaching")
+BUSY_STATES = (TALK, WRAP, HOLD, PREVIEW, OUT_TALK, OUT_WRAP, QA_REVIEW, COACHING)  # counted in occupancy
+TASK_STATES = (QA_REVIEW, COACHING)  # their time columns exist only for pools with such work
 OUTBOUND_STATES = (PREVIEW, DIALING, OUT_TALK, OUT_WRAP)
 
 # Contact origins.
@@ -54,6 +56,7 @@ class QueueStats:
     wait_all: list = None  # sum of waits of every contact (abandon time, or end of run)
     waits: list = None  # per interval: array of answered waits (for percentiles)
     queue_area: float = 0.0  # integral of the number waiting over time (Little's law)
+    backlog: object = None  # deferrable queues: BacklogQueueStats (bposim.engine.backlog_stats)
     # retrials after abandonment and callbacks (bposim.engine.retrials / .callbacks)
     retrials: list = None  # offered contacts that are retrials of abandoned ones
     callbacks_offered: list = None
@@ -92,6 +95,7 @@ class PoolStats:
     max_on_break_share: float = 0.0  # highest share of on-duty agents on break at once
     leavers: int = 0
     hires: int = 0
+    tasks: object = None  # pools with QA or coaching work: TaskStats (bposim.engine.backlog_stats)
 
     def __post_init__(self) -> None:
         self.time = [_fzeros(self.n) for _ in STATE_NAMES]
