@@ -33,9 +33,10 @@ import pandas as pd
 
 from bposim import metric_registry as registry
 from bposim.engine.model import Model
+from bposim.metrics_backlog import add_due
 from bposim.engine.recorder import (
     AGENT_STATE_COLUMNS, BUSY_STATES, CAMPAIGN_COUNTS, CONTACT_COLUMNS, DIALING, IDLE,
-    OUTBOUND_STATES, STATE_NAMES, Recording,
+    OUTBOUND_STATES, STATE_NAMES, TASK_STATES, Recording,
 )
 
 PERCENTILES = registry.PERCENTILES
@@ -163,7 +164,8 @@ def _queue_frame(model: Model, rec: Recording, starts) -> pd.DataFrame:
 def _pool_frame(model: Model, rec: Recording, starts) -> pd.DataFrame:
     frames = []
     for pm, st in zip(model.pools, rec.pools):
-        t = {name: np.asarray(st.time[k]) for k, name in enumerate(STATE_NAMES) if k}
+        # QA review and coaching time: registry columns of the pools that do such work
+        t = {name: np.asarray(st.time[k]) for k, name in enumerate(STATE_NAMES) if k and k not in TASK_STATES}
         busy = np.sum([st.time[k] for k in BUSY_STATES], axis=0)
         available = busy + np.asarray(st.time[IDLE]) + np.asarray(st.time[DIALING])
         paid = np.asarray(st.paid)
@@ -381,6 +383,7 @@ def replication_metrics(model: Model, rec: Recording) -> ReplicationMetrics:
     totals = pd.DataFrame(rows, columns=["metric", "scope", "value"])
     contacts = (pd.DataFrame(rec.contacts, columns=list(CONTACT_COLUMNS))
                 if rec.contacts is not None else None)
+    contacts = add_due(contacts, model)  # deferrable items' due times, when there are any
     states = (pd.DataFrame(rec.agent_states, columns=list(AGENT_STATE_COLUMNS))
               if rec.agent_states is not None else None)
     return ReplicationMetrics(q, p, totals, contacts, states, o)
