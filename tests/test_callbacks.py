@@ -218,3 +218,30 @@ def test_invariants_after_every_event_in_both_modes():
                       retry_minutes=2, **extra)
         rec, events = run_checked(_centre(cb, hours=2, agents=7), seed=3)
         assert _total(rec, "callbacks_failed") > 0 and _total(rec, "callbacks_completed") > 20, mode
+
+
+def test_frames_and_the_run_summary_give_the_callback_line(monkeypatch):
+    """time_to_callback is the mean connection − arrival of the log's completed
+    callbacks (here every contact is one); the acceptance is accepted / offered; the run
+    summary shows the callback columns only for a scenario with callbacks."""
+    import bposim
+    from bposim.cli.simulate import summary_tables
+    from bposim.metrics import replication_metrics
+
+    sc = _two_a_night(Callback(offer_when_wait_over=120, acceptance=1.0, success=1.0))
+    model = compile_scenario(sc)
+    rec = Engine(model, Streams(6)).run()
+    log = _log(rec)
+    assert len(log) >= 2
+    r = replication_metrics(model, rec)
+    t = r.totals.set_index(["metric", "scope"])["value"]
+    expected = np.mean([x["answer"] - x["arrival"] for x in log])
+    assert abs(t[("time_to_callback", "queue:q")] - expected) < 1e-6 and expected > 7 * 3600
+    assert t[("callback_acceptance", "queue:q")] == 1.0
+    assert t[("callbacks_completed", "queue:q")] == len(log)
+    monkeypatch.setenv("COLUMNS", "400")
+    busy = _centre(Callback(offer_when_wait_over=30, acceptance=0.5), hours=1)
+    for scenario, shown in ((busy, True), (_centre(hours=1), False)):
+        res = bposim.run(scenario, replications=2, seed=2, executor="serial")
+        text = summary_tables(res, bposim.run_baseline(compile_scenario(scenario)))
+        assert ("callbacks accepted" in text) == shown and ("time to callback" in text) == shown

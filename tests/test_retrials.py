@@ -154,3 +154,23 @@ def test_retrials_only_on_the_queue_that_has_them():
     rec, _ = run_checked(sc, seed=2)
     assert sum(rec.queues[0].retrials) > 0 and sum(rec.queues[1].retrials) == 0
     assert sum(rec.queues[1].abandoned) > 0
+
+
+def test_frames_report_fresh_contacts_and_retrials_apart():
+    """offered_fresh + retrials = offered per interval; offered_fresh totals the log's
+    first attempts; a queue without retrial has neither column."""
+    from bposim.metrics import replication_metrics
+
+    sc = _centre(Retrial(0.5, exponential(120)), keep_contacts=True)
+    model = compile_scenario(sc)
+    rec = Engine(model, Streams(4)).run()
+    r = replication_metrics(model, rec)
+    q = r.intervals
+    np.testing.assert_array_equal(q["offered_fresh"] + q["retrials"], q["offered"])
+    t = r.totals.set_index(["metric", "scope"])["value"]
+    origins = [row[CONTACT_COLUMNS.index("origin")] for row in rec.contacts]
+    assert t[("offered_fresh", "queue:q")] == origins.count("arrival")
+    assert t[("retrials", "queue:q")] == origins.count("retrial") > 0
+    plain = compile_scenario(_centre())
+    frame = replication_metrics(plain, Engine(plain, Streams(4)).run()).intervals
+    assert "retrials" not in frame.columns and "offered_fresh" not in frame.columns
