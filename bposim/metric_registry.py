@@ -57,7 +57,7 @@ import operator
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from bposim.engine.recorder import CAMPAIGN_COUNTS, STATE_NAMES
+from bposim.engine.recorder import CAMPAIGN_COUNTS, STATE_NAMES, TASK_STATES
 
 #: what a metric can be measured over; ``run`` is the whole centre (summary scope ``all``)
 SCOPES = ("queue", "pool", "tier", "site", "campaign", "run")
@@ -77,6 +77,7 @@ UNITS = {
 INTERVALS = {"share": "wilson"}  # every other unit: "log_t" (values >= 0), else "t"
 CHANNELS = ("voice", "chat", "email", "back_office")
 REAL_TIME = ("voice", "chat")  # contacts that wait on the line or in the chat window
+DEFERRABLE = ("email", "back_office")  # items that wait in a backlog, due within hours
 #: wait percentiles of the queue frames (``wait_p50`` ...)
 PERCENTILES = (50, 90, 95)
 
@@ -267,6 +268,19 @@ def _has_callback(q) -> bool:
 #: the callback figures the run summary's and the report's queue tables show
 _CALLBACKS_SHOWN = ("callbacks_offered", "callbacks_accepted", "callbacks_completed", "time_to_callback")
 
+_BL = "bposim.metrics_backlog:"
+
+
+def _deferrable(q) -> bool:
+    return bool(getattr(q, "deferrable", False))
+
+
+def _has_qa(p) -> bool:
+    return getattr(p, "qa", None) is not None
+
+
+def _has_coaching(p) -> bool:
+    return getattr(p, "coaching", None) is not None
 
 METRICS: tuple[Metric, ...] = (
     # --- queues (interval x queue frame, totals scope queue:<id>) ---
@@ -325,10 +339,37 @@ METRICS: tuple[Metric, ...] = (
            Compute(_VO + "time_to_callback", _VO + "time_to_callback_total"),
            "mean time from arrival to connection of the completed callbacks"),
       )),
+    # deferrable queues (email, back office): bposim.metrics_backlog, engine.backlog_stats
+    *(_queue(name, unit, label, channels=DEFERRABLE, applies=_deferrable, description=text,
+             compute=compute, show=name in ("time_to_close", "backlog"))
+      for name, unit, label, compute, text in (
+          ("closed", "count", "closed", counter("backlog.closed"),
+           "items closed (handled to the end), by arrival interval"),
+          ("closed_within_due", "count", "closed within due", counter("backlog.closed_within"),
+           "items closed within their due time"),
+          ("open_at_end", "count", "open at the end", counter("backlog.open_at_end"),
+           "items waiting or in hand when the horizon ends"),
+          ("open_not_due", "count", "open, not yet due, at the end", counter("backlog.open_not_due"),
+           "items open at the end whose due time is after the end"),
+          ("time_to_close", "hours", "time to close",
+           Compute(_BL + "time_to_close", _BL + "time_to_close_total"),
+           "mean time from arrival to close of the items closed"),
+          ("backlog", "contacts", "backlog", Compute(_BL + "backlog", _BL + "backlog_total"),
+           "open items (waiting or in hand) at the interval's end; run: mean over intervals"),
+          ("backlog_age_p50", "hours", "p50 age of open items",
+           Compute(_BL + "age_p50", _BL + "age_p50_total"),
+           "median age of the items open at the interval's end; run: mean over intervals"),
+          ("backlog_age_p90", "hours", "p90 age of open items",
+           Compute(_BL + "age_p90", _BL + "age_p90_total"),
+           "90th percentile of the ages of the items open at the interval's end"),
+      )),
+    _queue("mean_backlog", "contacts", "mean backlog", interval=False, channels=DEFERRABLE,
+           applies=_deferrable, compute=Compute(total=_BL + "mean_backlog"),
+           description="time-averaged number of open items over the horizon"),
     # --- pools (interval x pool frame, totals scope pool:<id>) ---
     Metric("scheduled_agents", "pool", "agents", "scheduled agents", total=False),
     *(Metric(f"{state}_s", "pool", "seconds", f"{state.replace('_', ' ')} time", total=False)
-      for state in STATE_NAMES[1:]),
+      for k, state in enumerate(STATE_NAMES) if k and k not in TASK_STATES),
     Metric("busy_s", "pool", "seconds", "busy time", total=False),
     Metric("paid_s", "pool", "seconds", "paid time", total=False),
     Metric("absent_s", "pool", "seconds", "absent time", total=False),
@@ -346,6 +387,24 @@ METRICS: tuple[Metric, ...] = (
     Metric("max_on_break_share", "pool", "share", "most on break at once", interval=False),
     Metric("leavers", "pool", "count", "leavers", interval=False),
     Metric("hires", "pool", "count", "hires", interval=False),
+    # QA reviews and coaching done by the pool (bposim.engine.backlog)
+    Metric("qa_review_s", "pool", "seconds", "QA review time", total=False, applies=_has_qa,
+           compute=Compute(_BL + "qa_review_s")),
+    Metric("coaching_s", "pool", "seconds", "coaching time", total=False, applies=_has_coaching,
+           compute=Compute(_BL + "coaching_s")),
+    Metric("qa_sampled", "pool", "count", "QA reviews sampled", applies=_has_qa,
+           compute=counter("tasks.qa_sampled"), description="by the interval the contact closed"),
+    Metric("qa_done", "pool", "count", "QA reviews done", applies=_has_qa, compute=counter("tasks.qa_done")),
+    Metric("qa_done_within_due", "pool", "count", "QA reviews done in time", applies=_has_qa,
+           compute=counter("tasks.qa_within")),
+    Metric("qa_within_due_rate", "pool", "share", "QA reviews in time", show=True, applies=_has_qa,
+           compute=ratio("qa_done_within_due", "qa_sampled"),
+           long_label="QA reviews done within due / sampled"),
+    Metric("coaching_hours_due", "pool", "hours", "coaching hours due", applies=_has_coaching,
+           compute=Compute(_BL + "coaching_due", _BL + "coaching_due_total"),
+           description="hours of coaching sessions released, by the interval they became workable"),
+    Metric("coaching_hours_done", "pool", "hours", "coaching hours done", show=True, applies=_has_coaching,
+           compute=Compute(_BL + "coaching_done", _BL + "coaching_done_total")),
     # --- tiers and sites of pools (totals only) ---
     *(Metric(name, scope, unit, label, interval=False, **kw)
       for scope in ("tier", "site")
