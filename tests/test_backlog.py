@@ -216,3 +216,24 @@ def test_agent_time_on_backlog_items_is_handling_time():
     handling = sum(rec.pools[0].time[STATE_NAMES.index("handling")])
     assert sum(rec.pools[0].time[STATE_NAMES.index("qa_review")]) == 0
     assert handling > 0
+
+
+def test_chat_agents_with_a_backlog_block_and_qa_of_chats():
+    """Chats (three at once per agent), email with a block and SMEs reviewing the chat
+    team's closed contacts: the rules hold after every event, chats are sampled for QA,
+    and inside the block agents drain their chats before the backlog."""
+    from bposim.scenario.schema import ChatCapacity, QaReview
+
+    chat = Queue(id="chat", channel="chat", handle_time=exponential(500), arrivals=Arrivals(volumes=OPEN),
+                 patience=exponential(300))
+    mail = _email("mail", volumes=tuple(v * 0.8 for v in OPEN), due_hours=2.0)
+    team = Pool(id="team", skills=(Skill("chat"), Skill("mail")), chat=ChatCapacity(concurrency=3),
+                staffing=Staffing(shifts=(Shift(start=dt.time(8), hours=12, agents=4),)),
+                backlog_blocks=(BacklogBlock(start=dt.time(11), end=dt.time(13)),))
+    sme = Pool(id="sme", tier="sme", skills=(), staffing=Staffing(agents=1),
+               qa_review=QaReview(share=0.2, time=exponential(200), of=("team",)))
+    sc = Scenario(name="chat", horizon=Horizon(start=MONDAY, days=1), queues=(chat, mail),
+                  pools=(team, sme), simulation=SimulationSettings(keep_contacts=True))
+    rec, _ = run_checked(sc, seed=6)
+    assert sum(rec.queues[1].backlog.closed) > 0 and sum(rec.queues[0].answered) > 100
+    assert sum(rec.pools[1].tasks.qa_sampled) > 0.1 * (sum(rec.queues[0].answered) + sum(rec.queues[1].backlog.closed))

@@ -165,6 +165,12 @@ class Backlog:
         i = bisect_right(starts, now) - 1
         return i >= 0 and now < ends[i]
 
+    def has_work(self, agent) -> bool:
+        """Whether backlog work ``agent`` could take waits."""
+        pi = agent.pool.m.index
+        lines = self.lines
+        return bool(self.tasks[pi]) or any(lines[k] for level in self.levels[pi] for k in level)
+
     def take(self, agent) -> bool:
         """``agent`` takes the backlog work it should do next, if any; True if it did."""
         pi = agent.pool.m.index

@@ -112,6 +112,8 @@ class Chat:
         for f in e.on_ended:
             f(now, c, "answered")
         c.state = DONE
+        if e.backlog is not None:  # QA reviews sample closed contacts
+            e.backlog.closed(c, agent, now)
         if c.holder is not None:  # a consult answered in chat ended: its holder finishes
             e.dispatcher.finish(c.holder)
         if c.wrap > 0:
@@ -131,8 +133,10 @@ class Chat:
             part.pop(agent, None)
             e._free(agent)
             return
-        if agent.leaving or agent.pending:
-            part.pop(agent, None)
+        backlog = e.backlog
+        if agent.leaving or agent.pending or (
+                backlog is not None and backlog.first(agent) and backlog.has_work(agent)):
+            part.pop(agent, None)  # in a backlog block: it finishes its chats, then takes backlog work
             return
         if agent not in part:
             part[agent] = None
