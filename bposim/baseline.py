@@ -9,6 +9,13 @@ service level, ASA and abandonment Erlang predicts for the agents those pools ha
 available (headcount less planned breaks, × (1 − shrinkage)). Everything here is an
 approximation of a stationary single-skill queue; differences from the simulation are
 the point of simulating.
+
+Chat served by pools whose agents hold k sessions at once is taken as Erlang with k
+servers per agent (exact when the handle-time stretch is 1); with a stretch s > 1 each
+session is taken to last its handle time × s^(k−1), as when every agent holds k sessions
+(pessimistic at light load). Email and back-office queues (deferrable: a backlog with a
+due time) have no Erlang baseline: their expected volume and load are given, the
+Erlang columns are NaN.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from bposim import erlang
+from bposim.engine.channel_model import CHAT
 from bposim.engine.model import Model, QueueModel
 
 
@@ -49,17 +57,33 @@ def _dedicated_agents(model: Model, q: QueueModel) -> np.ndarray | None:
     return np.floor(total + 1e-9)
 
 
+def chat_sessions(model: Model, q: QueueModel) -> tuple[int, float]:
+    """(sessions per agent k, handle-time factor) for ``q``: (1, 1.0) unless it is a chat
+    queue whose serving pools all hold the same k > 1 sessions; the factor is the largest
+    of their stretches to the power k − 1."""
+    if q.channel_code != CHAT or not q.servers:
+        return 1, 1.0
+    ks = {model.pools[p].concurrency for p, _after in q.servers}
+    if len(ks) != 1 or min(ks) <= 1:
+        return 1, 1.0
+    k = ks.pop()
+    stretch = max(model.pools[p].stretch for p, _after in q.servers)
+    return k, stretch ** (k - 1)
+
+
 def queue_baseline(model: Model) -> pd.DataFrame:
     """Erlang baseline per interval and queue (see the module docstring)."""
     frames = []
     volumes = expected_inflow(model)
     for q, vol in zip(model.queues, volumes):
-        aht = q.mean_handle  # per interval: the forecast's aht column, else the queue's mean
+        sessions, stretch = chat_sessions(model, q)
+        # per interval: the forecast's aht column, else the queue's mean (× chat stretch)
+        aht = q.mean_handle * stretch
         load = vol / model.interval * aht
         patience = q.mean_patience
         erlang_c = q.patience is None
-        active = load > 0
-        required = np.zeros(load.size)
+        active = (load > 0) & (not q.deferrable)  # no Erlang formula for a due-time target
+        required = np.full(load.size, np.nan) if q.deferrable else np.zeros(load.size)
         if active.any():
             if erlang_c:
                 required[active] = erlang.required_agents(load[active], aht[active], q.answer_within,
@@ -67,23 +91,25 @@ def queue_baseline(model: Model) -> pd.DataFrame:
             else:
                 required[active] = erlang.required_agents_erlang_a(
                     load[active], aht[active], patience[active], q.answer_within, q.sl_target)
+            required = np.ceil(required / sessions - 1e-9)  # servers are sessions: k per agent
         frame = pd.DataFrame({
             "interval": np.arange(model.n_intervals), "queue": q.id, "expected_offered": vol,
             "load_erlangs": load, "erlang_required_agents": required,
         })
         agents = _dedicated_agents(model, q)
         if agents is not None:
+            servers = agents * sessions  # Erlang's servers are chat sessions: k per agent
             sl = np.full(load.size, np.nan)
             asa = np.full(load.size, np.nan)
             abandon = np.full(load.size, np.nan)
             ok = active & (agents > 0)
             if ok.any():
                 if erlang_c:
-                    sl[ok] = erlang.service_level(load[ok], agents[ok], aht[ok], q.answer_within)
-                    asa[ok] = erlang.asa(load[ok], agents[ok], aht[ok])
+                    sl[ok] = erlang.service_level(load[ok], servers[ok], aht[ok], q.answer_within)
+                    asa[ok] = erlang.asa(load[ok], servers[ok], aht[ok])
                     abandon[ok] = 0.0
                 else:
-                    res = erlang.erlang_a(load[ok], agents[ok], aht[ok], patience[ok], q.answer_within)
+                    res = erlang.erlang_a(load[ok], servers[ok], aht[ok], patience[ok], q.answer_within)
                     sl[ok], asa[ok], abandon[ok] = res.service_level, res.asa, res.p_abandon
             frame["erlang_agents"] = agents
             frame["erlang_service_level"] = sl

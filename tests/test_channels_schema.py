@@ -108,12 +108,27 @@ def test_every_channel_setting_is_read():
 
 def test_example_scenarios_keep_the_defaults():
     for path in sorted(SCENARIOS.glob("*.yaml")):
+        if path.name == "omnichannel.yaml":  # the channels example
+            continue
         model = compile_scenario(load_scenario(path))
         for q in model.queues:
             assert (q.channel_code, q.deferrable, q.due, q.head_start) == (VOICE, False, math.inf, 0.0)
             assert q.callback is None and q.retrial is None
         for p in model.pools:
             assert (p.concurrency, p.stretch, p.backlog_blocks, p.qa, p.coaching) == (1, 1.0, (), None, None)
+
+
+def test_the_omnichannel_example_uses_every_channel_setting():
+    model = compile_scenario(load_scenario(SCENARIOS / "omnichannel.yaml"))
+    calls, chat, email, expert = model.queues
+    assert [q.channel_code for q in model.queues] == [VOICE, CHAT, EMAIL, VOICE]
+    assert calls.callback is not None and calls.retrial is not None and chat.retrial is not None
+    assert chat.head_start == 15 and email.deferrable and email.due == 24 * H
+    frontline, backoffice, experts = model.pools
+    assert (frontline.concurrency, frontline.stretch) == (2, 1.15)
+    # 14:00-15:00 in London on each of the three days (GMT in January)
+    assert frontline.backlog_blocks == ((14 * H, 15 * H), (38 * H, 39 * H), (62 * H, 63 * H))
+    assert experts.qa.of_pools == (0,) and experts.coaching.of_pools == (0,)
 
 
 def test_scheduled_callback_and_coaching_default_pools():
@@ -442,3 +457,46 @@ planning:
     assert problem.line == line_of(text, "mail: {service_level") and "closed within" in problem.message
     ok = parse_scenario(text.replace("answer_within: 60, ", ""), source="t.yaml")
     assert ok.planning.targets[0].service_level.target == 0.9
+
+
+# --- the Erlang baseline of channels -----------------------------------------------------
+
+SMALL = """\
+name: b
+horizon: {start: 2026-01-05, interval_minutes: 60}
+queues:
+  - {id: q, channel: CHANNEL, arrivals: {daily_volume: 480}, handle_time: {dist: exponential, mean: 300},
+     service_level: {answer_within: 30, target: 0.8}}
+pools:
+  - {id: p, skills: [q], staffing: {agents: AGENTS}CHAT}
+"""
+
+
+def _baseline(channel: str, agents: int, chat: str = ""):
+    from bposim.baseline import queue_baseline
+
+    text = SMALL.replace("CHANNEL", channel).replace("AGENTS", str(agents)).replace("CHAT", chat)
+    if channel == "email":
+        text = text.replace("answer_within: 30, ", "")
+    return queue_baseline(compile_scenario(parse_scenario(text, source="b.yaml")))
+
+
+def test_chat_baseline_is_erlang_c_with_k_sessions_per_agent():
+    # 20 contacts an hour of 300 s: 1.67 Erlangs. Three agents holding 2 chats each are,
+    # for Erlang C, six servers: the same service level as six voice agents, and the
+    # agents needed are the voice agents needed, halved and rounded up.
+    chat = _baseline("chat", 3, ", chat: {concurrency: 2}")
+    voice = _baseline("voice", 6)
+    assert chat["erlang_service_level"].tolist() == voice["erlang_service_level"].tolist()
+    assert chat["erlang_agents"].max() == 3
+    assert (chat["erlang_required_agents"] == -(-voice["erlang_required_agents"] // 2)).all()
+    # a stretch of 1.2 with 2 sessions: each chat is taken to last 360 s
+    stretched = _baseline("chat", 3, ", chat: {concurrency: 2, stretch: 1.2}")
+    assert stretched["load_erlangs"].max() == pytest.approx(20 * 360 / 3600)
+
+
+def test_email_has_no_erlang_baseline_but_its_load():
+    b = _baseline("email", 3)
+    assert b["expected_offered"].max() == pytest.approx(20.0)
+    assert b["load_erlangs"].max() == pytest.approx(20 * 300 / 3600)
+    assert b["erlang_required_agents"].isna().all() and b["erlang_service_level"].isna().all()
