@@ -31,7 +31,9 @@ CASES = golden.cases()
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_simpy_engine_keeps_the_golden_digests(case, monkeypatch):
     monkeypatch.setattr(mc, "choose_engine", lambda *a, **k: EngineChoice("simpy", "simpy"))
-    expected = golden.load_golden()["cases"][case.name]
+    expected = golden.load_golden()["cases"].get(case.name)
+    if expected is None:
+        pytest.skip("no golden digests yet (tests/test_golden.py says so)")
     assert not golden.differences(case.name, expected, golden.record(case))
 
 

@@ -77,11 +77,12 @@ def arrival_times(model, m, streams) -> tuple[list[float], list[float] | None]:
 class ArrivalStream:
     """A queue's external arrival times, offered one event at a time."""
 
-    __slots__ = ("queue", "times")
+    __slots__ = ("queue", "times", "samplers")
 
-    def __init__(self, queue, times):
+    def __init__(self, queue, times, samplers):
         self.queue = queue
         self.times = times  # an iterator of sorted absolute times
+        self.samplers = samplers  # the queue's samplers for external arrivals
 
 
 class Customers:
@@ -111,13 +112,13 @@ class Customers:
         it = iter(self.arrival_times(q.m))
         first = next(it, None)
         if first is not None:
-            self.e.at(first, ARRIVAL, ArrivalStream(q, it))
+            self.e.at(first, ARRIVAL, ArrivalStream(q, it, self._sampler(q, EXTERNAL)))
 
     def _arrive(self, ev) -> None:
         e = self.e
         now = ev.time
         s = ev.target
-        e._offer(self.new_contact(s.queue, EXTERNAL, None, now, min(int(now // e.L), e.n - 1)))
+        e._offer(self.new_contact(s.queue, EXTERNAL, None, now, min(int(now // e.L), e.n - 1), s.samplers))
         t = next(s.times, None)
         if t is not None:
             e.at(t - now, ARRIVAL, s)
@@ -155,9 +156,10 @@ class Customers:
             )
         return s
 
-    def new_contact(self, q, origin, parent, now, interval) -> Contact:
-        """A contact of queue ``q`` with all its draws made."""
-        handle, wrap, patience, esc, resolve, repeat = self._sampler(q, origin)
+    def new_contact(self, q, origin, parent, now, interval, samplers=None) -> Contact:
+        """A contact of queue ``q`` with all its draws made (``samplers``: the queue's for
+        this origin, when the caller has them at hand)."""
+        handle, wrap, patience, esc, resolve, repeat = samplers or self._sampler(q, origin)
         self.next_id += 1
         h, w = handle(), wrap() if wrap else 0.0
         p = patience() if patience else _INF

@@ -236,7 +236,7 @@ class Dispatcher:
         e = self.e
         c = agent.contact
         now = ev.time
-        route = self._route(c, agent)
+        route = None if c.u_escalate is None else self._route(c, agent)
         if route is not None:
             for f in e.on_escalated:
                 f(now, c)
