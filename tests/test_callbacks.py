@@ -124,6 +124,22 @@ def test_offers_follow_the_expected_wait_estimator_and_acceptance_zero_changes_n
         assert _total(b, "callbacks_accepted") == 0
 
 
+def test_the_estimator_counts_overflow_pools_when_only_they_serve_the_queue():
+    """Only an overflow pool (after 30 s) serves the queue: its 4 agents on duty give
+    (k + 1) × 240 / 4 s, so with a threshold of 100 s every caller who finds another
+    waiting is offered a callback (2 × 60 = 120 > 100), a caller alone is not."""
+    base = _centre(keep_contacts=True, agents=4, rate=50)
+    flex = dataclasses.replace(base.pools[0], skills=(Skill("q", overflow_after=30),))
+    base = dataclasses.replace(base, pools=(flex,))
+    never = dataclasses.replace(base, queues=(dataclasses.replace(
+        base.queues[0], callback=Callback(offer_when_wait_over=100, acceptance=0.0)),))
+    a, b = _record(base, 3), _record(never, 3)
+    rows, ahead = _waiting_at_arrival(_log(a))
+    expected = sum(1 for k in ahead if k >= 1)
+    assert 20 < expected < len(rows)
+    assert _total(b, "callbacks_offered") == expected
+
+
 def test_a_scheduled_callback_connects_delay_after_the_offer():
     """One agent swamped from 01:00 to 01:30 (40 calls), twenty more from 01:30; success
     1 and a delay of 40 minutes: every callback enters the line when agents are free,
@@ -242,6 +258,6 @@ def test_frames_and_the_run_summary_give_the_callback_line(monkeypatch):
     monkeypatch.setenv("COLUMNS", "400")
     busy = _centre(Callback(offer_when_wait_over=30, acceptance=0.5), hours=1)
     for scenario, shown in ((busy, True), (_centre(hours=1), False)):
-        res = bposim.run(scenario, replications=2, seed=2, executor="serial")
+        res = bposim.run(scenario, replications=2, seed=2, executor="serial", engine="simpy")
         text = summary_tables(res, bposim.run_baseline(compile_scenario(scenario)))
         assert ("callbacks accepted" in text) == shown and ("time to callback" in text) == shown

@@ -4,8 +4,9 @@ When a contact would wait (no agent free for it) and its *expected* wait is over
 queue's threshold, the customer is offered a callback and accepts with probability
 ``acceptance`` (stream ``callback_accept``). The expected wait is estimated as an ACD
 announces it: ``position × mean handle time (talk + wrap, this interval) / agents on
-duty in the pools that answer the queue at once``, where ``position`` counts the
-contacts waiting in the line plus this one; with nobody on duty it is infinite.
+duty in the pools that answer the queue at once`` (every pool that serves it, when
+only overflow pools do), where ``position`` counts the contacts waiting in the line
+plus this one; with nobody on duty it is infinite.
 
 An accepted callback is the same contact (counted once in ``offered``), and it no
 longer abandons:
@@ -68,7 +69,8 @@ class Callbacks:
         """The wait announced to contact ``c`` arriving at queue ``q`` now."""
         m = q.m
         crews = self.e.workforce.crews
-        agents = sum(crews[p].on_duty for p in q.immediate)
+        pools = q.immediate or [p for p, _ in m.servers]  # a queue only overflow pools serve
+        agents = sum(crews[p].on_duty for p in pools)
         if agents <= 0:
             return _INF
         mean = m.handle.expected + (m.wrap.expected if m.wrap else 0.0)
