@@ -3,7 +3,9 @@
     python benchmarks/bench_engine.py [--contacts 1000000] [--quick]
 
 Cases (from the issue): 20 agents at 17 Erlangs and 320 agents at 300 Erlangs, AHT
-180 s, exponential times, no abandonment. The naive model is what most people write
+180 s, exponential times, no abandonment; and a multichannel centre (one pool taking
+calls and chats, 3 chats per agent with a stretch of 1.1), timed alone (a naive SimPy
+model has no chat concurrency to compare with). The naive model is what most people write
 first: one SimPy process per customer competing for a ``simpy.Resource``. Each model
 runs in a fresh subprocess so its peak resident memory (ru_maxrss) is its own.
 Also: replications on 2 worker processes versus 1.
@@ -80,6 +82,38 @@ def bposim_engine(agents: int, load: float, contacts: int, seed: int = 1) -> dic
             "mean_wait": sum(rec.queues[0].wait_answered) / answered}
 
 
+def bposim_multichannel(agents: int, load: float, contacts: int, seed: int = 1) -> dict:
+    """Voice + chat in one pool: half the agent load is calls, half chats (3 per agent)."""
+    from bposim.distributions import exponential
+    from bposim.engine.core import simulate_model
+    from bposim.engine.model import compile_scenario
+    from bposim.rng import Streams
+    from bposim.scenario.schema import (
+        Arrivals, ChatCapacity, Horizon, Pool, Queue, Scenario, Skill, Staffing,
+    )
+
+    voice_per_hour = load / 2 / AHT * 3600
+    chat_per_hour = 3 * load / 2 / AHT * 3600  # three sessions use one agent's time
+    days = max(1, math.ceil(contacts / ((voice_per_hour + chat_per_hour) * 24)))
+    scenario = Scenario(
+        name="multichannel",
+        horizon=Horizon(start=dt.date(2026, 1, 5), days=days, interval_minutes=60),
+        queues=(Queue(id="voice", handle_time=exponential(AHT), patience=exponential(300),
+                      arrivals=Arrivals(volumes=(voice_per_hour,) * 24)),
+                Queue(id="chat", channel="chat", handle_time=exponential(AHT), patience=exponential(600),
+                      arrivals=Arrivals(volumes=(chat_per_hour,) * 24))),
+        pools=(Pool(id="p", skills=(Skill("voice"), Skill("chat")), staffing=Staffing(agents=agents),
+                    chat=ChatCapacity(concurrency=3, stretch=1.1)),),
+    )
+    model = compile_scenario(scenario)
+    start = time.perf_counter()
+    rec = simulate_model(model, Streams(seed))
+    elapsed = time.perf_counter() - start
+    answered = sum(sum(q.answered) for q in rec.queues)
+    return {"seconds": elapsed, "contacts": int(answered),
+            "mean_wait": sum(sum(q.wait_answered) for q in rec.queues) / answered}
+
+
 def _child(kind: str, agents: int, load: float, contacts: int) -> dict:
     """Run one model in a fresh interpreter; return its timing and peak RSS in MB."""
     code = (
@@ -130,6 +164,9 @@ def main() -> None:
         naive, ours = rows["naive_simpy"], rows["bposim_engine"]
         ratio = (ours["contacts"] / ours["seconds"]) / (naive["contacts"] / naive["seconds"])
         print(f"| {agents} agents, {load:g} E | **speed ratio bposim / naive** | | | **{ratio:.2f}×** | | |")
+    r = _child("bposim_multichannel", 20, 17.0, contacts)
+    print(f"| 20 agents, voice + chat (3 per agent) | bposim engine | {r['contacts']:,} | {r['seconds']:.2f} | "
+          f"{r['contacts'] / r['seconds']:,.0f} | {r['peak_mb']:.0f} | {r['mean_wait']:.2f} |")
     one, two = parallel_speedup(4 if args.quick else 8)
     print(f"\nReplications on 1 worker: {one:.2f} s; on 2 workers: {two:.2f} s; speed-up {one / two:.2f}×")
 
