@@ -34,6 +34,9 @@ What holds after every event:
   contact, any other state none; no contact is held twice; one holding a consult has
   a consult in the line or in service; only busy agents finish after their duty;
   an agent waiting on dials has one in flight;
+- chats: an agent's load is within its pool's concurrency; an agent holding chats is
+  handling, holds no call and is not idle; loads add up to the open sessions; no chat
+  waits while a pool answering it at once has a free slot;
 - campaigns: every dial is in flight or has exactly one outcome; live = connected +
   abandoned + AMD false positives and machines = detected + to agent + unconnected,
   per interval; connected = right party + wrong party; records closed ≤ attempted ≤
