@@ -201,7 +201,9 @@ class Metric:
     a predicate on the scope's model entry (QueueModel, PoolModel, CampaignModel) for
     a metric only some entries have. ``long_label``: a fuller heading for the report.
     ``show``: an extra column of the run summary's and the report's queue or pool table
-    (and a row of the what-if page) wherever some queue or pool of the run has it."""
+    (and a row of the what-if page) wherever some queue or pool of the run has it.
+    ``better``: ``"higher"`` or ``"lower"`` when a change in that direction is an
+    improvement (the what-if page colours significant differences by it), else None."""
 
     name: str
     scope: str
@@ -217,6 +219,7 @@ class Metric:
     long_label: str | None = None
     description: str = ""
     show: bool = False
+    better: str | None = None
 
     @property
     def kind(self) -> str:
@@ -293,19 +296,19 @@ METRICS: tuple[Metric, ...] = (
     _queue("repeats", "count", "repeats"),
     _queue("unresolved", "count", "unresolved"),
     _queue("answered_within", "count", "answered in target", total=False),
-    _queue("service_level", "share", "service level",
+    _queue("service_level", "share", "service level", better="higher",
            description="the queue's chosen definition (sl_offered, sl_answered or sl_offered_excl_short)"),
-    _queue("sl_offered", "share", "SL of offered"),
-    _queue("sl_answered", "share", "SL of answered"),
-    _queue("sl_offered_excl_short", "share", "SL of offered less short abandons"),
-    _queue("sl_at_{}s", "share", "SL at {} s", **_RT,
+    _queue("sl_offered", "share", "SL of offered", better="higher"),
+    _queue("sl_answered", "share", "SL of answered", better="higher"),
+    _queue("sl_offered_excl_short", "share", "SL of offered less short abandons", better="higher"),
+    _queue("sl_at_{}s", "share", "SL at {} s", **_RT, better="higher",
            description="service level at each of the queue's report_thresholds"),
-    _queue("p_wait", "share", "waited", **_RT),
-    _queue("asa", "seconds", "ASA", **_RT, description="mean wait of answered contacts"),
-    _queue("mean_wait", "seconds", "mean wait", **_RT),
-    *(_queue(f"wait_p{p}", "seconds", f"p{p} wait", **_RT) for p in PERCENTILES),
+    _queue("p_wait", "share", "waited", **_RT, better="lower"),
+    _queue("asa", "seconds", "ASA", **_RT, better="lower", description="mean wait of answered contacts"),
+    _queue("mean_wait", "seconds", "mean wait", **_RT, better="lower"),
+    *(_queue(f"wait_p{p}", "seconds", f"p{p} wait", **_RT, better="lower") for p in PERCENTILES),
     # the worked example of the module docstring: a ratio of two frame columns
-    _queue("abandon_rate", "share", "abandoned", **_RT, compute=ratio("abandoned", "offered")),
+    _queue("abandon_rate", "share", "abandoned", **_RT, better="lower", compute=ratio("abandoned", "offered")),
     _queue("escalation_rate", "share", "escalated", interval=False,
            compute=ratio("escalated", "answered", per_interval=False)),
     _queue("mean_queue_length", "contacts", "mean queue length", interval=False,
@@ -438,13 +441,13 @@ METRICS: tuple[Metric, ...] = (
     # --- the whole centre (totals scope all) ---
     Metric("offered", "run", "count", "offered", interval=False,
            long_label="Offered contacts (external queues)"),
-    Metric("abandon_rate", "run", "share", "abandoned", interval=False,
+    Metric("abandon_rate", "run", "share", "abandoned", interval=False, better="lower",
            long_label="Abandon rate (external queues)"),
-    Metric("sl_offered", "run", "share", "service level", interval=False,
+    Metric("sl_offered", "run", "share", "service level", interval=False, better="higher",
            long_label="Service level (answered in target / offered, all external)"),
     Metric("sme_utilisation", "run", "share", "SME utilisation", interval=False),
-    Metric("cost", "run", "currency", "cost", interval=False),
-    Metric("cost_per_contact", "run", "currency", "cost per contact", interval=False, fmt="num",
+    Metric("cost", "run", "currency", "cost", interval=False, better="lower"),
+    Metric("cost_per_contact", "run", "currency", "cost per contact", interval=False, fmt="num", better="lower",
            digits=2, long_label="cost per answered contact"),
 )
 

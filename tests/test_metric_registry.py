@@ -317,3 +317,19 @@ def test_a_shown_metric_is_a_column_of_the_tables(monkeypatch, tmp_path):
     assert {"offers shown", "handled shown"} <= labels
     monkeypatch.setattr(registry, "METRICS", tuple(replace(m, show=False) for m in registry.METRICS))
     assert "offers shown" not in summary_tables(res, bposim.run_baseline(compile_scenario(sc)))
+
+
+def test_which_way_is_better_comes_from_the_registry():
+    """The what-if page colours a difference by the registry's ``better``: service levels
+    up, waits, abandonment and cost down; occupancy and volumes neither."""
+    from bposim.serve.views import figure_rows
+
+    sc = _small()
+    res = bposim.run(sc, replications=2, seed=2, executor="serial")
+    table = res.summary.assign(variant="base", diff_mean=0.0, diff_ci_low=0.0, diff_ci_high=0.0)
+    table = pd.concat([table, table.assign(variant="what-if")], ignore_index=True)
+    better = {r["metric"]: r["better"] for r in figure_rows(sc, table, "what-if")}
+    assert better["service_level"] == "higher"
+    assert better["asa"] == better["wait_p90"] == better["abandon_rate"] == "lower"
+    assert better["offered"] is None and better["occupancy"] is None and better["utilisation"] is None
+    assert all(m.better in (None, "higher", "lower") for m in registry.METRICS)

@@ -60,6 +60,7 @@ def figure_rows(scenario: Scenario, table: pd.DataFrame, variant: str) -> list[d
                 continue
             rows.append({
                 "group": group, "label": label, "metric": metric, "scope": scope, "kind": kind,
+                "better": registry.get(metric, scope).better,  # "higher", "lower" or None
                 "base": [_num(b["mean"]), _num(b["ci_low"]), _num(b["ci_high"])],
                 "value": [_num(v["mean"]), _num(v["ci_low"]), _num(v["ci_high"])],
                 "diff": [_num(v["diff_mean"]), _num(v["diff_ci_low"]), _num(v["diff_ci_high"])],

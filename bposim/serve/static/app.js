@@ -72,16 +72,13 @@ function fmtDiff(d, kind) {
   return text;
 }
 
-const HIGHER_IS_BETTER = { service_level: true, occupancy: null, utilisation: null, offered: null,
-                           sme_utilisation: null };
-
+// row.better (from the metric registry): "higher" or "lower" is an improvement, or null
 function diffClass(row) {
   const d = row.diff;
   if (!d || d[1] === null || d[2] === null || (d[1] <= 0 && d[2] >= 0)) return null;
-  const better = HIGHER_IS_BETTER[row.metric];
-  if (better === null) return null;
+  if (row.better !== "higher" && row.better !== "lower") return null;
   const up = d[1] > 0;
-  return (better === true ? up : !up) ? "better" : "worse";
+  return (row.better === "higher" ? up : !up) ? "better" : "worse";
 }
 
 // --- scenarios and controls ------------------------------------------------------------
