@@ -103,15 +103,18 @@ class Prepared:
     for one attempt (with the streams as drawn so far)."""
 
     def __init__(self, model, streams):
-        from bposim.engine.core import Engine  # its own arrival-time code
+        from bposim.engine.contacts import arrival_times  # the SimPy engine's own code
         from bposim.engine.workforce import staffers
 
         self.model = m = model
         self.n = n = m.n_intervals
         nq, npl = len(m.queues), len(m.pools)
-        engine = Engine(m, streams)
-        times = [engine._arrival_times(q) for q in engine.queues]
-        self.busyness = engine.busyness
+        times, self.busyness = [], {}
+        for q in m.queues:
+            t, factors = arrival_times(m, q, streams)
+            times.append(np.asarray(t, dtype=np.float64))
+            if factors is not None:
+                self.busyness[q.id] = factors
         self.draws = draws = Draws(streams)
         self.queue_ids = [q.id for q in m.queues]
         self.pool_ids = [p.id for p in m.pools]
@@ -251,7 +254,7 @@ class Prepared:
             (T_PI, ints, pi), (T_PC, ints, np.zeros(npl * 2 * n, np.int64)), (T_AI, ints, ai),
             (T_PK, ints, np.zeros(na * pending, np.int64)), (T_SB, ints, sb),
             (T_QF, floats, qf), (T_QW, floats, np.zeros(nq * 2 * n)), (T_HS, floats, hscale),
-            (T_PS, floats, pscale), (T_ARR, floats, [x for t in times for x in t]),
+            (T_PS, floats, pscale), (T_ARR, floats, np.concatenate(times) if times else []),
             (T_OV, floats, ov), (T_LENTA, floats, lent_a), (T_ESCP, floats, esc_p),
             (T_PF, floats, pf), (T_PT, floats, np.zeros(npl * len(STATE_NAMES) * n)),
             (T_PP, floats, np.zeros(npl * 2 * n)), (T_AF, floats, np.zeros(na * AF_W)),

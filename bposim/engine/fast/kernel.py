@@ -1,12 +1,13 @@
-"""Kernel: the event loop and the end of the run (numba).
+"""Kernel: the event loop (numba).
 
 ``run(I, F, DI, DF)`` plays one replication and can be called again where it
 stopped: first arrivals and agents' first spans are scheduled in the SimPy engine's
 order, then events are taken in (time, insertion) order until the horizon ends (an
 event at exactly the end is not run, as ``env.run(until=end)``), then the run is
-closed as ``Engine._close`` does. Between two events it returns to Python when a
-growing table is nearly full (``ROOM``) or a pre-drawn stream runs low (``LOW``):
-Python enlarges the arrays and calls it again, so nothing is drawn twice.
+closed. Between two events it returns to Python when a growing table is nearly full
+(``ROOM``) or a pre-drawn stream runs low (``LOW``); Python enlarges the arrays and
+calls it again, so nothing is drawn twice. Each event kind is handled here as the
+SimPy engine's handler of that kind does (named in the comments).
 """
 
 from __future__ import annotations
@@ -14,19 +15,27 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from bposim.engine.fast.k_base import pop, push, queue_len, record, release, set_state
-from bposim.engine.fast.k_duty import back, due, off_duty, on_duty, schedule_next_span, shrink_due
-from bposim.engine.fast.k_flow import abandon, arrive, end_talk, free, overflow, repeat
+from bposim.engine.fast.k_agent import available, due, finish, free, go_away, schedule_next_span
+from bposim.engine.fast.k_base import draw, drop, idle_out, push, record, set_state
+from bposim.engine.fast.k_contact import answer, longest_idle, new_contact, next_work, offer
 from bposim.engine.fast.layout import (
-    AF_SPAN_END, AF_W, AI_CONTACT, AI_LEAVING, AI_POOL, AI_W, ARGS, BROKEN, CF_ARRIVAL, CF_W,
-    CI_INTERVAL, CI_NEXT, CI_STATE, CI_W, DONE_, E_ABANDON, E_ARRIVE, E_BACK, E_DUE,
-    E_END_TALK, E_FREE, E_OFF_DUTY, E_ON_DUTY, E_OVERFLOW, E_REPEAT, E_SHRINK_DUE, EF_F,
-    EF_TIME, EF_W, EI_A, EI_B, EI_C, EI_KIND, EI_W, G_ACAP, G_CCAP, G_CTOP, G_ECAP, G_ERROR,
-    G_ETOP, G_EVENTS, G_HEAPN, G_KEEPC, G_LOW, G_MARGIN, G_N, G_NA, G_NANS, G_NEED, G_NQ,
-    G_NREC, G_NST, G_PHASE, G_RCAP, G_SCAP, G_STATUS, GF_END, LOW, OFF, OUT, PF_OVERRUN,
-    PF_W, PHASE_DONE, PHASE_LOOP, PHASE_START, QC_UNANSWERED, QI_ARR_HI, QI_ARR_POS,
-    QI_HEAD, QI_W, QW_ALL, R_ANSWERED, R_UNANSWERED, ROOM, SERVING, T_AF, T_AI, T_ARR,
-    T_CF, T_CI, T_EF, T_EI, T_HEAP, T_PF, T_QC, T_QI, T_QW, WAITING,
+    ABANDONED, AF_SPAN_END, AF_W, AI_CONTACT, AI_EPOCH, AI_LEAVING, AI_PEND_N, AI_POOL,
+    AI_STATE, AI_W, ARGS, AWAY, BREAK, BROKEN, CF_ARRIVAL, CF_HANDLE, CF_PATIENCE,
+    CF_REPEAT_AFTER, CF_UESC, CF_URES, CF_W, CI_HAS_ESC, CI_HAS_RES, CI_HOLDER, CI_ID,
+    CI_INTERVAL, CI_NEXT, CI_ORIGIN, CI_QUEUE, CI_STATE, CI_W, CONSULT, DIALING, DONE_,
+    EF_F, EF_TIME, EF_W, EI_A, EI_B, EI_C, EI_KIND, EI_W, EXTERNAL, E_ABANDON, E_ARRIVE,
+    E_BACK, E_DUE, E_END_TALK, E_FREE, E_OFF_DUTY, E_ON_DUTY, E_OVERFLOW, E_REPEAT,
+    E_SHRINK_DUE, GF_END, GF_L, G_ACAP, G_CCAP, G_CTOP, G_ECAP, G_EFREE, G_ERROR, G_ETOP,
+    G_EVENTS, G_HEAPN, G_KEEPC, G_LOW, G_MARGIN, G_N, G_NA, G_NANS, G_NEED, G_NQ, G_NREC,
+    G_NST, G_PHASE, G_RCAP, G_SCAP, G_STATUS, HOLD, LOW, OFF, OUT, OUT_TALK, OUT_WRAP,
+    PF_AVAIL_MEAN, PF_AWAY_MEAN, PF_ESC_FACTOR, PF_FCR, PF_OVERRUN, PF_SHRINKAGE, PF_W,
+    PHASE_DONE, PHASE_LOOP, PHASE_START, PI_ON_BREAK, PI_ON_DUTY, PI_S_AVAIL, PI_S_AWAY,
+    PI_S_START, PI_W, PREVIEW, QC_ABANDONED, QC_ESCALATED, QC_REPEATS, QC_SHORT,
+    QC_UNANSWERED, QC_UNRESOLVED, QF_AREA, QF_LAST, QF_SHORT, QF_W, QI_ARR_HI, QI_ARR_POS,
+    QI_ESC_HI, QI_ESC_LO, QI_HEAD, QI_NWAIT, QI_W, QW_ALL, REPEAT, ROOM, R_ABANDONED,
+    R_ANSWERED, R_UNANSWERED, SERVING, TALK, TRANSFER, T_AF, T_AI, T_ARR, T_BK, T_CF, T_CI,
+    T_EF, T_EFREE, T_EI, T_ESC, T_ESCP, T_HEAP, T_OVR, T_PF, T_PI, T_QC, T_QF, T_QI, T_QW,
+    T_SB, T_SP, WAITING, WRAP,
 )
 
 
@@ -41,10 +50,51 @@ def _short(I, extra):
     return False
 
 
+@njit("void(i8[::1], i8[::1], f8[::1])", cache=True)
+def _pop(I, DI, DF):
+    """Take the earliest event off the heap (its slot goes to the free list)."""
+    h, ei, ef = I[T_HEAP], I[T_EI], I[T_EF]
+    top = DI[h]
+    n = I[G_HEAPN] - 1
+    I[G_HEAPN] = n
+    if n > 0:
+        last = DI[h + n]
+        tl = DF[ef + last * EF_W]
+        sl = DI[ei + last * EI_W]
+        i = 0
+        while True:
+            child = 2 * i + 1
+            if child >= n:
+                break
+            if child + 1 < n:
+                a, b = DI[h + child], DI[h + child + 1]
+                ta, tb = DF[ef + a * EF_W], DF[ef + b * EF_W]
+                if tb < ta or (tb == ta and DI[ei + b * EI_W] < DI[ei + a * EI_W]):
+                    child += 1
+            s = DI[h + child]
+            ts = DF[ef + s * EF_W]
+            if tl < ts or (tl == ts and sl < DI[ei + s * EI_W]):
+                break
+            DI[h + i] = s
+            i = child
+        DI[h + i] = last
+    DI[I[T_EFREE] + I[G_EFREE]] = top
+    I[G_EFREE] += 1
+
+
+@njit("void(i8[::1], f8[::1], i8, i8, f8)", cache=True)
+def _queue_len(I, F, q, delta, now):
+    """The area under the number waiting (Little's law), then the change."""
+    qb, qf = I[T_QI] + q * QI_W, I[T_QF] + q * QF_W
+    F[qf + QF_AREA] += I[qb + QI_NWAIT] * (now - F[qf + QF_LAST])
+    F[qf + QF_LAST] = now
+    I[qb + QI_NWAIT] += delta
+
+
 @njit(f"void({ARGS}, f8)", cache=True)
 def _close(I, F, DI, DF, end):
-    """Engine._close: agents' time flushed (overruns, spans worked through), contacts
-    in service or still waiting recorded and counted."""
+    """The horizon ends: agents' time is flushed (overruns, spans worked through),
+    contacts in service or still waiting are recorded and counted."""
     for a in range(I[G_NA]):
         ab = I[T_AI] + a * AI_W
         if I[ab + AI_LEAVING]:
@@ -57,7 +107,7 @@ def _close(I, F, DI, DF, end):
         set_state(I, F, DI, DF, a, OFF, end)
     n = I[G_N]
     for q in range(I[G_NQ]):
-        queue_len(I, F, q, 0, end)
+        _queue_len(I, F, q, 0, end)
         c = I[I[T_QI] + q * QI_W + QI_HEAD]
         while c >= 0:
             cb = I[T_CI] + c * CI_W
@@ -70,15 +120,88 @@ def _close(I, F, DI, DF, end):
             c = DI[cb + CI_NEXT]
 
 
+@njit(f"void({ARGS}, i8, f8)", cache=True)
+def _end_talk(I, F, DI, DF, a, now):
+    """Talk ends: escalate (a transfer, or a consult that holds the agent), leave the
+    contact unresolved (its customer comes back later), then finish."""
+    n = I[G_N]
+    c = I[I[T_AI] + a * AI_W + AI_CONTACT]
+    cb, fb = I[T_CI] + c * CI_W, I[T_CF] + c * CF_W
+    q = DI[cb + CI_QUEUE]
+    qb = I[T_QI] + q * QI_W
+    pf = I[T_PF] + I[I[T_AI] + a * AI_W + AI_POOL] * PF_W
+    origin = DI[cb + CI_ORIGIN]
+    route = -1
+    if DI[cb + CI_HAS_ESC] and origin != CONSULT:  # a consult advises; it does not escalate
+        factor = F[pf + PF_ESC_FACTOR]
+        acc = 0.0
+        u = DF[fb + CF_UESC]
+        for r in range(I[qb + QI_ESC_LO], I[qb + QI_ESC_HI]):
+            acc += F[I[T_ESCP] + r] * factor
+            if u < acc:
+                route = r
+                break
+    if route >= 0:
+        I[I[T_QC] + (q * 9 + QC_ESCALATED) * n + DI[cb + CI_INTERVAL]] += 1
+        eb = I[T_ESC] + 3 * route
+        consult = I[eb + 1]
+        i = int(now // F[GF_L])
+        child = new_contact(I, F, DI, DF, I[eb], CONSULT if consult else TRANSFER,
+                            DI[cb + CI_ID], now, i if i < n - 1 else n - 1)
+        if consult:
+            if I[eb + 2] >= 0:  # the consult's own time replaces the drawn handle time
+                DF[I[T_CF] + child * CF_W + CF_HANDLE] = draw(I, F, I[eb + 2])
+            DI[I[T_CI] + child * CI_W + CI_HOLDER] = a
+            set_state(I, F, DI, DF, a, HOLD, now)
+            offer(I, F, DI, DF, child, now)
+            return  # the agent is released when the consult ends
+        offer(I, F, DI, DF, child, now)
+    elif DI[cb + CI_HAS_RES] and origin != CONSULT and DF[fb + CF_URES] >= F[pf + PF_FCR]:
+        I[I[T_QC] + (q * 9 + QC_UNRESOLVED) * n + DI[cb + CI_INTERVAL]] += 1
+        delay = DF[fb + CF_REPEAT_AFTER]
+        back = now + delay
+        if back < F[GF_END]:
+            push(I, F, DI, DF, now + delay, E_REPEAT, q, DI[cb + CI_ID], 0, 0.0)
+    if DI[cb + CI_HOLDER] >= 0:  # a consult ended: the holding agent finishes its contact
+        finish(I, F, DI, DF, DI[cb + CI_HOLDER], now)
+    finish(I, F, DI, DF, a, now)
+
+
+@njit(f"void({ARGS}, i8, i8, f8)", cache=True)
+def _on_duty(I, F, DI, DF, a, s, now):
+    """A duty span starts: its end, breaks and shrinkage are timed, then work."""
+    ab = I[T_AI] + a * AI_W
+    I[ab + AI_EPOCH] += 1
+    epoch = I[ab + AI_EPOCH]
+    end = F[I[T_SP] + 2 * s + 1]
+    F[I[T_AF] + a * AF_W + AF_SPAN_END] = end
+    I[ab + AI_PEND_N] = 0
+    p = I[ab + AI_POOL]
+    pb, pf = I[T_PI] + p * PI_W, I[T_PF] + p * PF_W
+    I[pb + PI_ON_DUTY] += 1
+    push(I, F, DI, DF, now + (end - now), E_OFF_DUTY, a, epoch, 0, 0.0)
+    for b in range(I[I[T_SB] + 2 * s], I[I[T_SB] + 2 * s + 1]):
+        push(I, F, DI, DF, now + max(F[I[T_BK] + 2 * b] - now, 0.0), E_DUE, a, epoch, BREAK,
+             F[I[T_BK] + 2 * b + 1])
+    shrink = F[pf + PF_SHRINKAGE]
+    if shrink > 0:
+        if draw(I, F, I[pb + PI_S_START]) < shrink:  # starts away with probability = shrinkage
+            go_away(I, F, DI, DF, a, AWAY, draw(I, F, I[pb + PI_S_AWAY]) * F[pf + PF_AWAY_MEAN], now)
+            return
+        push(I, F, DI, DF, now + draw(I, F, I[pb + PI_S_AVAIL]) * F[pf + PF_AVAIL_MEAN],
+             E_SHRINK_DUE, a, epoch, 0, 0.0)
+    next_work(I, F, DI, DF, a, now)
+
+
 @njit(f"i8({ARGS})", cache=True)
 def run(I, F, DI, DF):
     """Play the replication from where it stopped; returns DONE_, ROOM, LOW, OUT or BROKEN."""
-    end = F[GF_END]
-    margin = I[G_MARGIN]
+    end, L = F[GF_END], F[GF_L]
+    n, margin = I[G_N], I[G_MARGIN]
     if I[G_PHASE] == PHASE_START:
         if _short(I, margin + I[G_NQ] + I[G_NA]):
             return ROOM
-        for q in range(I[G_NQ]):
+        for q in range(I[G_NQ]):  # each queue's first arrival, then each agent's first span
             qb = I[T_QI] + q * QI_W
             pos = I[qb + QI_ARR_POS]
             if pos < I[qb + QI_ARR_HI]:
@@ -94,39 +217,92 @@ def run(I, F, DI, DF):
             return LOW
         if _short(I, margin):
             return ROOM
-        top = DI[I[T_HEAP]]
-        eb, fb = I[T_EI] + top * EI_W, I[T_EF] + top * EF_W
+        h, ei, ef = I[T_HEAP], I[T_EI], I[T_EF]
+        top = DI[h]
+        eb, fb = ei + top * EI_W, ef + top * EF_W
         now = DF[fb + EF_TIME]
         if now >= end:
             break
-        pop(I, F, DI, DF)
         kind, x, y, z = DI[eb + EI_KIND], DI[eb + EI_A], DI[eb + EI_B], DI[eb + EI_C]
         f = DF[fb + EF_F]
+        _pop(I, DI, DF)
         I[G_EVENTS] += 1
-        if kind == E_ARRIVE:
-            arrive(I, F, DI, DF, x, now)
-        elif kind == E_ABANDON:
-            abandon(I, F, DI, DF, x, now)
-            release(I, F, DI, DF, x)
-        elif kind == E_OVERFLOW:
-            overflow(I, F, DI, DF, x, y, now)
-            release(I, F, DI, DF, x)
+        if kind == E_ARRIVE:  # an external arrival; the queue's next one is scheduled
+            i = int(now // L)
+            c = new_contact(I, F, DI, DF, x, EXTERNAL, -1, now, i if i < n - 1 else n - 1)
+            offer(I, F, DI, DF, c, now)
+            qb = I[T_QI] + x * QI_W
+            pos = I[qb + QI_ARR_POS]
+            if pos < I[qb + QI_ARR_HI]:
+                I[qb + QI_ARR_POS] = pos + 1
+                push(I, F, DI, DF, now + (F[I[T_ARR] + pos] - now), E_ARRIVE, x, 0, 0, 0.0)
+        elif kind == E_ABANDON:  # patience ran out (nothing if no longer waiting)
+            cb = I[T_CI] + x * CI_W
+            if DI[cb + CI_STATE] == WAITING:
+                q, i = DI[cb + CI_QUEUE], DI[cb + CI_INTERVAL]
+                DI[cb + CI_STATE] = ABANDONED
+                _queue_len(I, F, q, -1, now)
+                I[I[T_QC] + (q * 9 + QC_ABANDONED) * n + i] += 1
+                patience = DF[I[T_CF] + x * CF_W + CF_PATIENCE]
+                if patience <= F[I[T_QF] + q * QF_W + QF_SHORT]:
+                    I[I[T_QC] + (q * 9 + QC_SHORT) * n + i] += 1
+                F[I[T_QW] + (q * 2 + QW_ALL) * n + i] += patience
+                if I[G_KEEPC]:
+                    record(I, F, DI, DF, x, now, R_ABANDONED)
+                if DI[cb + CI_HOLDER] >= 0:  # no expert came: the first agent carries on alone
+                    finish(I, F, DI, DF, DI[cb + CI_HOLDER], now)
+            drop(I, F, DI, DF, x)
+        elif kind == E_OVERFLOW:  # after a wait, more pools may answer
+            cb = I[T_CI] + x * CI_W
+            if DI[cb + CI_STATE] == WAITING:
+                a = longest_idle(I, F, I[I[T_OVR] + 2 * y], I[I[T_OVR] + 2 * y + 1])
+                if a >= 0:
+                    _queue_len(I, F, DI[cb + CI_QUEUE], -1, now)
+                    answer(I, F, DI, DF, x, a, now)
+            drop(I, F, DI, DF, x)
         elif kind == E_END_TALK:
-            end_talk(I, F, DI, DF, x, now)
-        elif kind == E_FREE:
+            _end_talk(I, F, DI, DF, x, now)
+        elif kind == E_FREE:  # wrap is over
             free(I, F, DI, DF, x, now)
-        elif kind == E_REPEAT:
-            repeat(I, F, DI, DF, x, y, now)
+        elif kind == E_REPEAT:  # an unresolved contact's customer comes back
+            c = new_contact(I, F, DI, DF, x, REPEAT, y, now, int(now // L))
+            I[I[T_QC] + (x * 9 + QC_REPEATS) * n + DI[I[T_CI] + c * CI_W + CI_INTERVAL]] += 1
+            offer(I, F, DI, DF, c, now)
         elif kind == E_ON_DUTY:
-            on_duty(I, F, DI, DF, x, y, now)
-        elif kind == E_OFF_DUTY:
-            off_duty(I, F, DI, DF, x, y, now)
+            _on_duty(I, F, DI, DF, x, y, now)
+        elif kind == E_OFF_DUTY:  # the span ends (a busy agent first finishes its contact)
+            ab = I[T_AI] + x * AI_W
+            if y == I[ab + AI_EPOCH]:
+                pb = I[T_PI] + I[ab + AI_POOL] * PI_W
+                I[ab + AI_EPOCH] += 1
+                I[pb + PI_ON_DUTY] -= 1
+                I[ab + AI_PEND_N] = 0
+                state = I[ab + AI_STATE]
+                if (state == TALK or state == WRAP or state == HOLD or state == PREVIEW
+                        or state == OUT_TALK or state == OUT_WRAP or state == DIALING):
+                    I[ab + AI_LEAVING] = 1
+                else:
+                    if state == BREAK:
+                        I[pb + PI_ON_BREAK] -= 1
+                    idle_out(I, x)
+                    set_state(I, F, DI, DF, x, OFF, now)
+                    schedule_next_span(I, F, DI, DF, x, now)
         elif kind == E_DUE:
             due(I, F, DI, DF, x, y, z, f, now)
-        elif kind == E_SHRINK_DUE:
-            shrink_due(I, F, DI, DF, x, y, now)
-        elif kind == E_BACK:
-            back(I, F, DI, DF, x, y, z, now)
+        elif kind == E_SHRINK_DUE:  # the away time is drawn before the epoch is checked
+            p = I[I[T_AI] + x * AI_W + AI_POOL]
+            away = draw(I, F, I[I[T_PI] + p * PI_W + PI_S_AWAY]) * F[I[T_PF] + p * PF_W + PF_AWAY_MEAN]
+            due(I, F, DI, DF, x, y, AWAY, away, now)
+        elif kind == E_BACK:  # a break or shrinkage period ends
+            ab = I[T_AI] + x * AI_W
+            if y == I[ab + AI_EPOCH]:
+                p = I[ab + AI_POOL]
+                if z == BREAK:
+                    I[I[T_PI] + p * PI_W + PI_ON_BREAK] -= 1
+                else:
+                    avail = draw(I, F, I[I[T_PI] + p * PI_W + PI_S_AVAIL]) * F[I[T_PF] + p * PF_W + PF_AVAIL_MEAN]
+                    push(I, F, DI, DF, now + avail, E_SHRINK_DUE, x, y, 0, 0.0)
+                available(I, F, DI, DF, x, now)
         if I[G_STATUS] >= 0:
             return OUT
         if I[G_ERROR]:
@@ -135,6 +311,4 @@ def run(I, F, DI, DF):
         return ROOM
     _close(I, F, DI, DF, end)
     I[G_PHASE] = PHASE_DONE
-    if I[G_STATUS] >= 0:
-        return OUT
-    return DONE_
+    return OUT if I[G_STATUS] >= 0 else DONE_

@@ -109,7 +109,7 @@ SD_OFF, SD_LEN, SD_POS, SD_OPEN = range(4)  # SD rows: a pre-drawn stream in DR
 SD_W = 4  # SD_OPEN: 1 if more may be needed (flag it when low), 0 if it holds every draw
 
 # Outputs: answered waits (queue, interval | wait), contact records, agent states.
-ANSI_W, ANSF_W = 2, 1
+ANSI_W, ANSF_W = 1, 1  # answered: queue * n + interval | wait
 RI_ID, RI_PARENT, RI_QUEUE, RI_ORIGIN, RI_OUTCOME, RI_AGENT = range(6)
 RI_W = 6
 RF_ARRIVAL, RF_ANSWER, RF_END, RF_HANDLE, RF_WRAP = range(5)
@@ -125,14 +125,3 @@ DYN_TABLES = (
     (T_RECI, G_RCAP, RI_W, True), (T_RECF, G_RCAP, RF_W, False),
     (T_STI, G_SCAP, STI_W, True), (T_STF, G_SCAP, STF_W, False),
 )
-
-# Integer constants as numpy int64: numba then types them as int64, not as one
-# literal type per value, which keeps its type inference (and compile time) small.
-def _as_int64(names: dict) -> None:
-    import numpy as np
-    for name, value in list(names.items()):
-        if type(value) is int and name.isupper():
-            names[name] = np.int64(value)
-
-
-_as_int64(globals())

@@ -9,7 +9,7 @@ from array import array
 import numpy as np
 
 from bposim.engine.fast.layout import (
-    ANSI_W, G_EVENTS, G_NANS, G_NREC, G_NST, OUTCOMES, PC_ESC_TAKEN, PC_HANDLED,
+    G_EVENTS, G_NANS, G_NREC, G_NST, OUTCOMES, PC_ESC_TAKEN, PC_HANDLED,
     PF_MAX_SHARE, PF_OVERRUN, PF_W, PI_PLANNED, PI_TAKEN, PI_W, PP_ABSENT, PP_PAID, QC_NAMES,
     QF_AREA, QF_W, QW_ALL, QW_ANSWERED, RF_ANSWER, RF_ARRIVAL, RF_END, RF_HANDLE, RF_W,
     RF_WRAP, RI_AGENT, RI_ID, RI_ORIGIN, RI_OUTCOME, RI_PARENT, RI_QUEUE, RI_W, STF_W, STI_W,
@@ -73,8 +73,7 @@ def to_recording(prep, I, F, DI, DF) -> Recording:
 def _waits(I, DI, DF, nq: int, n: int) -> list[list[array]]:
     """Per queue and arrival interval, the answered waits in the order answered."""
     k = int(I[G_NANS])
-    ans = _table(DI, I[T_ANSI], k, ANSI_W)
-    key = ans[:, 0] * n + ans[:, 1]
+    key = DI[I[T_ANSI]:I[T_ANSI] + k]  # queue * n + interval, in the order answered
     order = np.argsort(key, kind="stable")
     bounds = np.concatenate(([0], np.cumsum(np.bincount(key, minlength=nq * n))))
     w = DF[I[T_ANSF]:I[T_ANSF] + k][order]

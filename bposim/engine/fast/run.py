@@ -22,8 +22,8 @@ def _kernel():
     if _loaded is None:
         t0 = time.perf_counter()
         from bposim.engine.fast import kernel
-        hits = sum(sum(f.stats.cache_hits.values()) for f in (kernel.run,))
-        misses = sum(sum(f.stats.cache_misses.values()) for f in (kernel.run,))
+        hits = sum(kernel.run.stats.cache_hits.values())
+        misses = sum(kernel.run.stats.cache_misses.values())
         _loaded = (time.perf_counter() - t0, hits > 0 and misses == 0)
     from bposim.engine.fast import kernel
     return kernel
