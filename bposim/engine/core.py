@@ -102,11 +102,13 @@ class Engine:
 
         self._callbacks[kind] = (handler,)
 
-    def at(self, delay: float, kind: int, target, epoch: int = 0, data=None) -> None:
+    def at(self, delay: float, kind: int, target, epoch: int = 0, data=None,
+           heappush=heappush, NORMAL=NORMAL, Event=Event) -> None:  # (bound once: fast names)
         """Schedule an event of ``kind`` at ``now + delay``: the entry SimPy's own
         ``Environment.schedule(event, NORMAL, delay)`` makes, pushed directly."""
         t = self.env._now + delay
-        heappush(self._queue, (t, NORMAL, next(self._eid), Event(self._callbacks[kind], t, kind, target, epoch, data)))
+        heappush(self._queue, (t, NORMAL, next(self._eid),
+                               Event(self._callbacks[kind], t, kind, target, epoch, data)))
 
     # -- the engine's calls between components -------------------------------------------
     def _offer(self, c) -> None:
