@@ -33,7 +33,9 @@ def summary_tables(results, baseline) -> str:
         q_rows.append([
             q.id,
             cell(s, "offered", scope, ci=False),
-            f"{sl.definition} {sl.target:.0%}/{sl.answer_within:g}s",
+            # a deferrable queue's target: the share closed within its due time
+            f"{sl.definition} {sl.target:.0%}/{q.due_within_hours:g}h due" if q.deferrable
+            else f"{sl.definition} {sl.target:.0%}/{sl.answer_within:g}s",
             cell(s, "service_level", scope),
             fmt(b.get("erlang_service_level", float("nan")), "pct"),
             *(cell(s, m, scope) for m in extra),
