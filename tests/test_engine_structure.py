@@ -164,3 +164,34 @@ def test_something_that_is_not_an_observer_is_refused():
     with pytest.raises(bposim.BposimError, match="observers need the SimPy engine"):
         bposim.simulate(single_queue(60, 180, 3, hours=2), seed=1, observers=[Tally()], engine="fast")
 
+
+
+def _schema_objects(obj, path: str, out: list) -> None:
+    """Paths in ``obj`` (a compiled model) holding scenario schema objects."""
+    import dataclasses
+
+    import numpy as np
+
+    import bposim.scenario.schema as schema
+
+    if isinstance(obj, (str, int, float, bool, type(None), np.ndarray)):
+        return
+    if type(obj).__module__ == schema.__name__:
+        out.append(f"{path}: {type(obj).__name__}")
+        return
+    if isinstance(obj, (tuple, list)):
+        for i, x in enumerate(obj):
+            _schema_objects(x, f"{path}[{i}]", out)
+    elif dataclasses.is_dataclass(obj):
+        for f in dataclasses.fields(obj):
+            if not (type(obj).__name__ == "CampaignModel" and f.name == "spec"):
+                _schema_objects(getattr(obj, f.name), f"{path}.{f.name}", out)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.variant is None], ids=lambda c: c.name)
+def test_the_compiled_model_holds_no_scenario_objects(case):
+    """Model = plain data: numbers, tuples, arrays, small frozen dataclasses and
+    distribution specs (an outbound campaign's settings are the one exception left)."""
+    found: list = []
+    _schema_objects(bposim.compile_scenario(golden.scenario_of(case)), "model", found)
+    assert not found, found
