@@ -54,6 +54,7 @@ class Callbacks:
         self.e = engine
         self.off_line: dict = {}  # contacts PENDING or CALLING -> None, in order
         self._samplers: dict = {}
+        self._mean: dict = {}  # queue index -> mean talk + wrap (s)
         engine.on(CALLBACK_DUE, self._due)
         engine.on(CALLBACK_MISS, self._miss)
 
@@ -73,7 +74,9 @@ class Callbacks:
         agents = sum(crews[p].on_duty for p in pools)
         if agents <= 0:
             return _INF
-        mean = m.handle.expected + (m.wrap.expected if m.wrap else 0.0)
+        mean = self._mean.get(m.index)
+        if mean is None:
+            mean = self._mean[m.index] = m.handle.expected + (m.wrap.expected if m.wrap else 0.0)
         if m.handle_scale is not None:
             mean *= m.handle_scale[c.interval]
         return (q.n_waiting + 1) * mean / agents
@@ -139,11 +142,10 @@ class Callbacks:
         now = ev.time
         c.agent = None
         cb = c.queue.m.callback
+        del self.off_line[c]
         if c.callback < cb.attempts:
-            del self.off_line[c]
             self._leave_line(c, cb.retry_after)
         else:
-            del self.off_line[c]
             c.state = DONE
             self._emit(now, c, "failed")
             for f in e.on_ended:
