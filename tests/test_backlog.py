@@ -83,7 +83,7 @@ def test_two_emails_before_the_shift_one_agent_by_hand(monkeypatch):
 
 
 # -- conservation and an independent recount ----------------------------------------------------
-def _mixed(**pool_kw) -> Scenario:
+def _mixed(days=2, **pool_kw) -> Scenario:
     """Calls and two backlogs (email due in 2 h, back office in 8 h at a lower priority)
     on one team that is short at peaks, so items wait across intervals and to the end."""
     calls = Queue(id="calls", handle_time=exponential(240), arrivals=Arrivals(volumes=OPEN),
@@ -95,7 +95,7 @@ def _mixed(**pool_kw) -> Scenario:
                 staffing=Staffing(shifts=(Shift(start=dt.time(8), hours=8, agents=5),
                                           Shift(start=dt.time(12), hours=8, agents=5))),
                 breaks=(Break(15, 1.5, 3.0),), shrinkage=0.1, **pool_kw)
-    return Scenario(name="mixed", horizon=Horizon(start=MONDAY, days=2), queues=(calls, mail, office),
+    return Scenario(name="mixed", horizon=Horizon(start=MONDAY, days=days), queues=(calls, mail, office),
                     pools=(team,), simulation=SimulationSettings(keep_contacts=True))
 
 
@@ -159,10 +159,10 @@ def test_backlog_alone_is_an_mmc_queue():
 
 # -- who takes what: real-time first, blocks, priorities ---------------------------------------
 def test_invariants_and_priority_rules_after_every_event():
-    sc = _mixed(backlog_blocks=(BacklogBlock(start=dt.time(15), end=dt.time(16)),))
+    sc = _mixed(days=1, backlog_blocks=(BacklogBlock(start=dt.time(15), end=dt.time(16)),))
     rec, events = run_checked(sc, seed=4)
     calls, mail, office = rec.queues
-    assert events > 3000 and sum(calls.abandoned) > 0
+    assert events > 1500 and sum(calls.abandoned) > 0
     assert sum(mail.backlog.closed) > 0 and sum(office.backlog.closed) > 0 and sum(office.backlog.open_at_end) > 0
 
 
@@ -170,12 +170,12 @@ def test_the_checks_catch_backlog_taken_before_waiting_calls(monkeypatch):
     """An engine that works the backlog first at all times fails the per-event check."""
     monkeypatch.setattr(backlog_mod.Backlog, "first", lambda self, agent: True)
     with pytest.raises(AssertionError, match="outside a block"):
-        run_checked(_mixed(), seed=4)
+        run_checked(_mixed(days=1), seed=4)
 
 
 def test_the_checks_catch_calls_taken_first_inside_a_block(monkeypatch):
     monkeypatch.setattr(backlog_mod.Backlog, "first", lambda self, agent: False)
-    sc = _mixed(backlog_blocks=(BacklogBlock(start=dt.time(9), end=dt.time(19)),))
+    sc = _mixed(days=1, backlog_blocks=(BacklogBlock(start=dt.time(9), end=dt.time(19)),))
     with pytest.raises(AssertionError, match="in a backlog block"):
         run_checked(sc, seed=4)
 
