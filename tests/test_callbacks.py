@@ -261,3 +261,40 @@ def test_frames_and_the_run_summary_give_the_callback_line(monkeypatch):
         res = bposim.run(scenario, replications=2, seed=2, executor="serial", engine="simpy")
         text = summary_tables(res, bposim.run_baseline(compile_scenario(scenario)))
         assert ("callbacks accepted" in text) == shown and ("time to callback" in text) == shown
+
+
+def test_callbacks_kept_in_place_that_always_connect_turn_erlang_a_into_erlang_c():
+    """Every caller who would wait accepts a keep_place callback that always connects:
+    nobody abandons, the line keeps its order and service, so the centre is M/M/n —
+    P(wait) and ASA (waits = times to callback) are Erlang C's, not Erlang A's."""
+    import bposim
+    from bposim import erlang
+    from helpers import assert_matches, single_queue, values
+
+    sc = single_queue(200, 180, 12, patience=120, hours=6, warmup_minutes=60)
+    cb = Callback(offer_when_wait_over=1, acceptance=1.0, success=1.0)
+    sc = dataclasses.replace(sc, queues=(dataclasses.replace(sc.queues[0], callback=cb),))
+    res = bposim.run(sc, replications=10, seed=3, executor="serial", engine="simpy")
+    load = 200 * 180 / 3600
+    assert values(res, "abandoned", "queue:q").sum() == 0
+    assert_matches(values(res, "p_wait", "queue:q"), float(erlang.erlang_c(load, 12)), label="P(wait)")
+    assert_matches(values(res, "asa", "queue:q"), float(erlang.asa(load, 12, 180)), label="ASA")
+    erlang_a = erlang.erlang_a(load, 12, 180, 120, 20)
+    assert values(res, "asa", "queue:q").mean() > 1.5 * float(erlang_a.asa)  # the test can tell them apart
+
+
+def test_without_patience_kept_in_place_callbacks_change_no_wait():
+    """No abandonment and every callback connects: the line, its order and its service
+    are unchanged, so the recording is the one without callbacks but for their counts."""
+    base = _centre(keep_contacts=True)
+    base = dataclasses.replace(base, queues=(dataclasses.replace(base.queues[0], patience=None),))
+    cb = dataclasses.replace(base, queues=(dataclasses.replace(
+        base.queues[0], callback=Callback(offer_when_wait_over=1, acceptance=1.0, success=1.0)),))
+    a, b = _record(base, 2), _record(cb, 2)
+    for name in COUNTS:
+        assert getattr(a.queues[0], name) == getattr(b.queues[0], name), name
+    assert a.contacts == b.contacts
+    accepted = _total(b, "callbacks_accepted")
+    assert accepted == _total(b, "callbacks_completed") > 20
+    waited = sum(r[CONTACT_COLUMNS.index("wait")] for r in a.contacts if r[CONTACT_COLUMNS.index("wait")] > 0)
+    assert abs(sum(b.queues[0].time_to_callback) - waited) < 1e-9 * waited
