@@ -174,3 +174,19 @@ def test_frames_report_fresh_contacts_and_retrials_apart():
     plain = compile_scenario(_centre())
     frame = replication_metrics(plain, Engine(plain, Streams(4)).run()).intervals
     assert "retrials" not in frame.columns and "offered_fresh" not in frame.columns
+
+
+def test_fresh_contacts_are_the_forecast_and_retrials_come_on_top():
+    """offered_fresh is the Poisson arrivals alone: its replication mean holds the
+    forecast volume (t-interval), while offered exceeds it by the retrials."""
+    from helpers import assert_matches
+
+    sc = _centre(Retrial(0.5, exponential(120)), hours=3, agents=4)
+    volume = sum(sc.queues[0].arrivals.volumes)
+    fresh, offered = [], []
+    for seed in range(10):
+        st = _record(sc, seed).queues[0]
+        fresh.append(sum(st.offered) - sum(st.retrials))
+        offered.append(sum(st.offered))
+    assert_matches(np.asarray(fresh, float), volume, label="fresh contacts")
+    assert min(np.asarray(offered) - np.asarray(fresh)) > 0.1 * volume
