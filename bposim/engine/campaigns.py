@@ -1,14 +1,16 @@
 """Compile outbound campaigns: records grouped by customer time zone, each group with
-its calling windows on the simulation clock. Plain data; no random numbers."""
+its calling windows on the simulation clock, and the dialer's settings as plain
+frozen dataclasses (the scenario's names, no schema objects). No random numbers."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from bposim.distributions import DistributionSpec
 from bposim.scenario.schema import WEEKDAYS, Campaign, Horizon, Scenario
 
 
@@ -22,10 +24,80 @@ class ZoneGroup:
 
 
 @dataclass(frozen=True)
+class OutcomesModel:
+    no_answer: float
+    busy: float
+    machine: float
+    live: float
+    right_party: float
+
+
+@dataclass(frozen=True)
+class AmdModel:
+    enabled: bool
+    accuracy: float
+    decision_seconds: float
+
+
+@dataclass(frozen=True)
+class RetryModel:
+    max_attempts: int
+    after_no_answer: float | None
+    after_busy: float | None
+    after_machine: float | None
+    after_wrong_party: float | None
+    after_abandoned: float | None
+
+
+@dataclass(frozen=True)
+class PacingModel:
+    initial: float
+    minimum: float
+    maximum: float
+    step: float
+    window: int
+    prior_live_rate: float
+
+
+@dataclass(frozen=True)
+class DialerModel:
+    """A campaign's dialer settings (see :class:`~bposim.scenario.schema.Campaign`)."""
+
+    mode: str  # preview, progressive or predictive (the dialer decides once per campaign)
+    outcomes: OutcomesModel
+    talk_right_party: DistributionSpec
+    dials_per_agent: float
+    preview_time: DistributionSpec | None
+    ring_seconds: float
+    answer_delay: DistributionSpec
+    busy_seconds: float
+    connect_limit: float
+    talk_wrong_party: DistributionSpec | None
+    talk_machine: DistributionSpec | None
+    wrap: DistributionSpec | None
+    amd: AmdModel
+    retry: RetryModel
+    abandon_target: float
+    pacing: PacingModel
+
+
+def dialer_model(c: Campaign) -> DialerModel:
+    return DialerModel(
+        mode=c.mode, outcomes=OutcomesModel(**asdict(c.outcomes)), talk_right_party=c.talk_right_party,
+        dials_per_agent=float(c.dials_per_agent), preview_time=c.preview_time,
+        ring_seconds=float(c.ring_seconds), answer_delay=c.answer_delay,
+        busy_seconds=float(c.busy_seconds), connect_limit=float(c.connect_limit),
+        talk_wrong_party=c.talk_wrong_party, talk_machine=c.talk_machine, wrap=c.wrap,
+        amd=AmdModel(**asdict(c.amd)), retry=RetryModel(**asdict(c.retry)),
+        abandon_target=float(c.abandon_target), pacing=PacingModel(**asdict(c.pacing)),
+    )
+
+
+@dataclass(frozen=True)
 class CampaignModel:
     index: int
     id: str
-    spec: Campaign
+    spec: DialerModel
     pools: tuple[int, ...]
     groups: tuple[ZoneGroup, ...]
     n_records: int
@@ -91,7 +163,7 @@ def compile_campaigns(scenario: Scenario) -> tuple[CampaignModel, ...]:
         per_queue = tuple((queue_index[q], int(v)) for q, v in c.reserve.items()) \
             if isinstance(c.reserve, dict) else ()
         out.append(CampaignModel(
-            index=k, id=c.id, spec=c, pools=tuple(pool_index[p] for p in c.pools), groups=groups,
+            index=k, id=c.id, spec=dialer_model(c), pools=tuple(pool_index[p] for p in c.pools), groups=groups,
             n_records=len(ids), record_ids=tuple(ids), reserve_by_queue=per_queue,
             reserve=0 if isinstance(c.reserve, dict) else int(c.reserve),
         ))
