@@ -218,6 +218,10 @@ def test_compare_and_sweep_check_every_variant_before_any_runs(fake, tmp_path):
     result = _invoke("compare", base, uncovered, "--engine", "fast", "-n", 2, "--quiet", "--out", out)
     assert result.exit_code == 2 and "does not cover outbound campaigns" in result.output
     assert fake.runs == 0 and not (out / "comparison.csv").exists()
+    result = _invoke("compare", base, uncovered, "--engine", "fast", "--at-service-level", "calls=0.8",
+                     "-n", 2, "--quiet", "--out", out)
+    assert result.exit_code == 2 and "does not cover outbound campaigns" in result.output
+    assert fake.runs == 0 and not (out / "comparison.csv").exists()
     result = _invoke("compare", base, uncovered, "-n", 2, "--executor", "serial", "--quiet",
                      "--out", out)
     assert result.exit_code == 0, result.output

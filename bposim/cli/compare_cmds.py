@@ -198,8 +198,12 @@ def compare_command(scenarios, replications, seed, workers, executor, out, force
         from bposim.cli.equal_cmds import run_equal_service
         from bposim.scenario.schema import with_settings
 
+        from bposim.engine.select import choose_engine
+
         if engine:
             named = {name: with_settings(sc, engine=engine) for name, sc in named.items()}
+        for sc in named.values():  # engine: fast on a variant it cannot cover fails before any runs
+            choose_engine(sc)
         run_equal_service(named, levels, scenarios[0].stem, reps, seed, workers, executor, out,
                           force, quiet, allow_large)
         return
