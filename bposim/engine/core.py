@@ -1,13 +1,16 @@
 """The discrete-event engine: SimPy keeps the clock, components do the work.
 
-The engine composes four components, each owning its state:
+The engine composes components, each owning its state:
 
 - :class:`~bposim.engine.contacts.Customers` — arrivals, contacts and their draws,
   customers coming back;
 - :class:`~bposim.engine.dispatch.Dispatcher` — waiting lines, idle agents, talk,
   consults and escalations, with a replaceable routing policy;
 - :class:`~bposim.engine.duty.Workforce` — duty spans, absence, breaks, shrinkage;
-- :class:`~bposim.engine.outbound.Dialer` — outbound campaigns.
+- :class:`~bposim.engine.outbound.Dialer` — outbound campaigns;
+- channel components, present only when the model uses them:
+  :class:`~bposim.engine.chat.Chat` (agents holding several chats), callbacks,
+  retrials and backlog work (their own modules).
 
 They talk through the engine's calls: :meth:`Engine.at` (schedule an event),
 :meth:`Engine._offer` (a contact reaches its queue), :meth:`Engine._set_state` (an
