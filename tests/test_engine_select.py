@@ -291,3 +291,17 @@ def test_same_seed_same_results_whatever_the_workers(engine, tmp_path):
     assert one.engine.engine == two.engine.engine == engine
     for frame in ("totals", "intervals", "pools"):
         pd.testing.assert_frame_equal(getattr(one, frame), getattr(two, frame))
+
+
+def test_plan_makes_the_same_plan_on_either_engine(tmp_path):
+    from test_planning_cli import TINY
+
+    src = tmp_path / "tiny.yaml"  # one stage-1 iteration and no closed-loop round: quick
+    src.write_text(TINY.replace("  replications: 4\n", "  replications: 2\n  iterations: 1\n"))
+    for engine in ("fast", "simpy"):
+        result = _invoke("plan", src, "--engine", engine, "--workers", 1, "--rounds", 0, "--quiet",
+                         "--out", tmp_path / engine)
+        assert result.exit_code == 0, result.output
+        assert result.stderr.count("fast engine:") <= 1
+    for name in ("requirements.csv", "schedule.csv", "attainment.csv", "reference/schedule.csv"):
+        assert (tmp_path / "fast" / name).read_bytes() == (tmp_path / "simpy" / name).read_bytes(), name
