@@ -324,7 +324,8 @@ METRICS: tuple[Metric, ...] = (
            "contacts offered that are retrials of abandoned ones"),
       )),
     *(_queue(name, unit, label, channels=("voice",), applies=_has_callback, description=text,
-             compute=compute, show=name in _CALLBACKS_SHOWN)
+             compute=compute, show=name in _CALLBACKS_SHOWN,
+             better="lower" if name in ("time_to_callback", "callbacks_failed") else None)
       for name, unit, label, compute, text in (
           ("callbacks_offered", "count", "callbacks offered", counter("callbacks_offered"),
            "contacts offered a callback (expected wait over the threshold)"),
