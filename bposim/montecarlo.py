@@ -11,6 +11,7 @@ within [0, 1], non-negative metrics at or above 0, others get a Student-t interv
 from __future__ import annotations
 
 import os
+import uuid
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable
@@ -44,7 +45,11 @@ def simulate(scenario: Scenario, seed: int | np.random.SeedSequence | None = Non
     """
     if keep_contacts is not None:
         scenario = replace(scenario, simulation=replace(scenario.simulation, keep_contacts=keep_contacts))
-    model = compile_scenario(scenario)
+    return _simulate(scenario, compile_scenario(scenario), seed, engine, observers)
+
+
+def _simulate(scenario: Scenario, model, seed, engine, observers=None) -> ReplicationMetrics:
+    """One replication of ``scenario`` compiled as ``model``."""
     if seed is None:
         seed = scenario.simulation.seed
     if observers:
@@ -58,12 +63,31 @@ def simulate(scenario: Scenario, seed: int | np.random.SeedSequence | None = Non
     return replication_metrics(model, recording)
 
 
-def replicate(scenario: Scenario, seed: int, rep: int,
-              engine: str | EngineChoice | None = None) -> ReplicationMetrics:
+# The compiled model of the batch this process works on, as (batch token, model): compiling
+# draws no random number, so a batch's replications share one model instead of compiling
+# the scenario each (break planning alone takes seconds for hundreds of agents).
+_batch_model: tuple[str, object] | None = None
+
+
+def _compiled(scenario: Scenario, batch: str | None):
+    """``compile_scenario(scenario)``, once per process for the batch ``batch``."""
+    global _batch_model
+    if batch is None:
+        return compile_scenario(scenario)
+    cached = _batch_model  # read once: another thread may replace it meanwhile
+    if cached is None or cached[0] != batch:
+        cached = (batch, compile_scenario(scenario))
+        _batch_model = cached
+    return cached[1]
+
+
+def replicate(scenario: Scenario, seed: int, rep: int, engine: str | EngineChoice | None = None,
+              batch: str | None = None) -> ReplicationMetrics:
     """Replication ``rep`` of a batch: the task every executor runs. Its streams depend
-    only on ``seed`` and ``rep``, not on the batch size, the executor or the engine."""
+    only on ``seed`` and ``rep``, not on the batch size, the executor or the engine.
+    ``batch``: a token naming the batch, so that each process compiles its scenario once."""
     seq = replication_seeds(seed, rep + 1)[rep]
-    result = simulate(scenario, seq, engine=engine)
+    result = _simulate(scenario, _compiled(scenario, batch), seq, engine)
     for frame in (result.intervals, result.pools, result.totals, result.contacts, result.agent_states,
                   result.outbound):
         if frame is not None:
@@ -260,6 +284,7 @@ def run_replications(scenario: Scenario, reps: list[int], seed: int, *, workers:
     if executor not in EXECUTORS:
         raise BposimError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
     engine = choose_engine(scenario, engine)
+    batch = uuid.uuid4().hex
     done: list[ReplicationMetrics] = []
 
     def collect(result):
@@ -270,11 +295,11 @@ def run_replications(scenario: Scenario, reps: list[int], seed: int, *, workers:
     workers = workers or os.cpu_count() or 1
     if executor == "serial" or (executor == "processes" and (workers == 1 or len(reps) <= 1)):
         for r in reps:
-            collect(replicate(scenario, seed, r, engine))
+            collect(replicate(scenario, seed, r, engine, batch))
     elif executor == "processes":
         with ProcessPoolExecutor(max_workers=min(workers, len(reps)), initializer=_watch_parent,
                                  initargs=(os.getpid(),)) as pool:
-            pending = {pool.submit(replicate, scenario, seed, r, engine) for r in reps}
+            pending = {pool.submit(replicate, scenario, seed, r, engine, batch) for r in reps}
             try:
                 while pending:
                     finished, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -285,7 +310,7 @@ def run_replications(scenario: Scenario, reps: list[int], seed: int, *, workers:
                     f.cancel()
                 raise
     else:
-        _run_dask(scenario, reps, seed, workers, scheduler, collect, engine)
+        _run_dask(scenario, reps, seed, workers, scheduler, collect, engine, batch)
     return done
 
 
@@ -310,7 +335,7 @@ def _watch_parent(parent: int) -> None:
     threading.Thread(target=watch, name="bposim-parent-watch", daemon=True).start()
 
 
-def _run_dask(scenario, reps, seed, workers, scheduler, collect, engine) -> None:
+def _run_dask(scenario, reps, seed, workers, scheduler, collect, engine, batch) -> None:
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError as exc:  # an optional extra
@@ -323,7 +348,7 @@ def _run_dask(scenario, reps, seed, workers, scheduler, collect, engine) -> None
                                dashboard_address=None)
         client = Client(cluster)
     try:
-        futures = [client.submit(replicate, scenario, seed, r, engine, pure=False) for r in reps]
+        futures = [client.submit(replicate, scenario, seed, r, engine, batch, pure=False) for r in reps]
         for f in as_completed(futures):
             collect(f.result())
     finally:

@@ -305,3 +305,19 @@ def test_plan_makes_the_same_plan_on_either_engine(tmp_path):
         assert result.stderr.count("fast engine:") <= 1
     for name in ("requirements.csv", "schedule.csv", "attainment.csv", "reference/schedule.csv"):
         assert (tmp_path / "fast" / name).read_bytes() == (tmp_path / "simpy" / name).read_bytes(), name
+
+
+def test_a_batch_compiles_its_scenario_once_per_process(monkeypatch):
+    import bposim.montecarlo as mc
+
+    calls = []
+    compile_ = mc.compile_scenario
+    monkeypatch.setattr(mc, "compile_scenario", lambda sc: calls.append(sc) or compile_(sc))
+    sc = single_queue(60, 180, 5, hours=2)
+    batch = bposim.run(sc, replications=3, seed=4, executor="serial", engine="simpy")
+    assert len(calls) == 1
+    alone = [bposim.simulate(sc, mc.replication_seeds(4, 3)[r], engine="simpy").totals["value"]
+             for r in range(3)]  # each replication compiled afresh gives the same numbers
+    values = batch.totals.groupby("replication")["value"]
+    for r, expected in enumerate(alone):
+        assert values.get_group(r).tolist() == expected.tolist()
