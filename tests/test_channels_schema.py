@@ -500,3 +500,16 @@ def test_email_has_no_erlang_baseline_but_its_load():
     assert b["expected_offered"].max() == pytest.approx(20.0)
     assert b["load_erlangs"].max() == pytest.approx(20 * 300 / 3600)
     assert b["erlang_required_agents"].isna().all() and b["erlang_service_level"].isna().all()
+
+
+def test_run_summary_says_a_backlog_has_no_erlang_figures():
+    import bposim
+    from bposim.cli.simulate import summary_tables
+
+    text = SMALL.replace("CHANNEL", "email").replace("AGENTS", "2").replace("CHAT", "")
+    scenario = parse_scenario(text.replace("answer_within: 30, ", "").replace("480", "48"), source="b.yaml")
+    results = bposim.run(scenario, replications=2, seed=1, executor="serial", engine="simpy")
+    out = summary_tables(results, bposim.run_baseline(compile_scenario(scenario)))
+    row = next(line for line in out.splitlines() if line.startswith("q "))
+    assert "80%/24h due" in row
+    assert "q: a backlog with a due time: no Erlang figures" in out

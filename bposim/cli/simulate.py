@@ -70,6 +70,10 @@ def summary_tables(results, baseline) -> str:
                     *([heading("handled", "pool"), heading("escalations_taken", "pool")] if inbound else []),
                     heading("paid_hours", "pool"), *(heading(m, "pool") for m in p_more)],
                    p_rows, title="Pools")
+    backlogs = [q.id for q in scenario.queues if q.deferrable]
+    if q_rows and backlogs:
+        queues += (f"\n{', '.join(backlogs)}: a backlog with a due time: no Erlang figures (Erlang "
+                   "formulas need a waiting customer); service level = share closed within the due time")
     lines = ([queues, ""] if q_rows else []) + [pools]
     run = scope_key("run")
     sme = summary_row(s, "sme_utilisation", run)
