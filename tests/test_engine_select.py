@@ -145,9 +145,14 @@ def test_a_choice_made_for_one_scenario_is_made_again_for_a_variant_it_does_not_
     q = covered.queues[0]
     other = replace(covered, queues=(replace(q, id="outbound_like"),),
                     pools=(replace(covered.pools[0], skills=(Skill("outbound_like"),)),))
-    assert select.choose_engine(other, choice).engine == "simpy"
+    model = bposim.compile_scenario(other)
+    assert select.choose_engine(other, choice, model=model).engine == "simpy"
     with pytest.raises(InputError):
-        select.choose_engine(other, select.choose_engine(covered, "fast"))
+        select.choose_engine(other, select.choose_engine(covered, "fast"), model=model)
+    # each replication checks its own model: a batch given the other scenario's choice
+    # still runs this one on SimPy
+    res = bposim.run(other, replications=2, seed=1, executor="serial", engine=choice)
+    assert fake.runs == 0 and len(res.replications) == 2
 
 
 def test_a_missing_fast_engine_is_a_note_under_auto_and_an_error_under_fast(monkeypatch):

@@ -87,9 +87,10 @@ def choose_engine(scenario: Scenario, engine: str | EngineChoice | None = None, 
     Raises :class:`ScenarioError` (the scenario asks for ``fast``) or :class:`InputError`
     (``engine="fast"`` was passed) when the fast engine cannot run this scenario. An
     :class:`EngineChoice` made earlier is kept unless it ran the fast engine and this
-    scenario (say a variant) is not covered: then the choice is made again."""
+    scenario's ``model`` (say a variant's) is not covered: then the choice is made again.
+    Without a model it is kept as it is (each replication checks its own model)."""
     if isinstance(engine, EngineChoice):
-        if engine.engine == "simpy" or not _uncovered(scenario, model):
+        if engine.engine == "simpy" or model is None or not _uncovered(scenario, model):
             return engine
         engine = engine.requested
     from_scenario = engine is None
