@@ -200,9 +200,9 @@ def _relabel(monkeypatch, changes: dict[tuple[str, str], str], extra=()):
 @pytest.fixture(scope="module")
 def small_results(tmp_path_factory):
     """A results directory of two replications of a small queue (serial, so monkeypatches
-    of the registry reach every replication)."""
+    of the registry reach every replication; the SimPy engine, which needs no compiling)."""
     out = tmp_path_factory.mktemp("registry") / "res"
-    bposim.run_to_directory(_small(), out, replications=2, seed=2, executor="serial")
+    bposim.run_to_directory(_small(), out, replications=2, seed=2, executor="serial", engine="simpy")
     return out
 
 
@@ -211,7 +211,7 @@ def test_the_run_summary_and_compare_tables_take_labels_from_the_registry(monkey
     from bposim.cli.simulate import summary_tables
 
     sc = _small()
-    res = bposim.run(sc, replications=2, seed=2, executor="serial")
+    res = bposim.run(sc, replications=2, seed=2, executor="serial", engine="simpy")
     base = bposim.run_baseline(compile_scenario(sc))
     assert "ASA (s)" in summary_tables(res, base)
     _relabel(monkeypatch, {("asa", "queue"): "mean answer wait", ("utilisation", "pool"): "util."})
@@ -253,7 +253,7 @@ def test_csv_and_parquet_columns_follow_the_registry(monkeypatch, tmp_path):
                                                      total=lambda src: 2 * src.measured_sum("offered")))
     _relabel(monkeypatch, {}, [extra])
     out = tmp_path / "res"
-    res = bposim.run_to_directory(_small(), out, replications=2, seed=2, executor="serial").results
+    res = bposim.run_to_directory(_small(), out, replications=2, seed=2, executor="serial", engine="simpy").results
     csv = read_csv_table(out / "interval_summary.csv")
     assert set(csv["metric"]) == {m for m in set(csv["metric"]) if registry.find(m, "queue")}
     twice = csv[csv["metric"] == "offered_twice"].set_index("interval")["mean"]
@@ -303,7 +303,7 @@ def test_a_shown_metric_is_a_column_of_the_tables(monkeypatch, tmp_path):
     _relabel(monkeypatch, {}, extra)
     monkeypatch.setenv("COLUMNS", "400")  # one block per table
     sc = _small()
-    res = bposim.run_to_directory(sc, tmp_path / "res", replications=2, seed=2, executor="serial").results
+    res = bposim.run_to_directory(sc, tmp_path / "res", replications=2, seed=2, executor="serial", engine="simpy").results
     text = summary_tables(res, bposim.run_baseline(compile_scenario(sc)))
     offered = res.metric("offered", "queue:q")["mean"]
     assert "offers shown" in text and "handled shown" in text
@@ -325,7 +325,7 @@ def test_which_way_is_better_comes_from_the_registry():
     from bposim.serve.views import figure_rows
 
     sc = _small()
-    res = bposim.run(sc, replications=2, seed=2, executor="serial")
+    res = bposim.run(sc, replications=2, seed=2, executor="serial", engine="simpy")
     table = res.summary.assign(variant="base", diff_mean=0.0, diff_ci_low=0.0, diff_ci_high=0.0)
     table = pd.concat([table, table.assign(variant="what-if")], ignore_index=True)
     better = {r["metric"]: r["better"] for r in figure_rows(sc, table, "what-if")}
