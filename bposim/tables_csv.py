@@ -89,7 +89,7 @@ def read_csv_table(path: str | Path) -> pd.DataFrame:
     frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
     for col in ("site", "tier", "queue", "pool"):
         if col in frame.columns:
-            frame[col] = frame[col].fillna("").astype(str)
+            frame[col] = frame[col].astype(object).fillna("").astype(str)  # all-empty reads as float
     for col in ("start", "site_start"):
         if col in frame.columns:
             frame[col] = pd.to_datetime(frame[col], format=TIME_FORMAT)
