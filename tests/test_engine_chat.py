@@ -140,3 +140,33 @@ def test_the_fast_engine_leaves_chat_to_the_simpy_engine():
     assert any("chat" in name for name in unsupported(model))
     one = bposim.compile_scenario(_chat(single_queue(60, 180, 2), 1))
     assert any("chat" in name for name in unsupported(one))
+
+
+def _stretch_from_the_log(log, base: float, stretch: float) -> int:
+    """Checks every session's talk time against the sessions its agent held when it was
+    answered, counted from the contact log alone; returns the most held at once."""
+    most = 0
+    for agent, own in log[log["outcome"] == "answered"].groupby("agent"):
+        answers = own["answer"].to_numpy()
+        ends = (own["answer"] + own["handle_time"] + own["wrap_time"]).to_numpy()
+        for t, talk in zip(answers, own["handle_time"].to_numpy()):
+            k = int(((answers <= t) & (ends > t)).sum())  # itself included
+            most = max(most, k)
+            assert talk == pytest.approx(base * stretch ** (k - 1), rel=1e-12), (agent, t, k)
+    return most
+
+
+@pytest.mark.parametrize("per_hour, most", [(80.0, 3), (2 / 24, 1)])
+def test_each_session_is_stretched_by_the_sessions_held_when_answered(per_hour, most):
+    """Talk time exactly 300 s × 1.2^(k−1), k counted from the log; also at two chats a day."""
+    sc = _chat(single_queue(per_hour, 300, 2, patience=600, hours=20, keep_contacts=True), 3, 1.2)
+    sc = replace(sc, queues=(replace(sc.queues[0], handle_time=DistributionSpec("deterministic", mean=300.0),
+                                     after_work=DistributionSpec("deterministic", mean=20.0)),))
+    held = 0
+    for seed in range(3):
+        res = bposim.simulate(sc, seed=seed, engine="simpy")
+        log = res.contacts
+        t = res.totals.set_index(["metric", "scope"])["value"]
+        assert t[("offered", "queue:q")] == len(log)
+        held = max(held, _stretch_from_the_log(log, 300.0, 1.2))
+    assert held >= most
