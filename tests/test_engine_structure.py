@@ -89,6 +89,26 @@ def test_trace_as_a_callback_gets_the_same_stream():
     assert listed == called and len(listed) > 100
 
 
+def test_stale_events_run_and_do_nothing():
+    """Lazy cancellation: every contact that waits has its abandonment deadline on the
+    list; those of contacts answered in time still run (they are in the trace) and
+    change nothing: the abandons counted are exactly the deadlines of contacts still
+    waiting, counted from the contact log."""
+    sc = single_queue(150, 180, 7, patience=120, hours=6, keep_contacts=True)
+    trace: list = []
+    rec = simulate_model(bposim.compile_scenario(sc), Streams(2), trace=trace)
+    deadlines = [t for t, kind, _, _ in trace if kind == "abandon"]
+    log = rec.contacts
+    abandoned = [c for c in log if c[8] == "abandoned"]
+    waited = [c for c in log if c[8] == "answered" and c[7] > 0]
+    assert len(abandoned) == sum(rec.queues[0].abandoned) > 0
+    # one deadline per contact that waited (all arrive hours before the end) ...
+    assert len(deadlines) == len(abandoned) + len(waited)
+    # ... and only those of contacts still waiting became abandons, at their own time
+    assert sorted(c[6] for c in abandoned) == sorted(
+        t for t in deadlines if any(abs(t - c[6]) < 1e-9 for c in abandoned))
+
+
 class Tally:
     def __init__(self):
         self.counts = {"offered": 0, "answered": 0, "abandoned": 0, "unanswered": 0}
