@@ -25,77 +25,103 @@ from bposim.engine.fast.layout import (
     PF_AVAIL_MEAN, PF_AWAY_MEAN, PF_ESC_FACTOR, PF_FCR, PF_HANDLE_FACTOR, PF_MAX_ON_BREAK,
     PF_SHRINKAGE, PF_W, PI_IDLE_HEAD, PI_IDLE_TAIL, PI_LEV_HI, PI_LEV_LO, PI_S_ABSENCE,
     PI_S_AVAIL, PI_S_AWAY, PI_S_START, PI_W, QF_SHORT, QF_W, QF_WITHIN, QI_ARR_HI,
-    QI_ARR_POS, QI_ESC_HI, QI_ESC_LO, QI_HEAD, QI_HSCALE, QI_IMM_HI, QI_IMM_LO, QI_OV_HI,
-    QI_OV_LO, QI_PSCALE, QI_SMP, QI_TAIL, QI_W, SD_LEN, SD_OFF, SD_OPEN, SD_W, SM_ESC, SM_HANDLE,
-    SM_PATIENCE, SM_REPEAT, SM_RES, SM_WRAP, T_AF, T_AI, T_ARR, T_BK, T_DR, T_ESC, T_ESCP,
+    QI_ARR_POS, QI_ARR_STREAM, QI_ESC_HI, QI_ESC_LO, QI_HEAD, QI_HSCALE, QI_IMM_HI, QI_IMM_LO, QI_OV_HI,
+    QI_OV_LO, QI_PSCALE, QI_SMP, QI_TAIL, QI_W, SD_LEN, SD_OFF, SD_OPEN, SD_POS, SD_W, SM_ESC, SM_HANDLE,
+    SM_PATIENCE, SM_REPEAT, SM_RES, SM_WRAP, T_AF, T_AI, T_BK, T_DR, T_ESC, T_ESCP,
     T_HS, T_LENTA, T_LENTQ, T_LEV, T_OV, T_OVR, T_PC, T_PF, T_PI, T_PK, T_PKS, T_PP, T_PS,
     T_PT, T_QC, T_QF, T_QI, T_QW, T_RT, T_SB, T_SD, T_SP,
 )
 from bposim.engine.recorder import ORIGIN_NAMES, STATE_NAMES
 
 BLOCK = 2048  # BufferedSampler's block
+WINDOW = 32  # at most this many blocks of a stream are held at once
 _UNIFORM = DistributionSpec("uniform", low=0.0, high=1.0)
 _EXP1 = DistributionSpec("exponential", mean=1.0)
 
 
 class Draws:
-    """The pre-drawn streams of one replication, one per BufferedSampler of the SimPy engine."""
+    """The streams of one replication: one per BufferedSampler of the SimPy engine
+    (drawn with ``spec.sample(rng, 2048)`` block by block from the same named
+    generator) and one per queue for its arrival times. Each is held as a window in
+    ``F``: values the kernel has used are dropped when a window is refilled, so memory
+    does not grow with the length of the run."""
 
     def __init__(self, streams):
         self.streams = streams
         self.index: dict[tuple[str, str], int] = {}
-        self.specs: list[DistributionSpec] = []
+        self.specs: list[DistributionSpec | None] = []
         self.rngs: list = []
-        self.blocks: list[list[np.ndarray]] = []
-        self.want: list[int] = []
-        self.open: list[bool] = []
+        self.sources: list[np.ndarray | None] = []  # arrival times still to window
+        self.window: list[np.ndarray] = []  # values not yet known to be used
+        self.want: list[int] = []  # blocks to add at the next build
+        self.dropped = False  # once used values are dropped, a restart is impossible
 
-    def add(self, purpose: str, name: str, spec: DistributionSpec, expected: float,
-            exact: bool = False) -> int:
-        """The stream drawn from ``streams.get(purpose, name)`` with ``spec``, with room
-        for ``expected`` draws (``exact``: never more, so it is not watched)."""
-        key = (purpose, name)
-        k = self.index.get(key)
+    def _new(self, spec, rng, source) -> int:
+        self.specs.append(spec)
+        self.rngs.append(rng)
+        self.sources.append(source)
+        self.window.append(np.zeros(0))
+        self.want.append(0)
+        return len(self.specs) - 1
+
+    def add(self, purpose: str, name: str, spec: DistributionSpec, expected: float) -> int:
+        """The stream drawn from ``streams.get(purpose, name)`` with ``spec``; about
+        ``expected`` draws (a first window of up to :data:`WINDOW` blocks)."""
+        k = self.index.get((purpose, name))
         if k is None:
-            k = self.index[key] = len(self.specs)
-            self.specs.append(spec)
-            self.rngs.append(self.streams.get(purpose, name))
-            self.blocks.append([])
-            self.want.append(0)
-            self.open.append(not exact)
-        self.want[k] = max(self.want[k], math.ceil(max(expected, 0.0) / BLOCK))
+            k = self.index[(purpose, name)] = self._new(spec, self.streams.get(purpose, name), None)
+        self.want[k] = max(self.want[k], min(WINDOW, math.ceil(max(expected, 0.0) / BLOCK)))
         return k
 
-    def extend(self, k: int) -> None:
-        """Stream ``k`` runs low: half as many blocks again."""
-        self.want[k] = len(self.blocks[k]) + max(1, len(self.blocks[k]) // 2)
+    def add_values(self, values: np.ndarray) -> int:
+        """A stream of given values (a queue's arrival times), read in order."""
+        k = self._new(None, None, np.asarray(values, dtype=np.float64))
+        self.want[k] = WINDOW
+        return k
+
+    def build(self, head: np.ndarray, I: np.ndarray) -> np.ndarray:
+        """``F``: ``head`` then every window (wanted blocks added first); the windows
+        become views into it and ``I``'s stream table says where they are."""
+        for k, want in enumerate(self.want):
+            if not want:
+                continue
+            src = self.sources[k]
+            if self.specs[k] is None:  # given values: the next part, if any is left
+                fresh = [] if src is None else [src[:want * BLOCK]]
+                rest = None if src is None else src[want * BLOCK:]
+                self.sources[k] = rest if rest is not None and rest.size else None
+            else:
+                fresh = [self.specs[k].sample(self.rngs[k], BLOCK) for _ in range(want)]
+            self.window[k] = np.concatenate([self.window[k], *fresh]).astype(np.float64, copy=False)
+            self.want[k] = 0
+        F = np.concatenate([head, *self.window, np.zeros(1)])
+        off = head.size
+        for k, w in enumerate(self.window):
+            base = I[T_SD] + k * SD_W
+            I[base + SD_OFF], I[base + SD_LEN], I[base + SD_POS] = off - head.size, w.size, 0
+            I[base + SD_OPEN] = int(self.specs[k] is not None or self.sources[k] is not None)
+            self.window[k] = F[off:off + w.size]
+            off += w.size
+        I[T_DR] = head.size
+        return F
+
+    def refill(self, I: np.ndarray, F: np.ndarray, low: int) -> np.ndarray:
+        """Stream ``low`` runs low: used values of every stream are dropped and ``low``
+        gets more; returns the new ``F``."""
+        for k in range(len(self.window)):
+            used = int(I[I[T_SD] + k * SD_W + SD_POS])
+            if used:
+                self.window[k] = self.window[k][used:]
+                self.dropped = True
+        self.want[low] = max(1, min(WINDOW, math.ceil(self.window[low].size / BLOCK) + 1))
+        self.window = [w.copy() for w in self.window]  # let the old F go
+        return self.build(F[:I[T_DR]], I)
 
     def more(self, k: int) -> None:
-        """Stream ``k`` ran out inside an event: twice as many blocks next time."""
-        self.want[k] = max(1, 2 * len(self.blocks[k]))
-        self.open[k] = True
-
-    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """All streams in one array, and (offset, count, open) per stream."""
-        for k, blocks in enumerate(self.blocks):
-            while len(blocks) < self.want[k]:
-                blocks.append(np.asarray(self.specs[k].sample(self.rngs[k], BLOCK), dtype=np.float64))
-        table = np.zeros((len(self.blocks), 3), np.int64)
-        off = 0
-        for k, blocks in enumerate(self.blocks):
-            table[k] = off, len(blocks) * BLOCK, int(self.open[k])
-            off += len(blocks) * BLOCK
-        parts = [b for blocks in self.blocks for b in blocks]
-        dr = np.concatenate(parts) if parts else np.zeros(1)
-        return dr, table
-
-    def refresh(self, I: np.ndarray, F: np.ndarray) -> np.ndarray:
-        """``F`` with the streams as now drawn (positions in ``I`` kept)."""
-        dr, table = self.arrays()
-        for k in range(table.shape[0]):
-            base = I[T_SD] + k * SD_W
-            I[base + SD_OFF], I[base + SD_LEN], I[base + SD_OPEN] = table[k]
-        return np.concatenate([F[:I[T_DR]], dr])
+        """Stream ``k`` ran out inside an event: more of it, and the run starts again."""
+        if self.dropped:
+            raise RuntimeError("fast engine: a random stream ran out after its start was dropped")
+        self.want[k] = max(1, math.ceil(self.window[k].size / BLOCK))
 
 
 class Prepared:
@@ -113,6 +139,7 @@ class Prepared:
         for q in m.queues:
             t, factors = arrival_times(m, q, streams)
             times.append(np.asarray(t, dtype=np.float64))
+            del t
             if factors is not None:
                 self.busyness[q.id] = factors
         self.draws = draws = Draws(streams)
@@ -125,12 +152,11 @@ class Prepared:
         qf = np.zeros((nq, QF_W))
         hscale, pscale = np.ones((nq, n)), np.ones((nq, n))
         rt, ov, ovr, esc, esc_p = [], [], [], [], []
-        pos = 0
         for q in m.queues:
             i = q.index
             row = qi[i]
-            row[QI_ARR_POS], row[QI_ARR_HI] = pos, pos + arr_counts[i]
-            pos += arr_counts[i]
+            row[QI_ARR_POS], row[QI_ARR_HI] = 0, arr_counts[i]
+            row[QI_ARR_STREAM] = draws.add_values(times[i])
             row[QI_HEAD] = row[QI_TAIL] = -1
             qf[i, QF_WITHIN], qf[i, QF_SHORT] = q.answer_within, q.short_abandon
             row[QI_IMM_LO] = len(rt)
@@ -164,18 +190,17 @@ class Prepared:
                 tag = "" if origin == 0 else ":" + ORIGIN_NAMES[origin]
                 # one draw of each per external arrival; others as estimated
                 e = expected if origin == 0 or expected == 0 else _margin(expected)
-                x = origin == 0
                 sm = QI_SMP + 6 * origin
-                row[sm + SM_HANDLE] = draws.add("handle" + tag, q.id, q.handle, e, x)
+                row[sm + SM_HANDLE] = draws.add("handle" + tag, q.id, q.handle, e)
                 if q.wrap:
-                    row[sm + SM_WRAP] = draws.add("wrap" + tag, q.id, q.wrap, e, x)
+                    row[sm + SM_WRAP] = draws.add("wrap" + tag, q.id, q.wrap, e)
                 if q.patience is not None:
-                    row[sm + SM_PATIENCE] = draws.add("patience" + tag, q.id, q.patience, e, x)
+                    row[sm + SM_PATIENCE] = draws.add("patience" + tag, q.id, q.patience, e)
                 if q.escalations:
-                    row[sm + SM_ESC] = draws.add("escalation" + tag, q.id, _UNIFORM, e, x)
+                    row[sm + SM_ESC] = draws.add("escalation" + tag, q.id, _UNIFORM, e)
                 if fcr_matters:
-                    row[sm + SM_RES] = draws.add("resolution" + tag, q.id, _UNIFORM, e, x)
-                    row[sm + SM_REPEAT] = draws.add("repeat_after" + tag, q.id, q.repeat_after, e, x)
+                    row[sm + SM_RES] = draws.add("resolution" + tag, q.id, _UNIFORM, e)
+                    row[sm + SM_REPEAT] = draws.add("repeat_after" + tag, q.id, q.repeat_after, e)
 
         pi = np.zeros((npl, PI_W), np.int64)
         pf = np.zeros((npl, PF_W))
@@ -225,7 +250,7 @@ class Prepared:
                 pi[j, PI_S_AWAY] = draws.add("shrinkage_away", p.id, _EXP1, _margin(cycles))
                 pi[j, PI_S_AVAIL] = draws.add("shrinkage_avail", p.id, _EXP1, _margin(cycles))
             if p.absenteeism > 0:
-                pi[j, PI_S_ABSENCE] = draws.add("absence", p.id, _UNIFORM, n_spans, True)
+                pi[j, PI_S_ABSENCE] = draws.add("absence", p.id, _UNIFORM, n_spans)
         na = len(agents)
         ai = np.zeros((na, AI_W), np.int64)
         for a, (j, lo, hi) in enumerate(agents):
@@ -254,7 +279,7 @@ class Prepared:
             (T_PI, ints, pi), (T_PC, ints, np.zeros(npl * 2 * n, np.int64)), (T_AI, ints, ai),
             (T_PK, ints, np.zeros(na * pending, np.int64)), (T_SB, ints, sb),
             (T_QF, floats, qf), (T_QW, floats, np.zeros(nq * 2 * n)), (T_HS, floats, hscale),
-            (T_PS, floats, pscale), (T_ARR, floats, np.concatenate(times) if times else []),
+            (T_PS, floats, pscale),
             (T_OV, floats, ov), (T_LENTA, floats, lent_a), (T_ESCP, floats, esc_p),
             (T_PF, floats, pf), (T_PT, floats, np.zeros(npl * len(STATE_NAMES) * n)),
             (T_PP, floats, np.zeros(npl * 2 * n)), (T_AF, floats, np.zeros(na * AF_W)),
@@ -266,19 +291,15 @@ class Prepared:
 
     def arrays(self):
         """Fresh ``I, F, DI, DF`` for one attempt of the run."""
-        dr, table = self.draws.arrays()
-        sd = np.zeros((table.shape[0], SD_W), np.int64)
-        sd[:, [SD_OFF, SD_LEN, SD_OPEN]] = table
-        I = self.ints.build(sd)
-        F = self.floats.build(dr)
+        I = self.ints.build(np.zeros(len(self.draws.window) * SD_W, np.int64))
         I[T_SD] = self.ints.size
-        I[T_DR] = self.floats.size
         I[G_LOW] = -1
+        F = self.draws.build(self.floats.build(np.zeros(0)), I)
         na = int(I[G_NA])
-        answers = min(self.expected_contacts, 1 << 20) + 64
+        answers = int(1.02 * self.expected_contacts) + 256  # (a shortfall only costs a copy)
         records = answers + na if self.model.keep_contacts else 64
         states = 4096 if self.model.keep_agent_states else 64
-        DI, DF = new_dyn(I, 1024, 1024 + 4 * na, answers, records, states)
+        DI, DF = new_dyn(I, 8192 + 2 * na, 8192 + 4 * na, answers, records, states)
         return I, F, DI, DF
 
 
@@ -314,13 +335,14 @@ def new_dyn(I: np.ndarray, contacts: int, events: int, answers: int, records: in
 
 def grow(I: np.ndarray, DI: np.ndarray, DF: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``DI``/``DF`` with every growing table that lacks room for ``I[G_NEED]`` more
-    rows doubled (contents copied, offsets in ``I`` updated)."""
+    rows made half as large again, as often as needed (contents copied, offsets in
+    ``I`` updated)."""
     need = int(I[G_NEED])
     old_caps = {cap: int(I[cap]) for _, cap, _, _ in DYN_TABLES}
-    for used, cap in ((G_CTOP, G_CCAP), (G_ETOP, G_ECAP), (G_NANS, G_ACAP), (G_NREC, G_RCAP),
-                      (G_NST, G_SCAP)):
-        while I[used] + need > I[cap]:
-            I[cap] = max(2 * I[cap], 1)
+    for used, cap, kept in ((G_CTOP, G_CCAP, 1), (G_ETOP, G_ECAP, 1), (G_NANS, G_ACAP, 1),
+                            (G_NREC, G_RCAP, I[G_KEEPC]), (G_NST, G_SCAP, I[G_KEEPS])):
+        while kept and I[used] + need > I[cap]:
+            I[cap] = max(I[cap] + I[cap] // 2, 16)
     return _layout(I, DI, DF, old_caps)
 
 

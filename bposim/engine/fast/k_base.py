@@ -30,9 +30,9 @@ INF = np.inf
 
 @njit("f8(i8[::1], f8[::1], i8)", cache=True)
 def draw(I, F, k):
-    """The next value of pre-drawn stream ``k`` (a BufferedSampler call). A stream
-    running low is flagged (Python draws more between events); one used up inside an
-    event is flagged too (Python draws more and starts again) and gives 0."""
+    """The next value of stream ``k`` (a BufferedSampler call, or a queue's next arrival
+    time). A stream running low is flagged (Python refills its window between events);
+    one used up inside an event is flagged too (the run starts again) and gives 0."""
     sb = I[T_SD] + k * SD_W
     pos = I[sb + SD_POS]
     size = I[sb + SD_LEN]

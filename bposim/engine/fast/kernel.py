@@ -26,14 +26,14 @@ from bposim.engine.fast.layout import (
     EF_F, EF_TIME, EF_W, EI_A, EI_B, EI_C, EI_KIND, EI_W, EXTERNAL, E_ABANDON, E_ARRIVE,
     E_BACK, E_DUE, E_END_TALK, E_FREE, E_OFF_DUTY, E_ON_DUTY, E_OVERFLOW, E_REPEAT,
     E_SHRINK_DUE, GF_END, GF_L, G_ACAP, G_CCAP, G_CTOP, G_ECAP, G_EFREE, G_ERROR, G_ETOP,
-    G_EVENTS, G_HEAPN, G_KEEPC, G_LOW, G_MARGIN, G_N, G_NA, G_NANS, G_NEED, G_NQ, G_NREC,
+    G_EVENTS, G_HEAPN, G_KEEPC, G_KEEPS, G_LOW, G_MARGIN, G_N, G_NA, G_NANS, G_NEED, G_NQ, G_NREC,
     G_NST, G_PHASE, G_RCAP, G_SCAP, G_STATUS, HOLD, LOW, OFF, OUT, OUT_TALK, OUT_WRAP,
     PF_AVAIL_MEAN, PF_AWAY_MEAN, PF_ESC_FACTOR, PF_FCR, PF_OVERRUN, PF_SHRINKAGE, PF_W,
     PHASE_DONE, PHASE_LOOP, PHASE_START, PI_ON_BREAK, PI_ON_DUTY, PI_S_AVAIL, PI_S_AWAY,
     PI_S_START, PI_W, PREVIEW, QC_ABANDONED, QC_ESCALATED, QC_REPEATS, QC_SHORT,
     QC_UNANSWERED, QC_UNRESOLVED, QF_AREA, QF_LAST, QF_SHORT, QF_W, QI_ARR_HI, QI_ARR_POS,
     QI_ESC_HI, QI_ESC_LO, QI_HEAD, QI_NWAIT, QI_W, QW_ALL, REPEAT, ROOM, R_ABANDONED,
-    R_ANSWERED, R_UNANSWERED, SERVING, TALK, TRANSFER, T_AF, T_AI, T_ARR, T_BK, T_CF, T_CI,
+    R_ANSWERED, R_UNANSWERED, SERVING, TALK, TRANSFER, T_AF, T_AI, QI_ARR_STREAM, T_BK, T_CF, T_CI,
     T_EF, T_EFREE, T_EI, T_ESC, T_ESCP, T_HEAP, T_OVR, T_PF, T_PI, T_QC, T_QF, T_QI, T_QW,
     T_SB, T_SP, WAITING, WRAP,
 )
@@ -41,10 +41,12 @@ from bposim.engine.fast.layout import (
 
 @njit("b1(i8[::1], i8)", cache=True)
 def _short(I, extra):
-    """True if a growing table lacks room for ``extra`` more rows (noted in G_NEED)."""
+    """True if a growing table lacks room for ``extra`` more rows (noted in G_NEED);
+    records and agent states count only when they are kept."""
     if (I[G_CTOP] + extra > I[G_CCAP] or I[G_ETOP] + extra > I[G_ECAP]
-            or I[G_NANS] + extra > I[G_ACAP] or I[G_NREC] + extra > I[G_RCAP]
-            or I[G_NST] + extra > I[G_SCAP]):
+            or I[G_NANS] + extra > I[G_ACAP]
+            or (I[G_KEEPC] and I[G_NREC] + extra > I[G_RCAP])
+            or (I[G_KEEPS] and I[G_NST] + extra > I[G_SCAP])):
         I[G_NEED] = extra
         return True
     return False
@@ -206,7 +208,7 @@ def run(I, F, DI, DF):
             pos = I[qb + QI_ARR_POS]
             if pos < I[qb + QI_ARR_HI]:
                 I[qb + QI_ARR_POS] = pos + 1
-                push(I, F, DI, DF, 0.0 + F[I[T_ARR] + pos], E_ARRIVE, q, 0, 0, 0.0)
+                push(I, F, DI, DF, 0.0 + draw(I, F, I[qb + QI_ARR_STREAM]), E_ARRIVE, q, 0, 0, 0.0)
         for a in range(I[G_NA]):
             schedule_next_span(I, F, DI, DF, a, 0.0)
         I[G_PHASE] = PHASE_LOOP
@@ -235,7 +237,8 @@ def run(I, F, DI, DF):
             pos = I[qb + QI_ARR_POS]
             if pos < I[qb + QI_ARR_HI]:
                 I[qb + QI_ARR_POS] = pos + 1
-                push(I, F, DI, DF, now + (F[I[T_ARR] + pos] - now), E_ARRIVE, x, 0, 0, 0.0)
+                t = draw(I, F, I[qb + QI_ARR_STREAM])
+                push(I, F, DI, DF, now + (t - now), E_ARRIVE, x, 0, 0, 0.0)
         elif kind == E_ABANDON:  # patience ran out (nothing if no longer waiting)
             cb = I[T_CI] + x * CI_W
             if DI[cb + CI_STATE] == WAITING:
@@ -312,3 +315,13 @@ def run(I, F, DI, DF):
     _close(I, F, DI, DF, end)
     I[G_PHASE] = PHASE_DONE
     return OUT if I[G_STATUS] >= 0 else DONE_
+
+
+@njit("void(i8[::1], f8[::1], i8[::1], f8[::1])", cache=True)
+def sort_waits(keys, waits, starts, out):
+    """Answered waits grouped by key (queue * n + interval), each group in the order
+    answered: ``starts`` (where each group begins in ``out``) is advanced as it goes."""
+    for k in range(keys.size):
+        j = keys[k]
+        out[starts[j]] = waits[k]
+        starts[j] += 1

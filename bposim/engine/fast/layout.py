@@ -49,10 +49,10 @@ DONE_, ROOM, LOW, OUT, BROKEN = range(5)
 PHASE_START, PHASE_LOOP, PHASE_DONE = range(3)  # I[G_PHASE]: where run() resumes
 # I[32:80]: where each table starts (tables in I, F, DI or DF as named).
 (T_QI, T_QC, T_RT, T_OVR, T_LEV, T_LENTQ, T_ESC, T_PI, T_PC, T_AI, T_PK, T_SB, T_SD,  # in I
- T_QF, T_QW, T_HS, T_PS, T_ARR, T_OV, T_LENTA, T_ESCP, T_PF, T_PT, T_PP, T_AF, T_PKS,  # in F
+ T_QF, T_QW, T_HS, T_PS, T_OV, T_LENTA, T_ESCP, T_PF, T_PT, T_PP, T_AF, T_PKS,  # in F
  T_SP, T_BK, T_DR,
  T_CI, T_CFREE, T_EI, T_EFREE, T_HEAP, T_ANSI, T_RECI, T_STI,  # in DI
- T_CF, T_EF, T_ANSF, T_RECF, T_STF) = range(32, 74)  # in DF
+ T_CF, T_EF, T_ANSF, T_RECF, T_STF) = range(32, 73)  # in DF
 HEADER = 80
 # F[0:8]: global floats.
 GF_L, GF_END = range(2)
@@ -60,7 +60,7 @@ F_HEADER = 8
 
 # Queue rows (I: QI_W columns, the last 24 the stream of each draw by origin; F: QF_W).
 (QI_NWAIT, QI_HEAD, QI_TAIL, QI_ARR_POS, QI_ARR_HI, QI_IMM_LO, QI_IMM_HI, QI_OV_LO,
- QI_OV_HI, QI_ESC_LO, QI_ESC_HI, QI_HSCALE, QI_PSCALE, QI_SMP) = range(14)
+ QI_OV_HI, QI_ESC_LO, QI_ESC_HI, QI_HSCALE, QI_PSCALE, QI_ARR_STREAM, QI_SMP) = range(15)
 SM_HANDLE, SM_WRAP, SM_PATIENCE, SM_ESC, SM_RES, SM_REPEAT = range(6)  # QI_SMP + 6*origin + k
 QI_W = QI_SMP + 24
 QF_LAST, QF_AREA, QF_WITHIN, QF_SHORT = range(4)
@@ -105,8 +105,8 @@ EI_W = 5
 EF_TIME, EF_F = range(2)
 EF_W = 2
 
-SD_OFF, SD_LEN, SD_POS, SD_OPEN = range(4)  # SD rows: a pre-drawn stream in DR
-SD_W = 4  # SD_OPEN: 1 if more may be needed (flag it when low), 0 if it holds every draw
+SD_OFF, SD_LEN, SD_POS, SD_OPEN = range(4)  # SD rows: a stream's window in DR (offset, size,
+SD_W = 4  # next, and 1 while more values can come: flag it when it runs low)
 
 # Outputs: answered waits (queue, interval | wait), contact records, agent states.
 ANSI_W, ANSF_W = 1, 1  # answered: queue * n + interval | wait

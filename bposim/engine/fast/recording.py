@@ -23,13 +23,37 @@ def _table(arr, start, rows, width):
     return arr[start:start + rows * width].reshape(rows, width)
 
 
-def to_recording(prep, I, F, DI, DF) -> Recording:
-    """The Recording of a finished kernel run of ``prep`` (a :class:`Prepared`)."""
-    n, nq, npl = prep.n, len(prep.queue_ids), len(prep.pool_ids)
-    qc = _table(I, I[T_QC], nq * 9, n)
-    qw = _table(F, I[T_QW], nq * 2, n)
-    qf = _table(F, I[T_QF], nq, QF_W)
-    waits = _waits(I, DI, DF, nq, n)
+def to_recording(prep, arrays: list) -> Recording:
+    """The Recording of a finished kernel run of ``prep`` (a :class:`Prepared`).
+
+    ``arrays`` is the list ``[I, F, DI, DF]``; it is emptied, and the large arrays are
+    let go as soon as they have been read, to keep the peak memory of a long run low."""
+    I, F, DI, DF = arrays
+    arrays.clear()
+    n, nq, npl, ns = prep.n, len(prep.queue_ids), len(prep.pool_ids), len(STATE_NAMES)
+    model = prep.model
+    contacts = _contacts(prep, I, DI, DF) if model.keep_contacts else None
+    states = _states(prep, I, DI, DF) if model.keep_agent_states else None
+    qc = _table(I, I[T_QC], nq * 9, n).copy()
+    pc = _table(I, I[T_PC], npl * 2, n).copy()
+    pi = _table(I, I[T_PI], npl, PI_W).copy()
+    qw = _table(F, I[T_QW], nq * 2, n).copy()
+    qf = _table(F, I[T_QF], nq, QF_W).copy()
+    pt = _table(F, I[T_PT], npl * ns, n).copy()
+    pp = _table(F, I[T_PP], npl * 2, n).copy()
+    pf = _table(F, I[T_PF], npl, PF_W).copy()
+    events = int(I[G_EVENTS])
+    k = int(I[G_NANS])
+    keys = DI[I[T_ANSI]:I[T_ANSI] + k]  # queue * n + interval of each wait, as answered
+    starts = np.concatenate(([0], np.cumsum(np.bincount(keys, minlength=nq * n))))
+    bounds = starts.tolist()
+    ordered = np.empty(k)
+    from bposim.engine.fast.kernel import sort_waits  # (loaded by then: see run._kernel)
+    sort_waits(keys, DF[I[T_ANSF]:I[T_ANSF] + k], starts, ordered)
+    del keys, DI, DF, F
+    waits = [[_array(ordered[bounds[q * n + i]:bounds[q * n + i + 1]]) for i in range(n)]
+             for q in range(nq)]
+    del ordered
     queues = []
     for q in range(nq):
         st = QueueStats(n)
@@ -40,12 +64,6 @@ def to_recording(prep, I, F, DI, DF) -> Recording:
         st.waits = waits[q]
         st.queue_area = float(qf[q, QF_AREA])
         queues.append(st)
-    ns = len(STATE_NAMES)
-    pt = _table(F, I[T_PT], npl * ns, n)
-    pp = _table(F, I[T_PP], npl * 2, n)
-    pc = _table(I, I[T_PC], npl * 2, n)
-    pi = _table(I, I[T_PI], npl, PI_W)
-    pf = _table(F, I[T_PF], npl, PF_W)
     pools = []
     for p in range(npl):
         st = PoolStats(n)
@@ -61,32 +79,14 @@ def to_recording(prep, I, F, DI, DF) -> Recording:
         st.leavers = prep.leavers[p]
         st.hires = prep.hires[p]
         pools.append(st)
-    model = prep.model
-    return Recording(
-        queues=queues, pools=pools,
-        contacts=_contacts(prep, I, DI, DF) if model.keep_contacts else None,
-        agent_states=_states(prep, I, DI, DF) if model.keep_agent_states else None,
-        busyness=prep.busyness, campaigns=[], events=int(I[G_EVENTS]),
-    )
+    return Recording(queues=queues, pools=pools, contacts=contacts, agent_states=states,
+                     busyness=prep.busyness, campaigns=[], events=events)
 
 
-def _waits(I, DI, DF, nq: int, n: int) -> list[list[array]]:
-    """Per queue and arrival interval, the answered waits in the order answered."""
-    k = int(I[G_NANS])
-    key = DI[I[T_ANSI]:I[T_ANSI] + k]  # queue * n + interval, in the order answered
-    order = np.argsort(key, kind="stable")
-    bounds = np.concatenate(([0], np.cumsum(np.bincount(key, minlength=nq * n))))
-    w = DF[I[T_ANSF]:I[T_ANSF] + k][order]
-    out = []
-    for q in range(nq):
-        row = []
-        for i in range(n):
-            a = array("d")
-            lo, hi = bounds[q * n + i], bounds[q * n + i + 1]
-            if hi > lo:
-                a.frombytes(w[lo:hi].tobytes())
-            row.append(a)
-        out.append(row)
+def _array(values: np.ndarray) -> array:
+    out = array("d")
+    if values.size:
+        out.frombytes(values.tobytes())
     return out
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
+from pathlib import Path
 
 from bposim.engine.fast.arrays import Prepared, grow
 from bposim.engine.fast.coverage import unsupported
@@ -21,12 +23,40 @@ def _kernel():
     global _loaded
     if _loaded is None:
         t0 = time.perf_counter()
+        _check_cache()
         from bposim.engine.fast import kernel
         hits = sum(kernel.run.stats.cache_hits.values())
         misses = sum(kernel.run.stats.cache_misses.values())
         _loaded = (time.perf_counter() - t0, hits > 0 and misses == 0)
     from bposim.engine.fast import kernel
     return kernel
+
+
+KERNEL_FILES = ("layout.py", "k_base.py", "k_contact.py", "k_agent.py", "kernel.py")
+
+
+def _check_cache() -> None:
+    """Drop numba's cached kernel if any kernel file changed since it was written.
+
+    numba checks only each function's own file, but the kernel's constants come from
+    layout.py and every function has its callees' code linked in, so a change in one
+    file must invalidate all of them."""
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256(b"".join((here / name).read_bytes() for name in KERNEL_FILES)).hexdigest()
+    cache = here / "__pycache__"
+    stamp = cache / "fast_kernel.sha256"
+    try:
+        if stamp.read_text() == digest:
+            return
+    except OSError:
+        pass
+    try:
+        for f in list(cache.glob("k_*.nb[ic]")) + list(cache.glob("kernel.*.nb[ic]")):
+            f.unlink()
+        cache.mkdir(exist_ok=True)
+        stamp.write_text(digest)
+    except OSError:  # a read-only install: numba then caches elsewhere or not at all
+        pass
 
 
 def simulate_fast(model, streams) -> Recording:
@@ -42,12 +72,14 @@ def simulate_fast(model, streams) -> Recording:
         while True:
             status = kernel.run(I, F, DI, DF)
             if status == DONE_:
-                return to_recording(prep, I, F, DI, DF)
+                arrays = [I, F, DI, DF]
+                del I, F, DI, DF  # to_recording lets them go as it reads them
+                prep.draws = None  # the streams' values are no longer needed
+                return to_recording(prep, arrays)
             if status == ROOM:
                 DI, DF = grow(I, DI, DF)
             elif status == LOW:
-                prep.draws.extend(int(I[G_LOW]))
-                F = prep.draws.refresh(I, F)
+                F = prep.draws.refill(I, F, int(I[G_LOW]))
                 I[G_LOW] = -1
             elif status == OUT:
                 prep.draws.more(int(I[G_STATUS]))
