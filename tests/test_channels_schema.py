@@ -427,6 +427,15 @@ def test_results_directory_keeps_a_scenario_copy_that_loads_back(tmp_path):
     back = load_scenario(tmp_path / "out" / "scenario.yaml")
     assert scenario_hash(back) == scenario_hash(scenario)
     assert back.queues[0].callback == scenario.queues[0].callback and back.pools[1].coaching.of == ("tier1",)
+    # the report reads the copy: the backlog queues' targets are their due times
+    from bposim.report.html import _queue_section
+    from bposim.report.load import load_results
+
+    data = load_results(tmp_path / "out")
+    assert [q.due_hours for q in data.queues] == [None, None, 24.0, 24.0, None]
+    assert set(data.answer_within()) == {"calls", "web", "expert"}
+    section = _queue_section(data)
+    assert "90% closed in 24 h" in section and "mail, forms: a backlog with a due time" in section
 
 
 def test_a_consult_cannot_wait_in_a_backlog():

@@ -200,8 +200,11 @@ def _queue_table(d: ResultsData) -> str:
     for q in d.queues:
         scope = registry.scope_key("queue", q.id)
         b = base.loc[q.id] if base is not None and q.id in base.index else {}
-        target = (f'{q.target:.0%} in {q.answer_within:g} s<br><span class="ci">{escape(q.definition)}</span>'
-                  if q.target == q.target else "–")
+        if q.due_hours is not None:  # a backlog: the share closed within the due time
+            target = f'{q.target:.0%} closed in {q.due_hours:g} h<br><span class="ci">due time</span>'
+        else:
+            target = (f'{q.target:.0%} in {q.answer_within:g} s<br><span class="ci">{escape(q.definition)}</span>'
+                      if q.target == q.target else "–")
         rows.append([
             escape(q.id), target, cell(s, "offered", scope),
             cell(s, "service_level", scope) + _sl_flag(s, scope, q.target),
@@ -227,7 +230,11 @@ def _queue_section(d: ResultsData) -> str:
     """The queue table, left out when the centre has no queues (outbound only)."""
     if not d.queues:
         return ""
-    return "<h2>Queues, beside the Erlang baseline</h2>" + _queue_table(d)
+    backlogs = [q.id for q in d.queues if q.due_hours is not None]
+    note = (f'<p class="sub">{escape(", ".join(backlogs))}: a backlog with a due time, so no '
+            "Erlang figures (Erlang formulas need a waiting customer); the service level is the "
+            "share of items closed within their due time.</p>" if backlogs else "")
+    return "<h2>Queues, beside the Erlang baseline</h2>" + _queue_table(d) + note
 
 
 def _pool_table(d: ResultsData) -> str:

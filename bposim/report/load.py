@@ -21,7 +21,7 @@ from bposim.metrics import ReplicationMetrics
 from bposim.montecarlo import combine, summarise
 from bposim.outputs import read_manifest
 from bposim.scenario.load import load_scenario_data
-from bposim.scenario.schema import ServiceLevelTarget
+from bposim.scenario.schema import DEFERRABLE_CHANNELS, ServiceLevelTarget
 
 COMBINED = ("summary.csv", "intervals.parquet", "pools.parquet",
             "interval_summary.parquet", "pool_summary.parquet")
@@ -33,6 +33,7 @@ class QueueInfo:
     answer_within: float
     target: float
     definition: str
+    due_hours: float | None = None  # email/back office: items are due this long after arrival
 
 
 @dataclass
@@ -88,7 +89,8 @@ class ResultsData:
         return {q.id: q.target for q in self.queues}
 
     def answer_within(self) -> dict[str, float]:
-        return {q.id: q.answer_within for q in self.queues}
+        """Answer times of the real-time queues (a backlog has a due time instead)."""
+        return {q.id: q.answer_within for q in self.queues if q.due_hours is None}
 
 
 CONTACT_COLUMNS = ["replication", "queue", "arrival", "wait", "outcome"]  # all the report needs
@@ -191,7 +193,9 @@ def _scenario_facts(path: Path, manifest_name: str, frames_queues, frames_pools)
                 str(q["id"]),
                 facts.number(sl.get("answer_within"), default.answer_within, f"{at}.answer_within"),
                 facts.number(sl.get("target"), default.target, f"{at}.target"),
-                str(sl.get("definition", default.definition))))
+                str(sl.get("definition", default.definition)),
+                facts.number(q.get("due_within_hours"), 24.0, f"queues[{i}].due_within_hours")
+                if q.get("channel") in DEFERRABLE_CHANNELS else None))
     known = {q.id for q in queues}
     queues += [QueueInfo(str(q), default.answer_within, float("nan"), "?")
                for q in frames_queues if q not in known]
