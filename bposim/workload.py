@@ -2,7 +2,7 @@
 
 A typo can ask for a billion calls an hour, ten million agents or a century of days;
 the engine would then take all memory or run for days. :func:`estimate_workload`
-counts the expected contacts (arrivals, escalations, repeats and outbound dials),
+counts the expected contacts (arrivals, escalations, repeats, retrials and outbound dials),
 agents and intervals of one replication and turns them into rough memory and time
 figures, from per-item costs measured on the engine (single replications of the
 single-queue example scaled to 1 M contacts, 50 000 agents and 2 000 days, one core;
@@ -154,7 +154,7 @@ def _day_factor_sum(scenario: Scenario, factors: dict[str, float]) -> float:
 
 
 def _inbound(scenario: Scenario, horizon_seconds: float) -> float:
-    """Expected contacts of every queue: arrivals, then escalations and repeats."""
+    """Expected contacts of every queue: arrivals, then escalations, repeats and retrials."""
     h = scenario.horizon
     external = {}
     for q in scenario.queues:
@@ -196,8 +196,20 @@ def _inbound(scenario: Scenario, horizon_seconds: float) -> float:
             cycle = q.handle_time.expected + (q.repeat_after.expected if q.repeat_after else 86400.0)
             fits = 1.0 + horizon_seconds / max(cycle, 1e-9)
             n *= fits if resolve <= 0 else min(1.0 / resolve, fits)
+        n *= _retrial_factor(q, horizon_seconds)
         out += n
     return out
+
+
+def _retrial_factor(q, horizon_seconds: float) -> float:
+    """Attempts per contact of a queue with retrials, at worst (every attempt abandons):
+    1 / (1 − probability), and no more than patience + delay cycles fit in the horizon."""
+    r = q.retrial
+    if r is None or r.probability <= 0:
+        return 1.0
+    patience = q.patience.expected if q.patience is not None else 0.0
+    fits = 1.0 + horizon_seconds / max(patience + r.delay.expected, 1e-9)
+    return fits if r.probability >= 1 else min(1.0 / (1.0 - r.probability), fits)
 
 
 def _fcr_by_queue(scenario: Scenario) -> dict[str, float]:

@@ -16,6 +16,7 @@ import dataclasses
 import datetime as dt
 
 import numpy as np
+import pytest
 from helpers import MONDAY, Arrivals, Horizon, Pool, Queue, Scenario, SimulationSettings, Skill, Staffing
 from invariants import run_checked
 from scipy import stats
@@ -190,3 +191,20 @@ def test_fresh_contacts_are_the_forecast_and_retrials_come_on_top():
         offered.append(sum(st.offered))
     assert_matches(np.asarray(fresh, float), volume, label="fresh contacts")
     assert min(np.asarray(offered) - np.asarray(fresh)) > 0.1 * volume
+
+
+def test_the_work_estimate_counts_retrials_and_refuses_a_retrial_loop():
+    """Every attempt abandoning is the worst case: contacts × 1/(1 − p) (geometric series),
+    and no more attempts than patience + delay cycles fit in the horizon; a certain retrial
+    after a millisecond of patience and delay would otherwise run for hours (found by review)."""
+    from bposim.workload import WorkloadError, check_workload, estimate_workload
+
+    plain = estimate_workload(_centre(), 1).contacts
+    assert plain == 360.0  # 30 per half hour for 6 hours
+    half = _centre(Retrial(0.5, exponential(600)))
+    assert estimate_workload(half, 1).contacts == 2 * plain
+    loop = dataclasses.replace(half, queues=(dataclasses.replace(
+        half.queues[0], patience=exponential(0.001), retrial=Retrial(1.0, exponential(0.001))),))
+    assert estimate_workload(loop, 1).contacts >= plain * 86400 / 0.002
+    with pytest.raises(WorkloadError, match="contacts per replication"):
+        check_workload(loop)
