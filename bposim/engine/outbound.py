@@ -54,6 +54,9 @@ _WRONG_PARTY = DistributionSpec("exponential", mean=30.0)
 _MACHINE_MESSAGE = DistributionSpec("deterministic", mean=20.0)
 _PREVIEW = DistributionSpec("exponential", mean=20.0)
 _PRIOR_WEIGHT = 20.0  # the prior live rate counts as this many dials
+# how a dial ended without reaching an agent (codes on the hot path, names for counts)
+NO_ANSWER, BUSY, MACHINE_DETECTED, AMD_FALSE_POSITIVE, ABANDONED = range(5)
+OUTCOME_NAMES = ("no_answer", "busy", "machine_detected", "amd_false_positive", "abandoned")
 
 
 class Call:
@@ -291,10 +294,10 @@ class Dialer:
         spec = camp.spec
         at = self.e.at
         if u < no_answer:
-            at(spec.ring_seconds, DIAL_END, camp, 0, (camp, record, owner, i, "no_answer"))
+            at(spec.ring_seconds, DIAL_END, camp, 0, (camp, record, owner, i, NO_ANSWER))
             return
         if u < busy:
-            at(spec.busy_seconds, DIAL_END, camp, 0, (camp, record, owner, i, "busy"))
+            at(spec.busy_seconds, DIAL_END, camp, 0, (camp, record, owner, i, BUSY))
             return
         live = u >= machine
         delay = camp.answer_delay()
@@ -302,34 +305,35 @@ class Dialer:
             delay += spec.amd.decision_seconds
             correct = camp.u_amd() < spec.amd.accuracy
             if not live and correct:
-                at(delay, DIAL_END, camp, 0, (camp, record, owner, i, "machine_detected"))
+                at(delay, DIAL_END, camp, 0, (camp, record, owner, i, MACHINE_DETECTED))
                 return
             if live and not correct:
-                at(delay, DIAL_END, camp, 0, (camp, record, owner, i, "amd_false_positive"))
+                at(delay, DIAL_END, camp, 0, (camp, record, owner, i, AMD_FALSE_POSITIVE))
                 return
         at(delay, DIAL_ANSWER, Call(record, owner, live, i), 0, camp)
 
     # -- outcomes ------------------------------------------------------------------
-    def _end_dial(self, camp, record, owner, i, outcome) -> None:
-        """A dial ended without reaching an agent."""
+    def _end_dial(self, camp, record, owner, i, outcome: int) -> None:
+        """A dial ended without reaching an agent (``outcome``: one of the codes above)."""
         camp.in_flight -= 1
         camp.resolved += 1
         c = camp.stats.counts
-        c[outcome][i] += 1
+        name = OUTCOME_NAMES[outcome]
+        c[name][i] += 1
         for f in self.e.on_dial_outcome:
-            f(self.env.now, camp, outcome, i)
+            f(self.env.now, camp, name, i)
         retry = camp.spec.retry
-        if outcome == "machine_detected":
+        if outcome == MACHINE_DETECTED:
             c["machine"][i] += 1
             delay = retry.after_machine
-        elif outcome in ("amd_false_positive", "abandoned"):
+        elif outcome >= AMD_FALSE_POSITIVE:  # a person answered: AMD hung up, or nobody came
             c["live"][i] += 1
             camp.live_seen += 1
-            if outcome == "abandoned":  # AMD's mistakes are not the pacing's to correct
+            if outcome == ABANDONED:  # AMD's mistakes are not the pacing's to correct
                 self._paced(camp, abandoned=True)
             delay = retry.after_abandoned
         else:
-            delay = retry.after_no_answer if outcome == "no_answer" else retry.after_busy
+            delay = retry.after_no_answer if outcome == NO_ANSWER else retry.after_busy
         self._retry(camp, record, delay)
         self._owner_done(owner)
         if camp.predictive:
@@ -362,7 +366,7 @@ class Dialer:
             return
         call.waiting = False
         if call.live:
-            self._end_dial(camp, call.record, call.owner, call.interval, "abandoned")
+            self._end_dial(camp, call.record, call.owner, call.interval, ABANDONED)
         else:  # an undetected machine nobody picked up: it just records silence
             camp.stats.counts["machine"][call.interval] += 1
             camp.stats.counts["machine_unconnected"][call.interval] += 1
