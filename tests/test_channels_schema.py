@@ -522,3 +522,11 @@ def test_run_summary_says_a_backlog_has_no_erlang_figures():
     row = next(line for line in out.splitlines() if line.startswith("q "))
     assert "80%/24h due" in row
     assert "q: a backlog with a due time: no Erlang figures" in out
+
+
+def test_coaching_of_a_pool_whose_new_hires_are_invalid_reports_that_only():
+    # found by fuzzing: an invalid new_hires made the coaching check fail
+    text = replaced("proficiency: {new_hires: 2}", "proficiency: {new_hires: ''}")
+    with pytest.raises(ScenarioError) as err:
+        parse_scenario(text, source="t.yaml")
+    assert [p.path for p in err.value.problems] == ["pools[0].proficiency.new_hires"]

@@ -161,9 +161,11 @@ def _coaching(ctx: Context, value: object, path: str, pool_ids: set[str], own: s
 
 def has_new_hires(pool: Pool) -> bool:
     """Does ``pool`` get new hires (a proficiency cohort, or replacements after attrition)?"""
-    prof, attrition = pool.proficiency, pool.attrition
-    return bool((prof is not None and prof.new_hires > 0)
-                or (attrition is not None and attrition.annual_rate > 0))
+    hires = getattr(pool.proficiency, "new_hires", 0)
+    rate = getattr(pool.attrition, "annual_rate", 0)
+    if not isinstance(hires, (int, float)) or not isinstance(rate, (int, float)):
+        return True  # an invalid count or rate is reported already: no second problem
+    return hires > 0 or rate > 0
 
 
 def check_channels(ctx: Context, pools: list[Pool | None], queues: list[Queue | None]) -> None:
