@@ -8,6 +8,7 @@ import datetime as dt
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -530,3 +531,43 @@ def test_coaching_of_a_pool_whose_new_hires_are_invalid_reports_that_only():
     with pytest.raises(ScenarioError) as err:
         parse_scenario(text, source="t.yaml")
     assert [p.path for p in err.value.problems] == ["pools[0].proficiency.new_hires"]
+
+
+PLAN = """\
+name: plan
+horizon: {start: 2026-01-05, interval_minutes: 60}
+queues:
+  - {id: q, channel: CHANNEL, arrivals: {volumes: [0,0,0,0,0,0,0,0, 120,120,120,120,120,120,120,120,
+     0,0,0,0,0,0,0,0]}, handle_time: {dist: exponential, mean: 240}SL}
+pools:
+  - {id: p, skills: [q], staffing: {agents: 1}CHAT}
+planning:
+  pools:
+    p: {templates: [{name: day, starts: ["08:00"], hours: 8}]MAXOCC}
+"""
+
+
+def _stage1(channel: str, chat: str = "", sl: str = ", service_level: {answer_within: 20, target: 0.8}",
+            maxocc: str = ""):
+    from bposim.planning.evaluate import resolve_targets
+    from bposim.planning.requirements import erlang_requirements
+
+    text = PLAN.replace("CHANNEL", channel).replace("CHAT", chat).replace("SL", sl).replace("MAXOCC", maxocc)
+    sc = parse_scenario(text, source="plan.yaml")
+    c_need, _a = erlang_requirements(sc, resolve_targets(sc, sc.planning), sc.planning, ("p",))
+    return c_need[0]
+
+
+def test_planning_starts_chat_from_k_sessions_per_agent_and_email_from_its_work():
+    from bposim import erlang
+
+    # 120 contacts an hour of 240 s: 8 Erlangs. Voice: Erlang C's agents for 80/20. Chat
+    # with 2 sessions per agent: Erlang C's servers for the same target, halved.
+    voice = erlang.required_agents(8.0, 240.0, 20.0, 0.8)
+    assert (_stage1("voice")[8:16] == voice).all()
+    assert (_stage1("chat", ", chat: {concurrency: 2}")[8:16] == np.ceil(voice / 2)).all()
+    # email: no Erlang formula for a due time; the work as it arrives, 8 agents (10 at a
+    # 0.8 occupancy cap)
+    email = _stage1("email", sl=", service_level: {target: 0.9}")
+    assert (email[8:16] == 8).all() and (email[:8] == 0).all()
+    assert (_stage1("email", sl="", maxocc=", max_occupancy: 0.8")[8:16] == 10).all()

@@ -2,7 +2,9 @@
 
 Starts from Erlang A (Erlang C for a queue without patience) per queue, on the expected
 inflow including escalations, shared equally among the pools that answer the queue
-first, divided by (1 − shrinkage). Then the iterative staffing algorithm in the spirit of
+first, divided by (1 − shrinkage); chat with k sessions per agent counts k servers per
+agent, and an email or back-office queue (a backlog with a due time, which no Erlang
+formula covers) starts from its work as it arrives, in agents. Then the iterative staffing algorithm in the spirit of
 Feldman, Mandelbaum, Massey & Whitt (2008): simulate the centre staffed per interval with
 those numbers (no shifts yet), with the same seed in every iteration (common random
 numbers); raise the pools answering a queue in each interval that misses its target with
@@ -21,6 +23,7 @@ import numpy as np
 
 from bposim import erlang
 from bposim.baseline import expected_inflow
+from bposim.engine.channel_model import CHAT
 from bposim.engine.model import compile_scenario
 from bposim.montecarlo import run
 from bposim.planning.evaluate import Target, assess
@@ -81,21 +84,28 @@ def erlang_requirements(scenario: Scenario, targets: list[Target], spec: Plannin
             pool = by_pool[pools[g]]
             plan = spec.pool_plan(pool.id)
             factor = sites[pool.site].handle_time_factor if pool.site in sites else 1.0
-            a_ht = aht * factor
+            # chat: k sessions per agent are Erlang's servers, each stretched as when all are open
+            k = pool.chat.concurrency if qm.channel_code == CHAT else 1
+            a_ht = aht * factor * pool.chat.stretch ** (k - 1)
             load = vol * a_ht / model.interval
             active = load > 0
             if not active.any():
                 continue
             occ = plan.max_occupancy if plan else None
             c = np.zeros(n)
-            c[active] = erlang.required_agents(load[active], a_ht[active], t.answer_within,
-                                               t.service_level, max_occupancy=occ)
-            a = c.copy()
-            if np.isfinite(pat).any():
-                ab = t.max_abandon if "abandonment" in t.constraints else None
-                a[active] = erlang.required_agents_erlang_a(
-                    load[active], a_ht[active], pat[active], t.answer_within, t.service_level,
-                    max_abandon=ab, max_occupancy=occ)
+            if qm.deferrable:  # a backlog has no Erlang formula: start from its work as it
+                # arrives; the simulation stage raises the pools where items miss their due time
+                c[active] = load[active] / (occ or 1.0)
+                a = c.copy()
+            else:
+                c[active] = erlang.required_agents(load[active], a_ht[active], t.answer_within,
+                                                   t.service_level, max_occupancy=occ) / k
+                a = c.copy()
+                if np.isfinite(pat).any():
+                    ab = t.max_abandon if "abandonment" in t.constraints else None
+                    a[active] = erlang.required_agents_erlang_a(
+                        load[active], a_ht[active], pat[active], t.answer_within, t.service_level,
+                        max_abandon=ab, max_occupancy=occ) / k
             on_duty = 1.0 / (1.0 - pool.shrinkage) / len(homes)
             c_need[g] += c * on_duty
             a_need[g] += a * on_duty
