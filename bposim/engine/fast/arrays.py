@@ -113,7 +113,7 @@ class Draws:
             if used:
                 self.window[k] = self.window[k][used:]
                 self.dropped = True
-        self.want[low] = max(1, min(WINDOW, math.ceil(self.window[low].size / BLOCK) + 1))
+        self.want[low] = WINDOW  # a stream that runs low is a busy one: a full window
         self.window = [w.copy() for w in self.window]  # let the old F go
         return self.build(F[:I[T_DR]], I)
 
