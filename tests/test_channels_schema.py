@@ -390,7 +390,10 @@ def test_what_if_variants_keep_the_channel_settings(tmp_path):
     (tmp_path / "c.yaml").write_text(TEXT)
     library = Library(tmp_path)
     entry = library.get("c.yaml")
-    assert [q["patience"] for q in describe(entry)["queues"]] == [120, 200, None, None, None]
+    info = describe(entry)["queues"]
+    assert [q["patience"] for q in info] == [120, 200, None, None, None]
+    assert [q["service_level"]["due_within_hours"] for q in info] == [None, None, 24, 24, None]
+    assert [q["channel"] for q in info] == ["voice", "chat", "email", "back_office", "voice"]
     v = variant(library, entry, {"volume_pct": 120, "aht_pct": 90, "pools": {"tier1": {"agents": 12}}})
     assert v.settings["queues.mail.arrivals.daily_volume"] == 240 and v.settings["pools.tier1.agents"] == 12
     base = entry.scenario

@@ -62,8 +62,11 @@ def describe(entry: Entry) -> dict:
             "csv_aht": q.arrivals is not None and q.arrivals.aht is not None,
             "handle_time_mean": q.handle_time.mean,
             "patience": patience.get("mean") if "mean" in patience and not from_csv else None,
+            "channel": q.channel,
             "service_level": {"target": q.service_level.target,
-                              "answer_within": q.service_level.answer_within},
+                              "answer_within": q.service_level.answer_within,
+                              # a backlog (email, back office): the share closed within this
+                              "due_within_hours": q.due_within_hours if q.deferrable else None},
             "escalations": [{"index": k, "to": e.to, "mode": e.mode, "probability": e.probability}
                             for k, e in enumerate(q.escalations)],
         })

@@ -129,8 +129,11 @@ function showControls(info) {
       fs.append(numberField(e.mode + " to " + e.to + " (probability)", "esc-" + q.id + "-" + e.index,
         e.probability, { min: 0, max: 1, step: 0.01 }));
     }
-    fs.append(el("p", { class: "note", text: "SL target " + fmt(q.service_level.target, "pct") + " answered within "
-      + q.service_level.answer_within + " s" + (q.scalable ? "" : "; volumes from a forecast CSV") }));
+    const due = q.service_level.due_within_hours;
+    const within = due === null ? " answered within " + q.service_level.answer_within + " s"
+      : " closed within " + due + " h (" + q.channel.replace("_", " ") + " backlog)";
+    fs.append(el("p", { class: "note", text: "SL target " + fmt(q.service_level.target, "pct") + within
+      + (q.scalable ? "" : "; volumes from a forecast CSV") }));
     form.append(fs);
   }
   for (const p of info.pools) {
