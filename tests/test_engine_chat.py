@@ -23,8 +23,8 @@ import bposim
 from bposim import erlang
 from bposim.distributions import DistributionSpec, exponential
 from bposim.scenario.schema import (
-    Arrivals, Break, ChatCapacity, Escalation, Horizon, Pool, Queue, Scenario, ServiceLevelTarget,
-    Shift, SimulationSettings, Skill, Staffing,
+    Arrivals, Break, ChatCapacity, Escalation, Horizon, Pool, QaReview, Queue, Scenario,
+    ServiceLevelTarget, Shift, SimulationSettings, Skill, Staffing,
 )
 
 
@@ -170,3 +170,24 @@ def test_each_session_is_stretched_by_the_sessions_held_when_answered(per_hour, 
         assert t[("offered", "queue:q")] == len(log)
         held = max(held, _stretch_from_the_log(log, 300.0, 1.2))
     assert held >= most
+
+
+class _Reviews:
+    def __init__(self):
+        self.released = 0
+
+    def task(self, now, task, what):
+        self.released += what == "released"
+
+
+def test_qa_reviews_sample_closed_chats():
+    """An SME pool reviewing the chat pool gets a binomial share of the closed chats."""
+    sc = _chat(single_queue(60, 240, 2, hours=10, keep_contacts=True), 3)
+    sme = Pool(id="sme", tier="sme", skills=(), staffing=Staffing(agents=1),
+               qa_review=QaReview(share=0.5, time=exponential(300), of=("p",)))
+    sc = replace(sc, pools=(*sc.pools, sme))
+    reviews = _Reviews()
+    res = bposim.simulate(sc, seed=4, observers=[reviews])
+    closed = int((res.contacts["outcome"] == "answered").sum())
+    assert closed > 300
+    assert abs(reviews.released - 0.5 * closed) <= 4 * np.sqrt(0.25 * closed)
