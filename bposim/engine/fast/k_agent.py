@@ -18,7 +18,7 @@ from bposim.engine.fast.layout import (
 )
 
 
-@njit(f"void({ARGS}, i8, f8)", cache=True, _nrt=False)
+@njit(f"void({ARGS}, i8, f8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def schedule_next_span(I, F, DI, DF, a, now):
     """The timer of the agent's next span, days absent skipped. A span the agent worked
     into while finishing a contact is paid as scheduled (taken off the overrun)."""
@@ -44,7 +44,7 @@ def schedule_next_span(I, F, DI, DF, a, now):
         return
 
 
-@njit(f"b1({ARGS}, i8, i8, f8, f8)", cache=True, _nrt=False)
+@njit(f"b1({ARGS}, i8, i8, f8, f8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def go_away(I, F, DI, DF, a, kind, seconds, now):
     """Start a break (if the pool's cap allows; else retry later) or a shrinkage period."""
     ab = I[T_AI] + a * AI_W
@@ -68,7 +68,7 @@ def go_away(I, F, DI, DF, a, kind, seconds, now):
     return True
 
 
-@njit(f"void({ARGS}, i8, i8, i8, f8, f8)", cache=True, _nrt=False)
+@njit(f"void({ARGS}, i8, i8, i8, f8, f8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def due(I, F, DI, DF, a, epoch, kind, seconds, now):
     """A break or shrinkage period is due: now if idle, else after the contact in hand
     (a timer of an earlier duty span does nothing)."""
@@ -90,7 +90,7 @@ def due(I, F, DI, DF, a, epoch, kind, seconds, now):
         I[ab + AI_PEND_N] = k + 1
 
 
-@njit(f"void({ARGS}, i8, f8)", cache=True, _nrt=False)
+@njit(f"void({ARGS}, i8, f8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def available(I, F, DI, DF, a, now):
     """The agent is free: a pending break or shrinkage period first, else work."""
     ab = I[T_AI] + a * AI_W
@@ -105,7 +105,7 @@ def available(I, F, DI, DF, a, now):
     next_work(I, F, DI, DF, a, now)
 
 
-@njit(f"void({ARGS}, i8, f8)", cache=True, _nrt=False)
+@njit(f"void({ARGS}, i8, f8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def free(I, F, DI, DF, a, now):
     """The agent lets go of its contact; leaves if its duty is over, else is available."""
     ab = I[T_AI] + a * AI_W
@@ -121,7 +121,7 @@ def free(I, F, DI, DF, a, now):
         available(I, F, DI, DF, a, now)
 
 
-@njit(f"void({ARGS}, i8, f8)", cache=True, _nrt=False)
+@njit(f"void({ARGS}, i8, f8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def finish(I, F, DI, DF, a, now):
     """Talk (and any consult) is over: the contact is recorded, then wrap or free."""
     c = I[I[T_AI] + a * AI_W + AI_CONTACT]

@@ -28,7 +28,7 @@ from bposim.engine.fast.layout import (
 INF = np.inf
 
 
-@njit("f8(i8[::1], f8[::1], i8)", cache=True, _nrt=False)
+@njit("f8(i8[::1], f8[::1], i8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def draw(I, F, k):
     """The next value of stream ``k`` (a BufferedSampler call, or a queue's next arrival
     time). A stream running low is flagged (Python refills its window between events);
@@ -46,7 +46,7 @@ def draw(I, F, k):
     return F[I[T_DR] + I[sb + SD_OFF] + pos]
 
 
-@njit(f"void({ARGS}, f8, i8, i8, i8, i8, f8)", cache=True, _nrt=False)
+@njit(f"void({ARGS}, f8, i8, i8, i8, i8, f8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def push(I, F, DI, DF, t, kind, a, b, c, f):
     """Schedule an event at ``t`` (the caller computes ``now + delay`` as SimPy does)."""
     n = I[G_EFREE]
@@ -81,7 +81,7 @@ def push(I, F, DI, DF, t, kind, a, b, c, f):
     DI[h + i] = slot
 
 
-@njit("void(f8[::1], i8, f8, f8, f8, i8)", cache=True, _nrt=False)
+@njit("void(f8[::1], i8, f8, f8, f8, i8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def add_time(acc, base, start, end, length, n):
     """roster.add_time on ``acc[base:base + n]``: add [start, end), split at boundaries."""
     i = int(start // length)
@@ -93,7 +93,7 @@ def add_time(acc, base, start, end, length, n):
         i += 1
 
 
-@njit(f"void({ARGS}, i8, i8, f8)", cache=True, _nrt=False)
+@njit(f"void({ARGS}, i8, i8, f8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def set_state(I, F, DI, DF, a, state, now):
     """DutyMixin._set_state: account the time in the old state, enter the new one."""
     ab, fb = I[T_AI] + a * AI_W, I[T_AF] + a * AF_W
@@ -113,7 +113,7 @@ def set_state(I, F, DI, DF, a, state, now):
     F[fb + AF_SINCE] = now
 
 
-@njit(f"void({ARGS}, i8, f8, i8)", cache=True, _nrt=False)
+@njit(f"void({ARGS}, i8, f8, i8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def record(I, F, DI, DF, c, end, outcome):
     """Engine._record: one row of the contact log (values as they are now)."""
     k = I[G_NREC]
@@ -133,7 +133,7 @@ def record(I, F, DI, DF, c, end, outcome):
     DF[sb + RF_WRAP] = DF[fb + CF_WRAP]
 
 
-@njit(f"void({ARGS}, i8)", cache=True, _nrt=False)
+@njit(f"void({ARGS}, i8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def drop(I, F, DI, DF, c):
     """Drop one reference to contact slot ``c``; a finished one nobody refers to is freed."""
     cb = I[T_CI] + c * CI_W
@@ -144,7 +144,7 @@ def drop(I, F, DI, DF, c):
         I[G_CFREE] += 1
 
 
-@njit("void(i8[::1], i8)", cache=True, _nrt=False)
+@njit("void(i8[::1], i8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def idle_out(I, a):
     """Take agent ``a`` out of its pool's idle list (if there)."""
     ab = I[T_AI] + a * AI_W

@@ -39,7 +39,7 @@ from bposim.engine.fast.layout import (
 )
 
 
-@njit("b1(i8[::1], i8)", cache=True, _nrt=False)
+@njit("b1(i8[::1], i8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _short(I, extra):
     """True if a growing table lacks room for ``extra`` more rows (noted in G_NEED);
     records and agent states count only when they are kept."""
@@ -52,7 +52,7 @@ def _short(I, extra):
     return False
 
 
-@njit("void(i8[::1], i8[::1], f8[::1])", cache=True, _nrt=False)
+@njit("void(i8[::1], i8[::1], f8[::1])", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _pop(I, DI, DF):
     """Take the earliest event off the heap (its slot goes to the free list)."""
     h, ei, ef = I[T_HEAP], I[T_EI], I[T_EF]
@@ -84,7 +84,7 @@ def _pop(I, DI, DF):
     I[G_EFREE] += 1
 
 
-@njit("void(i8[::1], f8[::1], i8, i8, f8)", cache=True, _nrt=False)
+@njit("void(i8[::1], f8[::1], i8, i8, f8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _queue_len(I, F, q, delta, now):
     """The area under the number waiting (Little's law), then the change."""
     qb, qf = I[T_QI] + q * QI_W, I[T_QF] + q * QF_W
@@ -93,7 +93,7 @@ def _queue_len(I, F, q, delta, now):
     I[qb + QI_NWAIT] += delta
 
 
-@njit(f"void({ARGS}, f8)", cache=True, _nrt=False)
+@njit(f"void({ARGS}, f8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _close(I, F, DI, DF, end):
     """The horizon ends: agents' time is flushed (overruns, spans worked through),
     contacts in service or still waiting are recorded and counted."""
@@ -122,7 +122,7 @@ def _close(I, F, DI, DF, end):
             c = DI[cb + CI_NEXT]
 
 
-@njit(f"void({ARGS}, i8, f8)", cache=True, _nrt=False)
+@njit(f"void({ARGS}, i8, f8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _end_talk(I, F, DI, DF, a, now):
     """Talk ends: escalate (a transfer, or a consult that holds the agent), leave the
     contact unresolved (its customer comes back later), then finish."""
@@ -169,7 +169,7 @@ def _end_talk(I, F, DI, DF, a, now):
     finish(I, F, DI, DF, a, now)
 
 
-@njit(f"void({ARGS}, i8, i8, f8)", cache=True, _nrt=False)
+@njit(f"void({ARGS}, i8, i8, f8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _on_duty(I, F, DI, DF, a, s, now):
     """A duty span starts: its end, breaks and shrinkage are timed, then work."""
     ab = I[T_AI] + a * AI_W
