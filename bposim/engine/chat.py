@@ -48,8 +48,9 @@ class Chat:
     def agent_for(self, pools):
         """The agent with a free chat slot for longest among pool indices ``pools``."""
         best, best_t = None, math.inf
+        idle_agents = self.e.dispatcher.idle_agents  # the dispatcher's list, read only
         for p in pools:
-            idle = self.pools[p].idle
+            idle = idle_agents(self.pools[p])
             if idle:
                 a = next(iter(idle))
                 if best is None or a.since < best_t:
