@@ -129,15 +129,17 @@ class Prepared:
     for one attempt (with the streams as drawn so far)."""
 
     def __init__(self, model, streams):
-        from bposim.engine.contacts import arrival_times  # the SimPy engine's own code
+        from bposim.engine import contacts  # the SimPy engine's own arrival code
         from bposim.engine.workforce import staffers
 
         self.model = m = model
         self.n = n = m.n_intervals
         nq, npl = len(m.queues), len(m.pools)
         times, self.busyness = [], {}
+        # arrival_array (sorted float64 array) when the engine has it, else the list form
+        arrival = getattr(contacts, "arrival_array", None) or contacts.arrival_times
         for q in m.queues:
-            t, factors = arrival_times(m, q, streams)
+            t, factors = arrival(m, q, streams)
             times.append(np.asarray(t, dtype=np.float64))
             del t
             if factors is not None:
