@@ -574,3 +574,16 @@ def test_planning_starts_chat_from_k_sessions_per_agent_and_email_from_its_work(
     email = _stage1("email", sl=", service_level: {target: 0.9}")
     assert (email[8:16] == 8).all() and (email[:8] == 0).all()
     assert (_stage1("email", sl="", maxocc=", max_occupancy: 0.8")[8:16] == 10).all()
+
+
+def test_overflow_after_does_not_apply_to_a_backlog_skill():
+    text = replaced("    skills: [calls, web, mail, forms]\n",
+                    "    skills:\n      calls: 1\n      web: 1\n      mail: {priority: 2, overflow_after: 60}\n"
+                    "      forms: 2\n")
+    with pytest.raises(ScenarioError) as err:
+        parse_scenario(text, source="t.yaml")
+    (problem,) = err.value.problems
+    assert problem.path == "pools[0].skills.mail.overflow_after"
+    assert problem.line == line_of(text, "overflow_after: 60") and "email queue 'mail'" in problem.message
+    ok = parse_scenario(text.replace(", overflow_after: 60", ""), source="t.yaml")
+    assert ok.pools[0].skills[2].priority == 2

@@ -185,6 +185,12 @@ def check_channels(ctx: Context, pools: list[Pool | None], queues: list[Queue | 
             continue
         path = item("pools", i)
         served = [by_queue[s.queue] for s in pool.skills if s is not None and s.queue in by_queue]
+        for s in pool.skills:
+            q = by_queue.get(s.queue) if s is not None else None
+            if q is not None and q.deferrable and s.overflow_after:
+                ctx.add(join(join(path, "skills"), f"{q.id}.overflow_after"),
+                        f"does not apply to {q.channel} queue {q.id!r}: a backlog item goes to any "
+                        "pool with the skill as soon as it arrives, and waits by its due time")
         if isinstance(pool.chat, ChatCapacity) and pool.chat != ChatCapacity() \
                 and not any(q.channel == "chat" for q in served):
             ctx.add(join(path, "chat"), "applies to pools that serve a chat queue; this pool's "
