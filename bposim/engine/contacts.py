@@ -54,11 +54,12 @@ class Contact:
         self.callback = None  # once a callback is accepted: attempts made (engine.callbacks)
 
 
-def arrival_times(model, m, streams) -> tuple[list[float], list[float] | None]:
-    """Poisson arrivals of queue model ``m`` with a piecewise-constant rate, sorted, and
-    the per-day busyness factors drawn (None when the queue has no busyness)."""
+def arrival_array(model, m, streams) -> tuple[np.ndarray, list[float] | None]:
+    """Poisson arrivals of queue model ``m`` with a piecewise-constant rate, as a sorted
+    float64 array, and the per-day busyness factors drawn (None when the queue has no
+    busyness)."""
     if not m.volumes.any():
-        return [], None
+        return np.zeros(0), None
     n, horizon = model.n_intervals, model.horizon
     lam = m.volumes.copy()
     factors = None
@@ -71,7 +72,13 @@ def arrival_times(model, m, streams) -> tuple[list[float], list[float] | None]:
     counts = rng.poisson(lam)
     idx = np.repeat(np.arange(n), counts)
     times = (idx + rng.random(idx.size)) * model.interval
-    return np.sort(times).tolist(), factors
+    return np.sort(times), factors
+
+
+def arrival_times(model, m, streams) -> tuple[list[float], list[float] | None]:
+    """:func:`arrival_array` with the times as a list of floats (what the engine iterates)."""
+    times, factors = arrival_array(model, m, streams)
+    return times.tolist(), factors
 
 
 class ArrivalStream:

@@ -155,15 +155,6 @@ class Engine:
         if agent.pool.camp is not None:
             self.dialer.agent_idle(agent)
 
-    # kept for code written against the engine before its components (the fast engine's
-    # pre-run step); new code calls contacts.arrival_times(model, queue_model, streams)
-    def _arrival_times(self, q) -> list[float]:
-        return self.customers.arrival_times(q.m)
-
-    @property
-    def busyness(self) -> dict:
-        return self.customers.busyness
-
     # -- the run ----------------------------------------------------------------------
     def run(self) -> Recording:
         for q in self.queues:
