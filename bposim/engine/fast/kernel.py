@@ -52,38 +52,6 @@ def _short(I, extra):
     return False
 
 
-@njit("void(i8[::1], i8[::1], f8[::1])", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
-def _pop(I, DI, DF):
-    """Take the earliest event off the heap (its slot goes to the free list)."""
-    h, ei, ef = I[T_HEAP], I[T_EI], I[T_EF]
-    top = DI[h]
-    n = I[G_HEAPN] - 1
-    I[G_HEAPN] = n
-    if n > 0:
-        last = DI[h + n]
-        tl = DF[ef + last * EF_W]
-        sl = DI[ei + last * EI_W]
-        i = 0
-        while True:
-            child = 2 * i + 1
-            if child >= n:
-                break
-            if child + 1 < n:
-                a, b = DI[h + child], DI[h + child + 1]
-                ta, tb = DF[ef + a * EF_W], DF[ef + b * EF_W]
-                if tb < ta or (tb == ta and DI[ei + b * EI_W] < DI[ei + a * EI_W]):
-                    child += 1
-            s = DI[h + child]
-            ts = DF[ef + s * EF_W]
-            if tl < ts or (tl == ts and sl < DI[ei + s * EI_W]):
-                break
-            DI[h + i] = s
-            i = child
-        DI[h + i] = last
-    DI[I[T_EFREE] + I[G_EFREE]] = top
-    I[G_EFREE] += 1
-
-
 @njit("void(i8[::1], f8[::1], i8, i8, f8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _queue_len(I, F, q, delta, now):
     """The area under the number waiting (Little's law), then the change."""
@@ -91,108 +59,6 @@ def _queue_len(I, F, q, delta, now):
     F[qf + QF_AREA] += I[qb + QI_NWAIT] * (now - F[qf + QF_LAST])
     F[qf + QF_LAST] = now
     I[qb + QI_NWAIT] += delta
-
-
-@njit(f"void({ARGS}, f8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
-def _close(I, F, DI, DF, end):
-    """The horizon ends: agents' time is flushed (overruns, spans worked through),
-    contacts in service or still waiting are recorded and counted."""
-    for a in range(I[G_NA]):
-        ab = I[T_AI] + a * AI_W
-        if I[ab + AI_LEAVING]:
-            F[I[T_PF] + I[ab + AI_POOL] * PF_W + PF_OVERRUN] += end - F[I[T_AF] + a * AF_W + AF_SPAN_END]
-            I[ab + AI_LEAVING] = 0
-            schedule_next_span(I, F, DI, DF, a, end)
-        c = I[ab + AI_CONTACT]
-        if I[G_KEEPC] and c >= 0 and DI[I[T_CI] + c * CI_W + CI_STATE] == SERVING:
-            record(I, F, DI, DF, c, np.nan, R_ANSWERED)
-        set_state(I, F, DI, DF, a, OFF, end)
-    n = I[G_N]
-    for q in range(I[G_NQ]):
-        _queue_len(I, F, q, 0, end)
-        c = I[I[T_QI] + q * QI_W + QI_HEAD]
-        while c >= 0:
-            cb = I[T_CI] + c * CI_W
-            if DI[cb + CI_STATE] == WAITING:
-                i = DI[cb + CI_INTERVAL]
-                I[I[T_QC] + (q * 9 + QC_UNANSWERED) * n + i] += 1
-                F[I[T_QW] + (q * 2 + QW_ALL) * n + i] += end - DF[I[T_CF] + c * CF_W + CF_ARRIVAL]
-                if I[G_KEEPC]:
-                    record(I, F, DI, DF, c, end, R_UNANSWERED)
-            c = DI[cb + CI_NEXT]
-
-
-@njit(f"void({ARGS}, i8, f8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
-def _end_talk(I, F, DI, DF, a, now):
-    """Talk ends: escalate (a transfer, or a consult that holds the agent), leave the
-    contact unresolved (its customer comes back later), then finish."""
-    n = I[G_N]
-    c = I[I[T_AI] + a * AI_W + AI_CONTACT]
-    cb, fb = I[T_CI] + c * CI_W, I[T_CF] + c * CF_W
-    q = DI[cb + CI_QUEUE]
-    qb = I[T_QI] + q * QI_W
-    pf = I[T_PF] + I[I[T_AI] + a * AI_W + AI_POOL] * PF_W
-    origin = DI[cb + CI_ORIGIN]
-    route = -1
-    if DI[cb + CI_HAS_ESC] and origin != CONSULT:  # a consult advises; it does not escalate
-        factor = F[pf + PF_ESC_FACTOR]
-        acc = 0.0
-        u = DF[fb + CF_UESC]
-        for r in range(I[qb + QI_ESC_LO], I[qb + QI_ESC_HI]):
-            acc += F[I[T_ESCP] + r] * factor
-            if u < acc:
-                route = r
-                break
-    if route >= 0:
-        I[I[T_QC] + (q * 9 + QC_ESCALATED) * n + DI[cb + CI_INTERVAL]] += 1
-        eb = I[T_ESC] + 3 * route
-        consult = I[eb + 1]
-        i = int(now // F[GF_L])
-        child = new_contact(I, F, DI, DF, I[eb], CONSULT if consult else TRANSFER,
-                            DI[cb + CI_ID], now, i if i < n - 1 else n - 1)
-        if consult:
-            if I[eb + 2] >= 0:  # the consult's own time replaces the drawn handle time
-                DF[I[T_CF] + child * CF_W + CF_HANDLE] = draw(I, F, I[eb + 2])
-            DI[I[T_CI] + child * CI_W + CI_HOLDER] = a
-            set_state(I, F, DI, DF, a, HOLD, now)
-            offer(I, F, DI, DF, child, now)
-            return  # the agent is released when the consult ends
-        offer(I, F, DI, DF, child, now)
-    elif DI[cb + CI_HAS_RES] and origin != CONSULT and DF[fb + CF_URES] >= F[pf + PF_FCR]:
-        I[I[T_QC] + (q * 9 + QC_UNRESOLVED) * n + DI[cb + CI_INTERVAL]] += 1
-        delay = DF[fb + CF_REPEAT_AFTER]
-        back = now + delay
-        if back < F[GF_END]:
-            push(I, F, DI, DF, now + delay, E_REPEAT, q, DI[cb + CI_ID], 0, 0.0)
-    if DI[cb + CI_HOLDER] >= 0:  # a consult ended: the holding agent finishes its contact
-        finish(I, F, DI, DF, DI[cb + CI_HOLDER], now)
-    finish(I, F, DI, DF, a, now)
-
-
-@njit(f"void({ARGS}, i8, i8, f8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
-def _on_duty(I, F, DI, DF, a, s, now):
-    """A duty span starts: its end, breaks and shrinkage are timed, then work."""
-    ab = I[T_AI] + a * AI_W
-    I[ab + AI_EPOCH] += 1
-    epoch = I[ab + AI_EPOCH]
-    end = F[I[T_SP] + 2 * s + 1]
-    F[I[T_AF] + a * AF_W + AF_SPAN_END] = end
-    I[ab + AI_PEND_N] = 0
-    p = I[ab + AI_POOL]
-    pb, pf = I[T_PI] + p * PI_W, I[T_PF] + p * PF_W
-    I[pb + PI_ON_DUTY] += 1
-    push(I, F, DI, DF, now + (end - now), E_OFF_DUTY, a, epoch, 0, 0.0)
-    for b in range(I[I[T_SB] + 2 * s], I[I[T_SB] + 2 * s + 1]):
-        push(I, F, DI, DF, now + max(F[I[T_BK] + 2 * b] - now, 0.0), E_DUE, a, epoch, BREAK,
-             F[I[T_BK] + 2 * b + 1])
-    shrink = F[pf + PF_SHRINKAGE]
-    if shrink > 0:
-        if draw(I, F, I[pb + PI_S_START]) < shrink:  # starts away with probability = shrinkage
-            go_away(I, F, DI, DF, a, AWAY, draw(I, F, I[pb + PI_S_AWAY]) * F[pf + PF_AWAY_MEAN], now)
-            return
-        push(I, F, DI, DF, now + draw(I, F, I[pb + PI_S_AVAIL]) * F[pf + PF_AVAIL_MEAN],
-             E_SHRINK_DUE, a, epoch, 0, 0.0)
-    next_work(I, F, DI, DF, a, now)
 
 
 @njit(f"i8({ARGS})", cache=True, _nrt=False)
@@ -227,7 +93,30 @@ def run(I, F, DI, DF):
             break
         kind, x, y, z = DI[eb + EI_KIND], DI[eb + EI_A], DI[eb + EI_B], DI[eb + EI_C]
         f = DF[fb + EF_F]
-        _pop(I, DI, DF)
+        last = I[G_HEAPN] - 1  # the event leaves the heap: sift the last one down
+        I[G_HEAPN] = last
+        if last > 0:
+            s = DI[h + last]
+            ts, qs = DF[ef + s * EF_W], DI[ei + s * EI_W]
+            i = 0
+            while True:
+                child = 2 * i + 1
+                if child >= last:
+                    break
+                if child + 1 < last:
+                    c1, c2 = DI[h + child], DI[h + child + 1]
+                    t1, t2 = DF[ef + c1 * EF_W], DF[ef + c2 * EF_W]
+                    if t2 < t1 or (t2 == t1 and DI[ei + c2 * EI_W] < DI[ei + c1 * EI_W]):
+                        child += 1
+                cs = DI[h + child]
+                tc = DF[ef + cs * EF_W]
+                if ts < tc or (ts == tc and qs < DI[ei + cs * EI_W]):
+                    break
+                DI[h + i] = cs
+                i = child
+            DI[h + i] = s
+        DI[I[T_EFREE] + I[G_EFREE]] = top  # its slot is free again
+        I[G_EFREE] += 1
         I[G_EVENTS] += 1
         if kind == E_ARRIVE:  # an external arrival; the queue's next one is scheduled
             i = int(now // L)
@@ -263,16 +152,80 @@ def run(I, F, DI, DF):
                     _queue_len(I, F, DI[cb + CI_QUEUE], -1, now)
                     answer(I, F, DI, DF, x, a, now)
             drop(I, F, DI, DF, x)
-        elif kind == E_END_TALK:
-            _end_talk(I, F, DI, DF, x, now)
+        elif kind == E_END_TALK:  # escalate (a transfer, or a consult that holds the agent),
+            # or leave the contact unresolved (its customer comes back later); then finish
+            c = I[I[T_AI] + x * AI_W + AI_CONTACT]
+            cb, cf = I[T_CI] + c * CI_W, I[T_CF] + c * CF_W
+            q = DI[cb + CI_QUEUE]
+            qb = I[T_QI] + q * QI_W
+            pf = I[T_PF] + I[I[T_AI] + x * AI_W + AI_POOL] * PF_W
+            origin = DI[cb + CI_ORIGIN]
+            route = -1
+            if DI[cb + CI_HAS_ESC] and origin != CONSULT:  # a consult advises; it does not escalate
+                factor = F[pf + PF_ESC_FACTOR]
+                acc = 0.0
+                u = DF[cf + CF_UESC]
+                for r in range(I[qb + QI_ESC_LO], I[qb + QI_ESC_HI]):
+                    acc += F[I[T_ESCP] + r] * factor
+                    if u < acc:
+                        route = r
+                        break
+            held = False
+            if route >= 0:
+                I[I[T_QC] + (q * 9 + QC_ESCALATED) * n + DI[cb + CI_INTERVAL]] += 1
+                rb = I[T_ESC] + 3 * route
+                consult = I[rb + 1]
+                i = int(now // L)
+                child = new_contact(I, F, DI, DF, I[rb], CONSULT if consult else TRANSFER,
+                                    DI[cb + CI_ID], now, i if i < n - 1 else n - 1)
+                if consult:
+                    if I[rb + 2] >= 0:  # the consult's own time replaces the drawn handle time
+                        DF[I[T_CF] + child * CF_W + CF_HANDLE] = draw(I, F, I[rb + 2])
+                    DI[I[T_CI] + child * CI_W + CI_HOLDER] = x
+                    set_state(I, F, DI, DF, x, HOLD, now)
+                    held = True  # the agent is released when the consult ends
+                offer(I, F, DI, DF, child, now)
+            elif DI[cb + CI_HAS_RES] and origin != CONSULT and DF[cf + CF_URES] >= F[pf + PF_FCR]:
+                I[I[T_QC] + (q * 9 + QC_UNRESOLVED) * n + DI[cb + CI_INTERVAL]] += 1
+                delay = DF[cf + CF_REPEAT_AFTER]
+                if now + delay < end:
+                    push(I, F, DI, DF, now + delay, E_REPEAT, q, DI[cb + CI_ID], 0, 0.0)
+            if not held:
+                if DI[cb + CI_HOLDER] >= 0:  # a consult ended: the holder finishes its contact
+                    finish(I, F, DI, DF, DI[cb + CI_HOLDER], now)
+                finish(I, F, DI, DF, x, now)
         elif kind == E_FREE:  # wrap is over
             free(I, F, DI, DF, x, now)
         elif kind == E_REPEAT:  # an unresolved contact's customer comes back
             c = new_contact(I, F, DI, DF, x, REPEAT, y, now, int(now // L))
             I[I[T_QC] + (x * 9 + QC_REPEATS) * n + DI[I[T_CI] + c * CI_W + CI_INTERVAL]] += 1
             offer(I, F, DI, DF, c, now)
-        elif kind == E_ON_DUTY:
-            _on_duty(I, F, DI, DF, x, y, now)
+        elif kind == E_ON_DUTY:  # a span starts: its end, breaks and shrinkage timed, then work
+            ab = I[T_AI] + x * AI_W
+            I[ab + AI_EPOCH] += 1
+            epoch = I[ab + AI_EPOCH]
+            stop = F[I[T_SP] + 2 * y + 1]
+            F[I[T_AF] + x * AF_W + AF_SPAN_END] = stop
+            I[ab + AI_PEND_N] = 0
+            p = I[ab + AI_POOL]
+            pb, pf = I[T_PI] + p * PI_W, I[T_PF] + p * PF_W
+            I[pb + PI_ON_DUTY] += 1
+            push(I, F, DI, DF, now + (stop - now), E_OFF_DUTY, x, epoch, 0, 0.0)
+            for b in range(I[I[T_SB] + 2 * y], I[I[T_SB] + 2 * y + 1]):
+                push(I, F, DI, DF, now + max(F[I[T_BK] + 2 * b] - now, 0.0), E_DUE, x, epoch,
+                     BREAK, F[I[T_BK] + 2 * b + 1])
+            away = False
+            shrink = F[pf + PF_SHRINKAGE]
+            if shrink > 0:
+                if draw(I, F, I[pb + PI_S_START]) < shrink:  # away with probability = shrinkage
+                    go_away(I, F, DI, DF, x, AWAY,
+                            draw(I, F, I[pb + PI_S_AWAY]) * F[pf + PF_AWAY_MEAN], now)
+                    away = True
+                else:
+                    push(I, F, DI, DF, now + draw(I, F, I[pb + PI_S_AVAIL]) * F[pf + PF_AVAIL_MEAN],
+                         E_SHRINK_DUE, x, epoch, 0, 0.0)
+            if not away:
+                next_work(I, F, DI, DF, x, now)
         elif kind == E_OFF_DUTY:  # the span ends (a busy agent first finishes its contact)
             ab = I[T_AI] + x * AI_W
             if y == I[ab + AI_EPOCH]:
@@ -312,7 +265,28 @@ def run(I, F, DI, DF):
             return BROKEN
     if _short(I, margin + I[G_NA] + I[G_CTOP]):
         return ROOM
-    _close(I, F, DI, DF, end)
+    for a in range(I[G_NA]):  # the horizon ends: agents' time flushed (overruns, spans
+        ab = I[T_AI] + a * AI_W  # worked through), contacts in service recorded
+        if I[ab + AI_LEAVING]:
+            F[I[T_PF] + I[ab + AI_POOL] * PF_W + PF_OVERRUN] += end - F[I[T_AF] + a * AF_W + AF_SPAN_END]
+            I[ab + AI_LEAVING] = 0
+            schedule_next_span(I, F, DI, DF, a, end)
+        c = I[ab + AI_CONTACT]
+        if I[G_KEEPC] and c >= 0 and DI[I[T_CI] + c * CI_W + CI_STATE] == SERVING:
+            record(I, F, DI, DF, c, np.nan, R_ANSWERED)
+        set_state(I, F, DI, DF, a, OFF, end)
+    for q in range(I[G_NQ]):  # contacts still waiting counted (their wait until the end)
+        _queue_len(I, F, q, 0, end)
+        c = I[I[T_QI] + q * QI_W + QI_HEAD]
+        while c >= 0:
+            cb = I[T_CI] + c * CI_W
+            if DI[cb + CI_STATE] == WAITING:
+                i = DI[cb + CI_INTERVAL]
+                I[I[T_QC] + (q * 9 + QC_UNANSWERED) * n + i] += 1
+                F[I[T_QW] + (q * 2 + QW_ALL) * n + i] += end - DF[I[T_CF] + c * CF_W + CF_ARRIVAL]
+                if I[G_KEEPC]:
+                    record(I, F, DI, DF, c, end, R_UNANSWERED)
+            c = DI[cb + CI_NEXT]
     I[G_PHASE] = PHASE_DONE
     return OUT if I[G_STATUS] >= 0 else DONE_
 
