@@ -45,7 +45,9 @@ def _diff(a, b, path: str) -> str | None:
     if isinstance(a, float) or isinstance(b, float):
         if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
             return None
-        return None if a == b and type(a) is type(b) else f"{path}: {a!r} != {b!r}"
+        # (numpy floats are floats: the SimPy engine's scaled times are np.float64)
+        both = isinstance(a, float) and isinstance(b, float)
+        return None if both and a == b else f"{path}: {a!r} != {b!r}"
     if isinstance(a, (list, tuple)) or hasattr(a, "typecode"):
         if len(a) != len(b):
             return f"{path}: {len(a)} items != {len(b)}"
@@ -113,7 +115,9 @@ EARLY = tuple([1.0, 1.0] + [0.0] * 46)  # two expected contacts a day, in the fi
 
 def test_two_arrivals_a_day_identical_over_many_seeds():
     site = Site(id="s", fcr=0.5, handle_time_factor=1.2)
-    t1 = Queue(id="t1", handle_time=exponential(60), arrivals=Arrivals(volumes=EARLY),
+    forecast = (120.0, 30.0) + (math.nan,) * 46  # per-interval means scale handle and patience
+    t1 = Queue(id="t1", handle_time=exponential(60),
+               arrivals=Arrivals(volumes=EARLY, aht=forecast, patience=forecast),
                patience=exponential(30), after_work=deterministic(10),
                escalations=(Escalation(to="t2", probability=0.5, mode="consult"),),
                repeat_after=deterministic(600))
@@ -126,6 +130,7 @@ def test_two_arrivals_a_day_identical_over_many_seeds():
                     staffing=Staffing(agents=1))),
         sites=(site,), simulation=SimulationSettings()))
     model = compile_scenario(sc)
+    assert model.queues[0].handle_scale is not None and model.queues[0].patience_scale is not None
     offered = 0
     for seed in range(25):
         simpy, fast = _both(model, seed)
@@ -189,10 +194,14 @@ def centres(draw):
                            mode=draw(st.sampled_from(["transfer", "consult"])),
                            consult_time=draw(st.none() | DISTS))
                 for o in draw(st.lists(st.sampled_from(others), min_size=1, max_size=2, unique=True)))
+        patience = draw(st.none() | DISTS)
+        # per-interval means from a forecast (NaN: none given): handle and patience scales
+        means = st.none() | st.sampled_from([tuple([math.nan, 90.0, 400.0] * 16), (150.0,) * 48])
         queues.append(Queue(
             id=qid, handle_time=draw(DISTS),
-            arrivals=Arrivals(volumes=volumes, busyness_cv=draw(st.sampled_from([0.0, 0.3]))),
-            after_work=draw(st.none() | DISTS), patience=draw(st.none() | DISTS),
+            arrivals=Arrivals(volumes=volumes, busyness_cv=draw(st.sampled_from([0.0, 0.3])),
+                              aht=draw(means), patience=draw(means) if patience else None),
+            after_work=draw(st.none() | DISTS), patience=patience,
             service_level=ServiceLevelTarget(answer_within=draw(st.sampled_from([10, 30])), target=0.8),
             short_abandon_seconds=draw(st.sampled_from([0.0, 5.0, 20.0])),
             escalations=escalations,
@@ -232,6 +241,7 @@ def test_random_centres_identical_to_simpy(scenario, seed):
     model = compile_scenario(scenario)
     assert unsupported(model) == []
     assert_same_recording(*_both(model, seed))
+
 
 
 # -- what the fast engine does not cover --------------------------------------------
