@@ -34,7 +34,7 @@ from bposim.engine.fast.layout import (
 from bposim.engine.recorder import ORIGIN_NAMES, STATE_NAMES
 
 BLOCK = 2048  # BufferedSampler's block
-WINDOW = 32  # at most this many blocks of a stream are held at once
+WINDOW = 8  # at most this many blocks of a stream are held at once
 _UNIFORM = DistributionSpec("uniform", low=0.0, high=1.0)
 _EXP1 = DistributionSpec("exponential", mean=1.0)
 
@@ -113,6 +113,8 @@ class Draws:
             if used:
                 self.window[k] = self.window[k][used:]
                 self.dropped = True
+                if self.window[k].size < WINDOW * BLOCK // 4:  # busy too: refill it now
+                    self.want[k] = WINDOW
         self.want[low] = WINDOW  # a stream that runs low is a busy one: a full window
         self.window = [w.copy() for w in self.window]  # let the old F go
         return self.build(F[:I[T_DR]], I)
