@@ -12,7 +12,7 @@ from bposim.engine.fast.recording import to_recording
 from bposim.engine.fast.layout import DONE_, G_LOW, G_STATUS, LOW, OUT, ROOM
 from bposim.engine.recorder import Recording
 
-MAX_ATTEMPTS = 64  # each re-run doubles a stream's draws; this many cannot all be short
+MAX_ATTEMPTS = 64  # a re-run happens only when a stream ran out inside one event
 
 
 _loaded: tuple[float, bool] | None = None  # (seconds, from cache) of the kernel's import
