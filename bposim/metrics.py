@@ -365,17 +365,22 @@ def replication_metrics(model: Model, rec: Recording) -> ReplicationMetrics:
     rows = _queue_totals(model, rec, q) + _pool_totals(model, rec, p)
     if o is not None:
         rows += _outbound_totals(model, rec, o, p)
-    external = [qm.id for qm in model.queues if qm.volumes.any()]
+    external = [qm for qm in model.queues if qm.volumes.any()]
     keep = model.measured
-    f = q[keep[q["interval"].to_numpy()] & q["queue"].isin(external)]
+    f = q[keep[q["interval"].to_numpy()] & q["queue"].isin([qm.id for qm in external])]
     run = registry.scope_key("run")
     if len(f):
-        off = f["offered"].sum()
-        rows += [
-            ("offered", run, float(off)),
-            ("abandon_rate", run, float(_ratio(f["abandoned"].sum(), off))),
-            ("sl_offered", run, float(_ratio(f["answered_within"].sum(), off))),
-        ]
+        rows.append(("offered", run, float(f["offered"].sum())))
+    # contacts that can abandon or wait for an answer (voice, chat) apart from backlog items
+    # (email, back office: closed within a due time); a centre without one kind has no figure
+    for ids, pairs in (([qm.id for qm in external if qm.channel in registry.REAL_TIME],
+                        (("abandon_rate", "abandoned"), ("sl_offered", "answered_within"))),
+                       ([qm.id for qm in external if qm.channel in registry.DEFERRABLE],
+                        (("sl_due", "answered_within"),))):
+        g = f[f["queue"].isin(ids)]
+        if len(g):
+            off = g["offered"].sum()
+            rows += [(name, run, float(_ratio(g[col].sum(), off))) for name, col in pairs]
     cost = float(p.loc[keep[p["interval"].to_numpy()], "cost"].sum())
     answered = float(f["answered"].sum()) if len(f) else 0.0
     rows += [("cost", run, cost), ("cost_per_contact", run, float(_ratio(cost, answered)))]

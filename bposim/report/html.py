@@ -161,7 +161,7 @@ def _scenario_facts(d: ResultsData) -> str:
 def _headline(d: ResultsData) -> str:
     s = d.summary
     run = registry.scope_key("run")
-    items = [(_card(m, run, d.currency), m, run) for m in ("offered", "sl_offered", "abandon_rate",
+    items = [(_card(m, run, d.currency), m, run) for m in ("offered", "sl_offered", "abandon_rate", "sl_due",
                                                            "sme_utilisation")]
     items += [(f"{_card('service_level', 'queue')}, queue {q.id}", "service_level",
                registry.scope_key("queue", q.id)) for q in d.queues]

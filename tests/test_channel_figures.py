@@ -1,0 +1,68 @@
+"""Run-level and presentation figures of a centre with both real-time queues (calls,
+chat) and backlogs (email, back office): each figure is recounted from the contact log
+or by hand, not read back from the code that computes it (review of issue 10)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pytest
+from helpers import (
+    MONDAY, Arrivals, Horizon, Pool, Queue, Scenario, SimulationSettings, Skill, Staffing,
+    exponential,
+)
+
+from bposim.engine.core import Engine
+from bposim.engine.model import compile_scenario
+from bposim.metrics import replication_metrics
+from bposim.rng import Streams
+from bposim.scenario.schema import Shift
+
+OPEN = tuple([0.0] * 16 + [15.0] * 24 + [0.0] * 8)  # 08:00-20:00, 30 an hour
+
+
+def _centre(queues=("calls", "mail")) -> Scenario:
+    """Calls that abandon (one short team) and emails due within 2 h, one day."""
+    make = {
+        "calls": Queue(id="calls", handle_time=exponential(240), arrivals=Arrivals(volumes=OPEN),
+                       patience=exponential(120)),
+        "mail": Queue(id="mail", channel="email", handle_time=exponential(400),
+                      arrivals=Arrivals(volumes=tuple(0.8 * v for v in OPEN)), due_within_hours=2.0),
+    }
+    team = Pool(id="team", skills=tuple(Skill(q) for q in queues),
+                staffing=Staffing(shifts=(Shift(start=dt.time(8), hours=12, agents=4),)))
+    return Scenario(name="mixed", horizon=Horizon(start=MONDAY, days=1),
+                    queues=tuple(make[q] for q in queues), pools=(team,),
+                    simulation=SimulationSettings(keep_contacts=True))
+
+
+def _run(sc, seed=1):
+    model = compile_scenario(sc)
+    return model, replication_metrics(model, Engine(model, Streams(seed)).run())
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_run_abandon_rate_and_service_level_are_over_real_time_queues_only(seed):
+    model, m = _run(_centre(), seed)
+    t = m.totals.set_index(["metric", "scope"])["value"]
+    log = m.contacts
+    calls, mail = log[log["queue"] == "calls"], log[log["queue"] == "mail"]
+    abandoned = (calls["outcome"] == "abandoned").sum()
+    assert abandoned > 20 and len(mail) > 100
+    # the log, recounted: calls only (an email cannot abandon)
+    assert math.isclose(t[("abandon_rate", "all")], abandoned / len(calls))
+    within = (calls["answer"].notna() & (calls["wait"] <= 20.0)).sum()
+    assert math.isclose(t[("sl_offered", "all")], within / len(calls))
+    closed_in_time = ((mail["outcome"] == "closed") & (mail["end"] <= mail["due"])).sum()
+    assert math.isclose(t[("sl_due", "all")], closed_in_time / len(mail))
+    assert t[("offered", "all")] == len(calls) + len(mail)
+
+
+def test_an_email_only_centre_has_no_abandon_rate_and_a_calls_only_centre_no_due_share():
+    _, m = _run(_centre(("mail",)))
+    names = set(m.totals.loc[m.totals["scope"] == "all", "metric"])
+    assert "sl_due" in names and not {"abandon_rate", "sl_offered"} & names
+    _, m = _run(_centre(("calls",)))
+    names = set(m.totals.loc[m.totals["scope"] == "all", "metric"])
+    assert {"abandon_rate", "sl_offered"} <= names and "sl_due" not in names
