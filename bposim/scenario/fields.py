@@ -40,6 +40,7 @@ MAX_INTEGER = 2**63 - 1
 
 _ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-]*$")
 _LAST_STEP = re.compile(r"^(.*?)(\.[^.\[\]]*|\[\d+\])$")
+_DECIMAL = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+))(?:[eE]([-+]?\d+))?\s*$")
 
 
 def join(path: str, key: object) -> str:
@@ -150,17 +151,17 @@ def number(
         return default
     kind = "a whole number" if integer else "a number"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        ctx.add(path, f"must be {kind}, got {describe(value)}")
+        hint = number_text_hint(value) if isinstance(value, str) else ""
+        ctx.add(path, f"must be {kind}, got {describe(value)}{hint}")
         return None
     if le is None and lt is None:  # no bound given: still refuse absurd magnitudes (1e30 calls)
         cap = MAX_INTEGER if integer else MAX_NUMBER
         if abs(value) > cap:
-            size = f"{value:.3g}" if isinstance(value, float) else f"a number of {len(str(abs(value)))} digits"
+            size = f"{value:.3g}" if isinstance(value, float) else _echo_int(value)
             ctx.add(path, f"must be at most {_bounds_text(None, None, cap, None)[3:]} in size, got {size}")
             return None
     elif isinstance(value, int) and abs(value) > 2**64:  # float() would overflow on 400 digits
-        ctx.add(path, f"must be {_bounds_text(ge, gt, le, lt)}, got a number of "
-                f"{len(str(abs(value)))} digits")
+        ctx.add(path, f"must be {_bounds_text(ge, gt, le, lt)}, got {_echo_int(value)}")
         return None
     if not math.isfinite(value):
         ctx.add(path, f"must be a finite number, got {value}")
@@ -178,9 +179,46 @@ def number(
         or (le is not None and value > le)
         or (lt is not None and value >= lt)
     ):
-        ctx.add(path, f"must be {_bounds_text(ge, gt, le, lt)}, got {value:g}")
+        got = _echo_int(value) if isinstance(value, int) else f"{value:g}"
+        ctx.add(path, f"must be {_bounds_text(ge, gt, le, lt)}, got {got}")
         return None
     return value
+
+
+def _echo_int(value: int) -> str:
+    """A whole number as written (99999999999, not 1e+11); its digit count when very long."""
+    digits = str(abs(value))
+    return str(value) if len(digits) <= 30 else f"a number of {len(digits)} digits"
+
+
+def number_text_hint(value: str) -> str:
+    """What to write instead of text that reads as a number, for 'got the text' messages.
+
+    YAML 1.1 reads ``1.0e8`` and ``1e12`` as text: a float there needs a '.' in the
+    mantissa and a sign in the exponent (``1.0e+8``). A quoted ``'12'`` is text too.
+    Returns '' when ``value`` is not a finite decimal number.
+    """
+    match = _DECIMAL.match(value)
+    if not match or not math.isfinite(as_float := float(value)):
+        return ""
+    mantissa, exponent = match.group(1), match.group(2)
+    plain = _plain(as_float)
+    if exponent is None:
+        return f"; write it without quotes: {plain or mantissa}"
+    if "." not in mantissa:
+        mantissa += ".0"
+    if exponent[:1] not in "+-":
+        exponent = "+" + exponent
+    other = f", or {plain}" if plain else ""
+    return f"; YAML reads it as text: write {mantissa}e{exponent} (a '.' and a signed exponent){other}"
+
+
+def _plain(value: float) -> str | None:
+    """``value`` written without an exponent (1e8 -> 100000000), if that is short."""
+    if value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    text = repr(value)
+    return None if "e" in text or "inf" in text or "nan" in text else text
 
 
 def text(
