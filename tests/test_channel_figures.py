@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import warnings
 
 import pytest
 from helpers import (
@@ -13,9 +14,11 @@ from helpers import (
     exponential,
 )
 
+import bposim
 from bposim.engine.core import Engine
 from bposim.engine.model import compile_scenario
 from bposim.metrics import replication_metrics
+from bposim.report import write_report
 from bposim.rng import Streams
 from bposim.scenario.schema import Shift
 
@@ -66,3 +69,20 @@ def test_an_email_only_centre_has_no_abandon_rate_and_a_calls_only_centre_no_due
     _, m = _run(_centre(("calls",)))
     names = set(m.totals.loc[m.totals["scope"] == "all", "metric"])
     assert {"abandon_rate", "sl_offered"} <= names and "sl_due" not in names
+
+
+@pytest.fixture(scope="module")
+def email_only_dir(tmp_path_factory):
+    """Results of an email-only centre: two replications, serial, the SimPy engine."""
+    out = tmp_path_factory.mktemp("channels") / "mail"
+    bposim.run_to_directory(_centre(("mail",)), out, replications=2, seed=3, executor="serial", engine="simpy")
+    return out
+
+
+def test_an_email_only_report_says_the_due_time_and_raises_no_warning(email_only_dir, tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a matplotlib warning (an empty legend) fails the test
+        html = write_report(email_only_dir, tmp_path / "report.html").read_text(encoding="utf-8")
+    facts = html.split('<table class="facts">', 1)[1].split("</table>", 1)[0]
+    assert "mail (80% closed within 2 h due time)" in facts and " s)" not in facts
+    assert "Answer-time distribution" not in html  # an email has no answer time

@@ -143,8 +143,10 @@ def _scenario_facts(d: ResultsData) -> str:
         horizon += f"; warm-up {d.warmup_minutes:g} min left out of run-level figures"
     if d.measure:
         horizon += f"; run-level figures measured {d.measure} (simulation.measure)"
-    queues = ", ".join(f"{q.id} ({q.definition} SL {q.target:.0%} within {q.answer_within:g} s)"
-                       if q.target == q.target else q.id for q in d.queues)
+    queues = ", ".join(q.id if q.target != q.target else
+                       f"{q.id} ({q.target:.0%} closed within {q.due_hours:g} h due time)" if q.due_hours is not None
+                       else f"{q.id} ({q.definition} SL {q.target:.0%} within {q.answer_within:g} s)"
+                       for q in d.queues)
     pools = ", ".join(f"{p.id} ({p.tier})" for p in d.pools)
     facts = [
         ("Scenario", d.name), ("Description", d.description or "–"), ("Horizon", horizon),
