@@ -42,17 +42,20 @@ def build_figures(d: ResultsData):
     """(slug, title, caption, Figure) for each figure the results support (the queue
     figures only when there are queues)."""
     colours = palette([q.id for q in d.queues] + [p.id for p in d.pools])
-    queue_figures = [
-        ("service_level", "Service level by interval",
-         "Mean service level per interval and queue, with the 95 % confidence band over "
-         "replications and the queue's target (dashed).",
-         service_level_figure(d.interval_summary, d.targets(), colours)),
+    answer_times = [
         ("answer_times", "Answer-time distribution",
          "How long answered contacts waited, per queue; dotted lines mark each queue's "
          "answer-within threshold." + ("" if d.contacts is not None else
                                        " Percentiles only: run with --keep-contacts for the full curve."),
          wait_distribution_figure(d.contacts, d.summary, d.answer_within(), colours,
                                   warmup_seconds=60 * d.warmup_minutes)),
+    ] if d.answer_within() else []  # only voice and chat queues have an answer time
+    queue_figures = [
+        ("service_level", "Service level by interval",
+         "Mean service level per interval and queue, with the 95 % confidence band over "
+         "replications and the queue's target (dashed).",
+         service_level_figure(d.interval_summary, d.targets(), colours)),
+        *answer_times,
         ("volumes", "Offered, answered and abandoned",
          "Contacts per interval (mean over replications), counted in the interval they arrived.",
          volume_figure(d.interval_summary, colours)),

@@ -168,7 +168,8 @@ def wait_distribution_figure(contacts: pd.DataFrame | None = None, summary: pd.D
     ax.set_ylabel("share of answered contacts (%)")
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
+    if ax.get_legend_handles_labels()[0]:  # no legend (and no warning) without a labelled line
+        ax.legend(loc="lower right", fontsize=8)
     return fig
 
 
