@@ -139,7 +139,11 @@ def interval_bounds(mean, se, n, share, nonnegative, confidence: float = CONFIDE
       give the observed standard error), so it lies inside [0, 1] and is asymmetric
       near 0 and 1;
     - a metric whose values are all >= 0 (``nonnegative``): a t interval for log(m) by
-      the delta method, m·exp(±t·se/m), which stays above 0;
+      the delta method, m·exp(±x) with x = t·se/m, which stays above 0. That
+      first-order approximation breaks down for large x (m·e^12.7 for two replications
+      4 and 0), so the upper limit is max(m·exp(min(x, 2)), m + t·se): it never falls
+      as se grows and is at most (e² - 1)/2 ≈ 3.2 times as far above m as the t
+      interval's (docs/simulation.md gives the coverage);
     - anything else: the Student-t interval m ± t·se.
 
     All three shrink to m ± t·se as se/m → 0. When every replication gives the same
@@ -152,10 +156,11 @@ def interval_bounds(mean, se, n, share, nonnegative, confidence: float = CONFIDE
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         t = stats.t.ppf(0.5 + confidence / 2, np.where(n > 1, n - 1, 1))
         low, high = m - t * se, m + t * se
-        # log scale: m * exp(-+ t se / m); m = 0 means every value was 0
-        spread = np.exp(np.where(m > 0, t * se / np.where(m > 0, m, 1.0), 0.0))
-        low = np.where(nonnegative, m / spread, low)
-        high = np.where(nonnegative, m * spread, high)
+        # log scale: m * exp(-+ x), x = t se / m (m = 0 means every value was 0); the upper
+        # limit's x is capped at 2, and the t limit m + t se takes over where it is higher
+        x = np.where(m > 0, t * se / np.where(m > 0, m, 1.0), 0.0)
+        low = np.where(nonnegative, m * np.exp(-x), low)
+        high = np.where(nonnegative, np.maximum(m * np.exp(np.minimum(x, 2.0)), high), high)
         # Wilson with k = t^2 / n_eff = (t se)^2 / (m (1 - m)); k = 0 at m = 0 or 1 (se is 0 there)
         var = m * (1.0 - m)
         k = np.where(var > 0, (t * se) ** 2 / np.where(var > 0, var, 1.0), 0.0)
