@@ -35,7 +35,7 @@ from bposim import metric_registry as registry
 from bposim.engine.model import Model
 from bposim.metrics_backlog import add_due
 from bposim.engine.recorder import (
-    AGENT_STATE_COLUMNS, BUSY_STATES, CAMPAIGN_COUNTS, CONTACT_COLUMNS, DIALING, IDLE,
+    AGENT_STATE_COLUMNS, AWAY, BREAK, BUSY_STATES, CAMPAIGN_COUNTS, CONTACT_COLUMNS, DIALING, IDLE,
     OUTBOUND_STATES, STATE_NAMES, TASK_STATES, Recording,
 )
 
@@ -169,6 +169,7 @@ def _pool_frame(model: Model, rec: Recording, starts) -> pd.DataFrame:
         busy = np.sum([st.time[k] for k in BUSY_STATES], axis=0)
         available = busy + np.asarray(st.time[IDLE]) + np.asarray(st.time[DIALING])
         paid = np.asarray(st.paid)
+        on_clock = available + np.asarray(st.time[AWAY]) + np.asarray(st.time[BREAK])
         frames.append(pd.DataFrame({
             "interval": np.arange(model.n_intervals),
             "start": starts,
@@ -182,7 +183,7 @@ def _pool_frame(model: Model, rec: Recording, starts) -> pd.DataFrame:
             "absent_s": np.asarray(st.absent),
             "agents_available": available / model.interval,
             "occupancy": _ratio(busy, available),
-            "utilisation": _ratio(busy, paid),
+            "utilisation": _ratio(busy, np.maximum(paid, on_clock)),
             "handled": np.asarray(st.handled, dtype=float),
             "escalations_taken": np.asarray(st.escalations_taken, dtype=float),
             "cost": paid / 3600.0 * pm.cost_per_hour,
@@ -232,15 +233,22 @@ def _queue_totals(model: Model, rec: Recording, q: pd.DataFrame) -> list[tuple[s
 
 def _busy_totals(f: pd.DataFrame) -> dict[str, float]:
     busy, paid = f["busy_s"].sum(), f["paid_s"].sum()
-    available = busy + f["idle_s"].sum() + f["dialing_s"].sum()
+    available = f["busy_s"] + f["idle_s"] + f["dialing_s"]
     return {
-        "occupancy": float(_ratio(busy, available)),
-        "utilisation": float(_ratio(busy, paid)),
+        "occupancy": float(_ratio(busy, available.sum())),
+        "utilisation": float(_ratio(busy, _paid_or_worked(f, available).sum())),
         "handled": float(f["handled"].sum()),
         "escalations_taken": float(f["escalations_taken"].sum()),
         "paid_hours": float(paid / 3600.0),
         "cost": float(f["cost"].sum()),
     }
+
+
+def _paid_or_worked(f: pd.DataFrame, available) -> pd.Series:
+    """Per interval, the paid time or, when more, the time agents were on the clock
+    (available, unavailable or on break): time worked past the end of duty (overrun) is
+    paid overtime, so utilisation stays at or below occupancy and 100 %."""
+    return np.maximum(f["paid_s"], available + f["unavailable_s"] + f["break_s"])
 
 
 def _pool_totals(model: Model, rec: Recording, p: pd.DataFrame) -> list[tuple[str, str, float]]:

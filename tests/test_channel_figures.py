@@ -86,3 +86,27 @@ def test_an_email_only_report_says_the_due_time_and_raises_no_warning(email_only
     facts = html.split('<table class="facts">', 1)[1].split("</table>", 1)[0]
     assert "mail (80% closed within 2 h due time)" in facts and " s)" not in facts
     assert "Answer-time distribution" not in html  # an email has no answer time
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_utilisation_counts_overrun_as_paid_and_stays_at_or_below_occupancy(seed):
+    """Short ragged spans and long calls: agents often work past the end of duty. The
+    overrun is paid overtime, so utilisation = busy / (paid + overrun), recounted from the
+    agent-state log, and never above occupancy or 100 %."""
+    n = 96
+    sc = Scenario(
+        name="ragged", horizon=Horizon(start=MONDAY, days=1, interval_minutes=15),
+        queues=(Queue(id="q", handle_time=exponential(1500), arrivals=Arrivals(volumes=(4.0,) * n)),),
+        pools=(Pool(id="p", skills=(Skill("q"),), staffing=Staffing(per_interval=(2, 1) * (n // 2))),),
+        simulation=SimulationSettings(keep_agent_states=True))
+    one = bposim.simulate(sc, seed=seed)
+    t = one.totals.set_index(["metric", "scope"])["value"]
+    log = one.agent_states
+    busy = log[log["state"].isin(["handling", "wrap", "consult_hold"])]
+    busy_h = (busy["end"] - busy["start"]).sum() / 3600
+    overrun = t[("overrun_hours", "pool:p")]
+    assert overrun > 1.0
+    assert t[("utilisation", "pool:p")] == pytest.approx(busy_h / (t[("paid_hours", "pool:p")] + overrun))
+    assert t[("utilisation", "pool:p")] <= t[("occupancy", "pool:p")] <= 1.0
+    p = one.pools
+    assert (p["utilisation"].dropna() <= p["occupancy"].dropna() + 1e-12).all()
