@@ -36,7 +36,8 @@ What holds after every event:
   an agent waiting on dials has one in flight;
 - chats: an agent's load is within its pool's concurrency; an agent holding chats is
   handling, holds no call and is not idle; loads add up to the open sessions; no chat
-  waits while a pool answering it at once has a free slot;
+  waits while a pool answering it at once has a free slot (an agent holding chats may
+  keep one free only inside a backlog block while backlog work waits for it);
 - campaigns: every dial is in flight or has exactly one outcome; live = connected +
   abandoned + AMD false positives and machines = detected + to agent + unconnected,
   per interval; connected = right party + wrong party; records closed ≤ attempted ≤
@@ -200,7 +201,8 @@ def _check_chat(engine: Engine, holders: set) -> None:
     chats is handling, holds no call and is not idle; the loads add up to the sessions
     holding a slot; a session in talk is in service with a loaded agent; the partially
     loaded list holds agents with a free slot; no chat waits while an agent of a pool
-    answering it at once has a free slot (idle, or partial and not about to leave)."""
+    answering it at once has a free slot (idle, or holding chats and not about to leave,
+    unless it is inside a backlog block with backlog work waiting for it)."""
     chat = engine.chat
     assert (chat is not None) == any(q.chat for q in engine.queues), "chat component iff chat queues"
     if chat is None:
@@ -222,12 +224,20 @@ def _check_chat(engine: Engine, holders: set) -> None:
         assert c.state == SERVING and c.queue.chat and c.agent.load > 0, f"chat {c.id} in talk without a slot"
         if c.holder is not None:
             holders.add(c.holder)
+    backlog = engine.backlog
     for q in engine.queues:
         if q.chat and any(c.state == WAITING for c in q.waiting):
             for p in q.immediate:
+                pool = engine.pools[p]
                 free = [a for a in chat.partial[p] if not (a.leaving or a.pending)]
-                assert not free and not engine.pools[p].idle, (
-                    f"{q.m.id}: a chat waits while {engine.pools[p].m.id} has a free slot")
+                assert not free and not pool.idle, f"{q.m.id}: a chat waits while {pool.m.id} has a free slot"
+                # an agent off the list may keep a free slot only to finish its chats before
+                # backlog work waiting for it inside a block (or before leaving / a break)
+                for a in pool.agents:
+                    if 0 < a.load < pool.m.concurrency and not (a.leaving or a.pending):
+                        assert backlog is not None and backlog.first(a) and backlog.has_work(a), (
+                            f"{q.m.id}: a chat waits while {a.id} has {a.load} of "
+                            f"{pool.m.concurrency} chats and no backlog work waits for it")
 
 
 def _check_campaigns(engine: Engine) -> None:

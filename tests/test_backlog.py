@@ -218,10 +218,9 @@ def test_agent_time_on_backlog_items_is_handling_time():
     assert handling > 0
 
 
-def test_chat_agents_with_a_backlog_block_and_qa_of_chats():
-    """Chats (three at once per agent), email with a block and SMEs reviewing the chat
-    team's closed contacts: the rules hold after every event, chats are sampled for QA,
-    and inside the block agents drain their chats before the backlog."""
+def _chat_email_block() -> Scenario:
+    """Chats (three at once per agent) and email in one team with a block 11:00-13:00;
+    SMEs review the chat team's closed contacts."""
     from bposim.scenario.schema import ChatCapacity, QaReview
 
     chat = Queue(id="chat", channel="chat", handle_time=exponential(500), arrivals=Arrivals(volumes=OPEN),
@@ -232,8 +231,24 @@ def test_chat_agents_with_a_backlog_block_and_qa_of_chats():
                 backlog_blocks=(BacklogBlock(start=dt.time(11), end=dt.time(13)),))
     sme = Pool(id="sme", tier="sme", skills=(), staffing=Staffing(agents=1),
                qa_review=QaReview(share=0.2, time=exponential(200), of=("team",)))
-    sc = Scenario(name="chat", horizon=Horizon(start=MONDAY, days=1), queues=(chat, mail),
-                  pools=(team, sme), simulation=SimulationSettings(keep_contacts=True))
-    rec, _ = run_checked(sc, seed=6)
+    return Scenario(name="chat", horizon=Horizon(start=MONDAY, days=1), queues=(chat, mail),
+                    pools=(team, sme), simulation=SimulationSettings(keep_contacts=True))
+
+
+def test_chat_agents_with_a_backlog_block_and_qa_of_chats():
+    """The rules hold after every event, chats are sampled for QA, and inside the block
+    agents drain their chats before the backlog."""
+    rec, _ = run_checked(_chat_email_block(), seed=6)
     assert sum(rec.queues[1].backlog.closed) > 0 and sum(rec.queues[0].answered) > 100
     assert sum(rec.pools[1].tasks.qa_sampled) > 0.1 * (sum(rec.queues[0].answered) + sum(rec.queues[1].backlog.closed))
+
+
+@pytest.mark.parametrize("seed", [4, 5, 7])
+def test_chat_slots_saved_for_backlog_work_are_given_back(seed):
+    """Review of issue 10, finding 18: inside a block an agent holding chats saves its free
+    slots for backlog work waiting for it, and takes chats again once no such work waits
+    (another agent took it: seeds 4 and 7) or the block ends (seed 5); a chat never waits
+    while an agent holding chats has a free slot it is not saving (the invariant after
+    every event; with the engine before the fix these seeds break it)."""
+    rec, _ = run_checked(_chat_email_block(), seed=seed)
+    assert sum(rec.queues[0].answered) > 100 and sum(rec.queues[1].backlog.closed) > 0

@@ -191,10 +191,14 @@ class Backlog:
                 now = e.env._now
                 self._waiting(c.queue, len(line) + 1, len(line), now)
                 e.dispatcher.answer(c, agent, now)
+                if e.chat is not None:  # agents saving chat slots for it may take chats again
+                    e.chat.backlog_taken()
                 return True
         heap = self.tasks[pi]
         if heap:
             self._start(heappop(heap)[2], agent)
+            if self.e.chat is not None:
+                self.e.chat.backlog_taken()
             return True
         return False
 

@@ -14,13 +14,21 @@ after-work keeps the slot. Chat customers abandon with the queue's own patience,
 the queue has its own service level, as any real-time queue. An escalation from a
 chat is passed on as a transfer (the agent does not hold a chat for a consult).
 
+Inside one of its pool's backlog blocks, an agent whose chat slot frees while backlog
+work it could take waits *saves* its free slots: it takes no new chat, finishes the
+chats it holds and then takes the backlog work. It stops saving (takes chats again, up
+to its limit) as soon as no backlog work it could take waits (someone else took it) or
+the block ends. Everywhere else a freed slot is filled at once with waiting chats.
+
 Agent time while holding chats is split by load: with ``j`` of ``k`` slots taken, a
 second counts ``j/k`` as handling and ``1 − j/k`` as idle, so occupancy and utilisation
 count partial load (an agent with 2 of 3 chats is 2/3 busy). The engine flushes an
 agent's time at every change of load (a ``handling`` → ``handling`` state change).
 
-Events handled here (target: the chat contact): ``CHAT_END`` (talk is over) and
-``CHAT_FREE`` (its after-work is over: the slot frees).
+Events handled here: ``CHAT_END`` (talk is over; target: the chat contact),
+``CHAT_FREE`` (its after-work is over: the slot frees; target: the chat contact) and
+``CHAT_BLOCK_END`` (a backlog block of a pool with saving agents ends; target: the
+pool). Hook: ``Backlog.take`` calls :meth:`Chat.backlog_taken`.
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ from __future__ import annotations
 import math
 
 from bposim.engine.contacts import DONE
-from bposim.engine.events import CHAT_END, CHAT_FREE
+from bposim.engine.events import CHAT_BLOCK_END, CHAT_END, CHAT_FREE
 from bposim.engine.recorder import TALK, TRANSFER
 
 
@@ -42,8 +50,11 @@ class Chat:
         self.partial = [{} for _ in pools]  # agent -> None: 0 < load < concurrency, by free-since
         self.open = 0  # sessions holding a slot (in talk or after-work)
         self.talking = {}  # chat contacts in talk, in the order they were answered
+        self.saving = {}  # agent -> None: saving free slots for backlog work, in order saved
+        self.block_ends = set()  # (pool index, end) of block ends scheduled
         engine.on(CHAT_END, self._end)
         engine.on(CHAT_FREE, lambda ev: self._release(ev.target, ev.time))
+        engine.on(CHAT_BLOCK_END, lambda ev: self._resume(ev.time))
 
     def agent_for(self, pools):
         """The agent with a free chat slot for longest among pool indices ``pools``."""
@@ -132,17 +143,58 @@ class Chat:
         part = self.partial[agent.pool.m.index]
         if agent.load == 0:
             part.pop(agent, None)
+            self.saving.pop(agent, None)
             e._free(agent)
             return
-        backlog = e.backlog
-        if agent.leaving or agent.pending or (
-                backlog is not None and backlog.first(agent) and backlog.has_work(agent)):
-            part.pop(agent, None)  # in a backlog block: it finishes its chats, then takes backlog work
+        if agent.leaving or agent.pending:  # it finishes its chats, then goes
+            part.pop(agent, None)
             return
+        if self._saves(agent):  # it finishes its chats, then takes backlog work
+            part.pop(agent, None)
+            if agent not in self.saving:
+                self.saving[agent] = None
+                self._schedule_block_end(agent, now)
+            return
+        self.saving.pop(agent, None)
         if agent not in part:
             part[agent] = None
             agent.free_since = now
-        e.dispatcher.take_work(agent, chat_only=True)
+        self.fill(agent)  # every free slot, not one: a slot may have been saved before
+
+    def _saves(self, agent) -> bool:
+        """Whether ``agent`` keeps its free slots for backlog work: inside a block of its
+        pool, with backlog work it could take waiting."""
+        backlog = self.e.backlog
+        return backlog is not None and backlog.first(agent) and backlog.has_work(agent)
+
+    def _schedule_block_end(self, agent, now: float) -> None:
+        """An event at the end of the block ``agent`` saves slots in (once per block)."""
+        pi = agent.pool.m.index
+        for start, end in agent.pool.m.backlog_blocks:
+            if start <= now < end:
+                if (pi, end) not in self.block_ends:
+                    self.block_ends.add((pi, end))
+                    self.e.at(end - now, CHAT_BLOCK_END, agent.pool)
+                return
+
+    def backlog_taken(self) -> None:
+        """Backlog work was taken: agents saving slots for work that no longer waits for
+        them take chats again."""
+        if self.saving:
+            self._resume(self.e.env._now)
+
+    def _resume(self, now: float) -> None:
+        """Agents saving slots that no longer have a reason to go back on the partially
+        loaded list (free since ``now``) and fill their free slots, in the order they saved."""
+        for agent in [a for a in self.saving if not (a.leaving or a.pending or self._saves(a))]:
+            if agent not in self.saving:  # a previous agent's chats changed things
+                continue
+            del self.saving[agent]
+            part = self.partial[agent.pool.m.index]
+            if agent not in part:
+                part[agent] = None
+                agent.free_since = now
+            self.fill(agent)
 
     def close(self, end: float) -> None:
         """Chats still in talk when the horizon ends get their records (end NaN)."""

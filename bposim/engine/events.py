@@ -24,7 +24,8 @@ from __future__ import annotations
  RETRY, CALLBACK_DUE, CALLBACK_MISS,  # retrials after abandonment, callbacks
  RELEASE, TASK_END,  # the backlog: a coaching session becomes workable, a task ends
  CHAT_END, CHAT_FREE,  # chat: a session's talk ends, its slot frees
- ) = range(24)
+ CHAT_BLOCK_END,  # chat: a backlog block ends (agents saving chat slots take chats again)
+ ) = range(25)
 KIND_NAMES = (
     "arrival", "abandon", "overflow", "end_talk", "free", "come_back",
     "on_duty", "off_duty", "due", "shrink_due", "back",
@@ -32,6 +33,7 @@ KIND_NAMES = (
     "retry", "callback_due", "callback_miss",
     "release", "task_end",
     "chat_end", "chat_free",
+    "chat_block_end",
 )
 N_KINDS = len(KIND_NAMES)
 
