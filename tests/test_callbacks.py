@@ -8,8 +8,8 @@
   is offered exactly to the arrivals that found as many contacts waiting as the
   threshold implies (counted again from the contact log);
 - a scheduled callback connects ``delay`` after the offer when an agent is free;
-- two arrivals a day before anyone is on duty: hand-checkable times for success and
-  for every attempt failing;
+- two arrivals a night while only an overflow pool is on duty: hand-checkable times
+  for success and for every attempt failing; with nobody on duty no callback is offered;
 - the engine invariants hold after every event, in both modes.
 """
 
@@ -162,20 +162,41 @@ def test_a_scheduled_callback_connects_delay_after_the_offer():
     assert abs(sum(rec.queues[0].time_to_callback) - 2400.0 * completed) < 1e-6
 
 
-def _two_a_night(callback) -> Scenario:
-    """About two calls between 00:00 and 01:00; one agent from 08:00 (60 s calls)."""
+def _two_a_night(callback, night_cover=True) -> Scenario:
+    """About two calls between 00:00 and 01:00; one agent from 08:00 (60 s calls). With
+    ``night_cover``, one agent of a second pool is on duty all day but takes a call only
+    after it has waited 12 hours (never, here): the centre is open, yet the pool that
+    answers at once has nobody on duty, so the expected wait is infinite."""
     vol = tuple([1.0] * 2 + [0.0] * 46)
     q = Queue(id="q", handle_time=deterministic(60), arrivals=Arrivals(volumes=vol),
               patience=deterministic(600), callback=callback)
-    pool = Pool(id="p", skills=(Skill("q"),),
-                staffing=Staffing(shifts=(Shift(start=dt.time(8), hours=8, agents=1),)))
-    return Scenario(name="two", horizon=Horizon(start=MONDAY, days=1), queues=(q,), pools=(pool,),
+    pools = (Pool(id="p", skills=(Skill("q"),),
+                  staffing=Staffing(shifts=(Shift(start=dt.time(8), hours=8, agents=1),))),)
+    if night_cover:
+        pools += (Pool(id="late", skills=(Skill("q", overflow_after=12 * 3600.0),), staffing=Staffing(agents=1)),)
+    return Scenario(name="two", horizon=Horizon(start=MONDAY, days=1), queues=(q,), pools=pools,
                     simulation=SimulationSettings(keep_contacts=True))
 
 
+def test_no_callback_is_offered_when_nobody_serving_the_queue_is_on_duty():
+    """The centre is closed (no agent of any pool serving the queue on duty): a caller is
+    not offered a callback (to be called back when it opens) but waits, and with a
+    patience of 600 s abandons exactly 600 s after arriving."""
+    sc = _two_a_night(Callback(offer_when_wait_over=120, acceptance=1.0, success=1.0), night_cover=False)
+    seen = 0
+    for seed in range(1, 6):
+        rec, _ = run_checked(sc, seed)
+        log = _log(rec)
+        assert _total(rec, "callbacks_offered") == 0 and _total(rec, "abandoned") == len(log)
+        for r in log:
+            assert r["outcome"] == "abandoned" and r["end"] == r["arrival"] + 600.0
+        seen += len(log)
+    assert seen >= 4
+
+
 def test_two_arrivals_a_night_kept_in_place_are_called_back_at_eight():
-    """Nobody on duty: the expected wait is infinite, so each caller is offered a
-    callback, accepts (acceptance 1) and keeps the place (no abandonment after 600 s);
+    """Nobody on duty in the pool answering at once: the expected wait is infinite, so
+    each caller is offered a callback, accepts (acceptance 1) and keeps the place (no abandonment after 600 s);
     at 08:00 the agent calls them back in arrival order, 60 s each."""
     sc = _two_a_night(Callback(offer_when_wait_over=120, acceptance=1.0, success=1.0))
     seen = 0

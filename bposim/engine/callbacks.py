@@ -6,7 +6,10 @@ queue's threshold, the customer is offered a callback and accepts with probabili
 announces it: ``position × mean handle time (talk + wrap, this interval) / agents on
 duty in the pools that answer the queue at once`` (every pool that serves it, when
 only overflow pools do), where ``position`` counts the contacts waiting in the line
-plus this one; with nobody on duty it is infinite.
+plus this one; with nobody on duty there it is infinite. No callback is offered while
+no agent of any pool serving the queue is on duty (the centre is closed): as a
+workforce planner expects, a caller then waits or abandons as without callbacks, and
+is not promised a call back hours later when the centre opens.
 
 An accepted callback is the same contact (counted once in ``offered``), and it no
 longer abandons:
@@ -81,13 +84,19 @@ class Callbacks:
             mean *= m.handle_scale[c.interval]
         return (q.n_waiting + 1) * mean / agents
 
+    def _staffed(self, q) -> bool:
+        """Whether some agent of a pool serving ``q`` (at once or after overflow) is on duty."""
+        crews = self.e.workforce.crews
+        return any(crews[p].on_duty > 0 for p, _ in q.m.servers)
+
     def consider(self, q, c) -> bool:
         """``c`` is about to wait in ``q``: offer a callback if the expected wait is over
         the threshold. True if the customer accepted and left the line (scheduled)."""
         cb = q.m.callback
         if c.callback is not None or c.origin == TRANSFER or c.origin == CONSULT:
             return False
-        if self.expected_wait(q, c) <= cb.threshold:
+        wait = self.expected_wait(q, c)
+        if wait <= cb.threshold or (wait == _INF and not self._staffed(q)):
             return False
         e = self.e
         now = e.env._now
