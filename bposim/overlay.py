@@ -8,6 +8,9 @@ by its target (``queues.tier2.escalations.sme.probability``), any element by its
 setting one staffing form replaces the others. A missing key may be added when the
 scenario format knows it at that place (``queues.q.patience``); anything else is an
 :class:`~bposim.errors.InputError` naming the path, with a "did you mean" hint.
+Setting a key to ``None`` (YAML ``null``) removes it, so it takes its default: that
+switches an optional block off (``queues.calls.callback``); a required field then
+fails validation as missing.
 
 Values given as text are read as YAML (``"0.3"`` is 0.3, ``"[1, 2]"`` a list), and
 :func:`parse_values` reads the value lists of a sweep: ``60:120:10`` or ``a,b,c``.
@@ -126,7 +129,10 @@ def set_path(data: dict, path: str, value: Any) -> str:
                 if pattern.endswith("].staffing." + seg) and seg in _STAFFING_FORMS:
                     for other in _STAFFING_FORMS:  # one staffing form replaces the others
                         node.pop(other, None)
-                node[key] = copy.deepcopy(value)
+                if value is None:  # null removes the field: it takes its default (an optional block: off)
+                    node.pop(key, None)
+                else:
+                    node[key] = copy.deepcopy(value)
                 return canonical
             if key not in node or node[key] is None:
                 node[key] = [] if seg in ("queues", "pools") else {}

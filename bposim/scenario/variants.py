@@ -66,21 +66,30 @@ def variants_from_data(data: Mapping, source: str = "<data>", base_dir: str | os
         try:
             out[str(name)] = parse_scenario(variant, source, base_dir)
         except ScenarioError as exc:
-            problems += [_in_variant(p, str(name), source, where, lines) for p in exc.problems]
+            nulls = {where[path] for path, value in sets.items() if value is None}
+            problems += [_in_variant(p, str(name), source, where, lines, nulls) for p in exc.problems]
     if problems:
         raise ScenarioError(problems)
     return out
 
 
-def _in_variant(p: Problem, name: str, file: str, where: dict, lines: Mapping) -> Problem:
-    """A problem of a variant, placed on the variant's setting that caused it if any."""
+def _in_variant(p: Problem, name: str, file: str, where: dict, lines: Mapping,
+                nulls: set[str] = frozenset()) -> Problem:
+    """A problem of a variant, placed on the variant's setting that caused it if any.
+
+    ``nulls``: fields the variant set to null (removed); a required one among them is
+    reported as such rather than as missing.
+    """
     line = p.line if p.line is not None or p.file != file else Context(file, lines).line(p.path)
+    message = p.message
+    if p.path in nulls and message.startswith("is missing"):
+        message = "is required, so it cannot be switched off with null"
     for path, field in where.items():
         if p.path == field or p.path.startswith((field + ".", field + "[")):
             line = lines.get(f"variants.{name}.{path}", line)
             break
     return Problem(p.file, f"variants.{name}: {p.path}" if p.path else f"variants.{name}",
-                   p.message, line)
+                   message, line)
 
 
 def variant_settings(path: str | os.PathLike, name: str) -> dict[str, object]:
