@@ -239,7 +239,7 @@ METRICS: tuple[Metric, ...] = (
       )),
     # deferrable queues (email, back office): bposim.metrics_backlog, engine.backlog_stats
     *(_queue(name, unit, label, channels=DEFERRABLE, applies=_deferrable, description=text,
-             compute=compute, show=name in ("time_to_close", "backlog"))
+             compute=compute, show=name in ("open_not_due", "time_to_close", "backlog"))
       for name, unit, label, compute, text in (
           ("closed", "count", "closed", counter("backlog.closed"),
            "items closed (handled to the end), by arrival interval"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import warnings
+from dataclasses import replace
 
 import pytest
 from helpers import (
@@ -20,7 +21,7 @@ from bposim.engine.model import compile_scenario
 from bposim.metrics import replication_metrics
 from bposim.report import write_report
 from bposim.rng import Streams
-from bposim.scenario.schema import Shift
+from bposim.scenario.schema import QaReview, Shift
 
 OPEN = tuple([0.0] * 16 + [15.0] * 24 + [0.0] * 8)  # 08:00-20:00, 30 an hour
 
@@ -110,3 +111,32 @@ def test_utilisation_counts_overrun_as_paid_and_stays_at_or_below_occupancy(seed
     assert t[("utilisation", "pool:p")] <= t[("occupancy", "pool:p")] <= 1.0
     p = one.pools
     assert (p["utilisation"].dropna() <= p["occupancy"].dropna() + 1e-12).all()
+
+
+@pytest.fixture(scope="module")
+def email_and_qa_run():
+    """An email centre whose team has its emails QA-reviewed by a small expert pool,
+    with two replications: the run summary as printed and the results."""
+    from bposim.cli.simulate import summary_tables
+
+    sc = _centre(("mail",))
+    experts = Pool(id="experts", tier="sme", staffing=Staffing(shifts=(Shift(start=dt.time(8), hours=8, agents=1),)),
+                   skills=(), qa_review=QaReview(of=("team",), share=0.2, time=exponential(300), due_within_hours=24.0))
+    sc = replace(sc, pools=(*sc.pools, experts),  # due in 6 h: late emails are open, not yet due
+                 queues=(replace(sc.queues[0], due_within_hours=6.0),))
+    res = bposim.run(sc, replications=2, seed=4, executor="serial", engine="simpy")
+    return res, summary_tables(res, bposim.run_baseline(compile_scenario(sc)))
+
+
+def test_backlog_and_qa_shares_show_what_is_not_yet_due(email_and_qa_run, email_only_dir, tmp_path):
+    res, text = email_and_qa_run
+    log = res.contacts
+    end = 24 * 3600.0
+    not_due = ((log["outcome"] == "open_at_end") & (log["due"] > end)).groupby(log["replication"]).sum()
+    assert not_due.sum() > 0  # emails left open at 20:00 are due after midnight
+    assert res.metric("open_not_due", "queue:mail")["mean"] == pytest.approx(not_due.mean())
+    assert "open, not yet due, at the end" in text  # a column of the queue table
+    assert "items still open at the end counting as late even when due after it" in text
+    assert "QA reviews in time: reviews done within their due time / sampled" in text
+    html = write_report(email_only_dir, tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "open, not yet due, at the end</th>" in html and "count as late even when due after it" in html

@@ -73,7 +73,13 @@ def summary_tables(results, baseline) -> str:
     backlogs = [q.id for q in scenario.queues if q.deferrable]
     if q_rows and backlogs:
         queues += (f"\n{', '.join(backlogs)}: a backlog with a due time: no Erlang figures (Erlang "
-                   "formulas need a waiting customer); service level = share closed within the due time")
+                   "formulas need a waiting customer); service level = share closed within the due time, "
+                   "items still open at the end counting as late even when due after it (see "
+                   f"'{heading('open_not_due', 'queue')}')")
+    if any(p.qa_review is not None for p in scenario.pools):
+        pools += (f"\n{heading('qa_within_due_rate', 'pool')}: reviews done within their due time / sampled; "
+                  "reviews still open at the end count as late even when due after it (a horizon "
+                  "shorter than the due time understates the share)")
     lines = ([queues, ""] if q_rows else []) + [pools]
     run = scope_key("run")
     sme = summary_row(s, "sme_utilisation", run)

@@ -235,7 +235,9 @@ def _queue_section(d: ResultsData) -> str:
     backlogs = [q.id for q in d.queues if q.due_hours is not None]
     note = (f'<p class="sub">{escape(", ".join(backlogs))}: a backlog with a due time, so no '
             "Erlang figures (Erlang formulas need a waiting customer); the service level is the "
-            "share of items closed within their due time.</p>" if backlogs else "")
+            "share of items closed within their due time; items still open at the end count as "
+            f"late even when due after it (column &ldquo;{escape(_heading('open_not_due', 'queue'))}"
+            "&rdquo;).</p>" if backlogs else "")
     return "<h2>Queues, beside the Erlang baseline</h2>" + _queue_table(d) + note
 
 
@@ -265,7 +267,11 @@ def _pool_table(d: ResultsData) -> str:
                *(_heading(m, "pool") for m in ("paid_hours", "overrun_hours")),
                *([_heading("cost", "pool", d.currency)] if costs else []),
                *(_heading(m, "pool") for m in more)]
-    return _table(headers, rows)
+    note = (f'<p class="sub">{escape(_heading("qa_within_due_rate", "pool"))}: reviews done within '
+            "their due time / sampled; reviews still open at the end count as late even when due "
+            "after it (a horizon shorter than the due time understates the share).</p>"
+            if "qa_within_due_rate" in more else "")
+    return _table(headers, rows) + note
 
 
 def _site_table(d: ResultsData) -> str:
