@@ -140,3 +140,16 @@ def test_backlog_and_qa_shares_show_what_is_not_yet_due(email_and_qa_run, email_
     assert "QA reviews in time: reviews done within their due time / sampled" in text
     html = write_report(email_only_dir, tmp_path / "report.html").read_text(encoding="utf-8")
     assert "open, not yet due, at the end</th>" in html and "count as late even when due after it" in html
+
+
+def test_net_staffing_counts_an_email_queue_load_in_agents(email_only_dir):
+    """Emails 12 per half hour 08:00-20:00, 400 s each: 12 × 400 / 1800 = 2.67 agents of
+    work, so 3 agents required in those intervals and none outside."""
+    from bposim.report.load import load_results
+    from bposim.report.views import net_staffing
+
+    d = load_results(email_only_dir)
+    net = net_staffing(d.pool_summary, d.interval_baseline).set_index("interval")
+    open_hours = [i for i, v in enumerate(OPEN) if v > 0]
+    assert (net.loc[open_hours, "required"] == 3).all()
+    assert (net.drop(index=open_hours)["required"] == 0).all()

@@ -5,7 +5,8 @@ Everything here is pandas over the frames of :class:`ResultsData`; the figures a
 drawn by :mod:`bposim.report.figures` and the HTML by :func:`views_html`.
 
 - *Net staffing*: per interval, the agents on duty and available (after breaks and
-  shrinkage, summed over pools) against the Erlang requirement (summed over queues);
+  shrinkage, summed over pools) against the Erlang requirement (summed over queues; an
+  email or back-office queue, which has no Erlang formula, counts its load in agents);
   the difference is the surplus (+) or deficit (−). Summing is what a planner's net
   staffing line does; it is exact when each pool serves one queue, and otherwise a
   guide (skills let a pool cover several queues).
@@ -74,12 +75,18 @@ def _metric(summary: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 def net_staffing(pool_summary: pd.DataFrame, interval_baseline: pd.DataFrame | None) -> pd.DataFrame:
     """Per interval: ``on_duty``, ``available`` (summed over pools), ``required`` (Erlang,
-    summed over queues; NaN without a baseline) and ``net`` = available − required."""
+    summed over queues; an email/back-office queue counts its load in agents, rounded up;
+    NaN without a baseline) and ``net`` = available − required."""
     on = _metric(pool_summary, "scheduled_agents").groupby(["interval", "start"])["mean"].sum()
     avail = _metric(pool_summary, "agents_available").groupby(["interval", "start"])["mean"].sum()
     out = pd.DataFrame({"on_duty": on, "available": avail}).reset_index()
     if interval_baseline is not None and len(interval_baseline):
-        req = interval_baseline.groupby("interval")["erlang_required_agents"].sum()
+        b = interval_baseline
+        # email and back office (no Erlang figure: NaN): their work as it arrives, in agents
+        # (load at 100 % occupancy, rounded up), the fewest that keep up on average
+        need = b["erlang_required_agents"].fillna(np.ceil(b["load_erlangs"] - 1e-9)) if "load_erlangs" in b \
+            else b["erlang_required_agents"]
+        req = need.groupby(b["interval"]).sum()
         out["required"] = out["interval"].map(req).astype(float)
     else:
         out["required"] = np.nan
@@ -233,7 +240,10 @@ def net_staffing_html(d: ResultsData) -> str:
     short = net[net["net"] < 0]
     worst = short.loc[short["net"].idxmin()] if len(short) else None
     text = (f"<h2>Net staffing</h2><p>{len(short)} of {len(net)} intervals have fewer agents available "
-            "(on duty, after breaks and shrinkage, all pools) than Erlang requires (all queues)")
+            "(on duty, after breaks and shrinkage, all pools) than required (all queues: Erlang for "
+            "voice and chat; for email and back office, their work as it arrives in agents, i.e. "
+            "load at 100 % occupancy, rounded up: the fewest that keep up on average, not a "
+            "due-time requirement)")
     if worst is not None:
         text += (f"; the largest deficit is {-worst['net']:.1f} agents at "
                  f"{pd.Timestamp(worst['start']).strftime('%a %Y-%m-%d %H:%M')}")
