@@ -4,7 +4,8 @@ Per queue and interval: the offered load (expected volume, escalation inflow inc
 × mean handle + wrap: the forecast's ``aht`` for that interval when it gives one), the
 agents Erlang C (or Erlang A, when the queue has a patience distribution, taken as
 exponential with that interval's mean) says the target needs, and, where
-the queue has dedicated pools (every pool serving it serves that queue alone), the
+the queue has dedicated pools (every pool serving it serves that queue alone and does
+no QA reviews, coaching or dialling), the
 service level, ASA and abandonment Erlang predicts for the agents those pools have
 available (headcount less planned breaks, × (1 − shrinkage)). Everything here is an
 approximation of a stationary single-skill queue; differences from the simulation are
@@ -44,15 +45,16 @@ def expected_inflow(model: Model) -> list[np.ndarray]:
 def _dedicated_agents(model: Model, q: QueueModel) -> np.ndarray | None:
     """Agents available to ``q`` per interval when every pool serving it serves nothing
     else: scheduled headcount less planned breaks, times (1 − shrinkage), summed over
-    those pools and rounded down; ``None`` when a pool shares its agents with other work."""
+    those pools and rounded down; ``None`` when a pool shares its agents with other work
+    (another queue, an outbound campaign, QA reviews or coaching)."""
     if not q.servers:
         return None
     total = np.zeros(model.n_intervals)
     for p, _after in q.servers:
         pool = model.pools[p]
-        if sum(len(level) for level in pool.levels) != 1 or any(pool.index in c.pools
-                                                               for c in model.campaigns):
-            return None
+        if (sum(len(level) for level in pool.levels) != 1 or pool.qa is not None or pool.coaching is not None
+                or any(pool.index in c.pools for c in model.campaigns)):
+            return None  # other queues, QA reviews, coaching or dialling share its time
         total += (pool.headcount - pool.on_break) * (1.0 - pool.shrinkage)
     return np.floor(total + 1e-9)
 

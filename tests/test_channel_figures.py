@@ -153,3 +153,21 @@ def test_net_staffing_counts_an_email_queue_load_in_agents(email_only_dir):
     open_hours = [i for i, v in enumerate(OPEN) if v > 0]
     assert (net.loc[open_hours, "required"] == 3).all()
     assert (net.drop(index=open_hours)["required"] == 0).all()
+
+
+def test_a_queue_whose_pool_also_does_qa_reviews_gets_no_dedicated_erlang_figures():
+    """Experts answer their own queue and review a share of the team's calls: their time
+    is not all the queue's, so no Erlang SL/ASA for it (the peak requirement stays)."""
+    calls = Queue(id="calls", handle_time=exponential(240), arrivals=Arrivals(volumes=OPEN))
+    expert = Queue(id="expert", handle_time=exponential(600), arrivals=Arrivals(volumes=tuple(v / 5 for v in OPEN)))
+    shifts = Staffing(shifts=(Shift(start=dt.time(8), hours=12, agents=6),))
+    team = Pool(id="team", skills=(Skill("calls"),), staffing=shifts)
+    smes = Pool(id="smes", tier="sme", skills=(Skill("expert"),), staffing=shifts)
+    sc = Scenario(name="qa", horizon=Horizon(start=MONDAY, days=1), queues=(calls, expert), pools=(team, smes))
+    plain = bposim.run_baseline(compile_scenario(sc)).set_index("queue")
+    assert plain.loc["expert", "erlang_service_level"] > 0.5  # dedicated: Erlang's figure
+    qa = QaReview(of=("team",), share=0.3, time=exponential(600))
+    b = bposim.run_baseline(compile_scenario(replace(sc, pools=(team, replace(smes, qa_review=qa))))).set_index("queue")
+    assert math.isnan(b.loc["expert", "erlang_service_level"]) and math.isnan(b.loc["expert", "erlang_asa"])
+    assert b.loc["expert", "erlang_required_agents_peak"] == plain.loc["expert", "erlang_required_agents_peak"]
+    assert b.loc["calls", "erlang_service_level"] == plain.loc["calls", "erlang_service_level"]

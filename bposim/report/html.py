@@ -335,7 +335,7 @@ def render_html(d: ResultsData, figures: list[FigurePng]) -> str:
         "Erlang columns (shaded) are analytic: Erlang C, or Erlang A when the queue has a patience "
         "distribution (taken as exponential with its mean), at the expected volume including "
         "escalated inflow. Erlang SL, ASA and abandonment are shown only for a queue whose pools "
-        "serve it alone, for their pooled headcount less planned breaks and shrinkage; the peak "
+        "serve it alone (no other queue, QA reviews, coaching or outbound dialling), for their pooled headcount less planned breaks and shrinkage; the peak "
         "agents figure is the "
         "largest per-interval requirement for the queue's target.",
         "Erlang assumes a stationary single-skill queue with exponential times; the gap to the "
