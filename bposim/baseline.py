@@ -29,6 +29,14 @@ from bposim.engine.channel_model import CHAT
 from bposim.engine.model import Model, QueueModel
 
 
+#: how the Erlang figures of a chat queue are computed (the run summary and the report say it)
+CHAT_ERLANG_NOTE = (
+    "Chat: Erlang counts an agent holding k chat sessions at once as k servers, each session "
+    "lasting its handle time × stretch^(k−1) (as when all k are open), so beside the "
+    "simulation it is pessimistic at light load, when agents hold fewer sessions and each "
+    "goes faster.")
+
+
 def expected_inflow(model: Model) -> list[np.ndarray]:
     """Expected contacts per interval per queue: external plus escalated in (ignoring
     abandonment upstream), following chains in as many passes as there are queues."""

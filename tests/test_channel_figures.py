@@ -171,3 +171,20 @@ def test_a_queue_whose_pool_also_does_qa_reviews_gets_no_dedicated_erlang_figure
     assert math.isnan(b.loc["expert", "erlang_service_level"]) and math.isnan(b.loc["expert", "erlang_asa"])
     assert b.loc["expert", "erlang_required_agents_peak"] == plain.loc["expert", "erlang_required_agents_peak"]
     assert b.loc["calls", "erlang_service_level"] == plain.loc["calls", "erlang_service_level"]
+
+
+def test_the_run_summary_and_report_say_how_the_chat_erlang_figure_is_computed(tmp_path):
+    from bposim.cli.simulate import summary_tables
+    from bposim.scenario.schema import ChatCapacity
+
+    sc = _centre(("calls",))
+    chat = replace(sc, queues=(replace(sc.queues[0], id="chat", channel="chat", patience=None),),
+                   pools=(replace(sc.pools[0], skills=(Skill("chat"),), chat=ChatCapacity(2, 1.2)),))
+    for scenario, has_chat in ((chat, True), (sc, False)):
+        out = tmp_path / scenario.queues[0].id
+        res = bposim.run_to_directory(scenario, out, replications=2, seed=5, executor="serial",
+                                      engine="simpy")
+        text = summary_tables(res.results, bposim.run_baseline(compile_scenario(scenario)))
+        html = write_report(out).read_text(encoding="utf-8")
+        say = "Erlang counts an agent holding k chat sessions at once as k servers"
+        assert (say in text) is has_chat and (say in html) is has_chat, has_chat

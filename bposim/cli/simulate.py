@@ -76,6 +76,10 @@ def summary_tables(results, baseline) -> str:
                    "formulas need a waiting customer); service level = share closed within the due time, "
                    "items still open at the end counting as late even when due after it (see "
                    f"'{heading('open_not_due', 'queue')}')")
+    if q_rows and any(q.channel == "chat" for q in scenario.queues):
+        from bposim.baseline import CHAT_ERLANG_NOTE
+
+        queues += "\n" + CHAT_ERLANG_NOTE
     if any(p.qa_review is not None for p in scenario.pools):
         pools += (f"\n{heading('qa_within_due_rate', 'pool')}: reviews done within their due time / sampled; "
                   "reviews still open at the end count as late even when due after it (a horizon "

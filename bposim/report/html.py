@@ -15,6 +15,7 @@ from html import escape
 from bposim import __version__, numfmt
 from bposim import metric_registry as registry
 from bposim.abandon_caps import CAP_MEASURE, cap_warnings
+from bposim.baseline import CHAT_ERLANG_NOTE
 from bposim.report.load import ResultsData
 from bposim.report.views import met_flag, views_html
 
@@ -340,6 +341,7 @@ def render_html(d: ResultsData, figures: list[FigurePng]) -> str:
         "largest per-interval requirement for the queue's target.",
         "Erlang assumes a stationary single-skill queue with exponential times; the gap to the "
         "simulation (skills, escalations, shifts, breaks, abandonment) is often the point.",
+        *([CHAT_ERLANG_NOTE] if any(q.channel == "chat" for q in d.queues) else []),
         *d.notes,
     ]
     return page(title, f"""<h1>{escape(d.name)}</h1>

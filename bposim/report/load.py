@@ -34,6 +34,7 @@ class QueueInfo:
     target: float
     definition: str
     due_hours: float | None = None  # email/back office: items are due this long after arrival
+    channel: str = "voice"
 
 
 @dataclass
@@ -195,7 +196,7 @@ def _scenario_facts(path: Path, manifest_name: str, frames_queues, frames_pools)
                 facts.number(sl.get("target"), default.target, f"{at}.target"),
                 str(sl.get("definition", default.definition)),
                 facts.number(q.get("due_within_hours"), 24.0, f"queues[{i}].due_within_hours")
-                if q.get("channel") in DEFERRABLE_CHANNELS else None))
+                if q.get("channel") in DEFERRABLE_CHANNELS else None, str(q.get("channel") or "voice")))
     known = {q.id for q in queues}
     queues += [QueueInfo(str(q), default.answer_within, float("nan"), "?")
                for q in frames_queues if q not in known]
