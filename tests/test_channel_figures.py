@@ -188,3 +188,20 @@ def test_the_run_summary_and_report_say_how_the_chat_erlang_figure_is_computed(t
         html = write_report(out).read_text(encoding="utf-8")
         say = "Erlang counts an agent holding k chat sessions at once as k servers"
         assert (say in text) is has_chat and (say in html) is has_chat, has_chat
+
+
+def test_compare_default_rows_skip_figures_an_email_queue_does_not_have():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from bposim.cli.compare_cmds import _compare_rows
+
+    summary = pd.DataFrame({"metric": pd.Series(dtype=str), "scope": pd.Series(dtype=str),
+                            "mean": pd.Series(dtype=float)})
+    result = SimpleNamespace(scenario=_centre(), summary=summary)
+    rows = {(metric, scope) for _label, metric, scope, _kind in
+            _compare_rows(SimpleNamespace(results={"base": result}))}
+    assert {("service_level", "queue:calls"), ("asa", "queue:calls"), ("abandon_rate", "queue:calls"),
+            ("service_level", "queue:mail")} <= rows
+    assert not {("asa", "queue:mail"), ("abandon_rate", "queue:mail")} & rows

@@ -46,7 +46,7 @@ def _signed(mean: float, low: float, high: float, kind: str) -> str:
 def _compare_rows(comparison) -> list[tuple[str, str, str, str]]:
     """(label, metric, scope, kind) of the rows the compare table shows; labels and
     formats from the metric registry (kind ``cost``: money with cents)."""
-    from bposim.metric_registry import digits, heading, kind, scope_key
+    from bposim.metric_registry import digits, find, heading, kind, scope_key
 
     def row(prefix: str, metric: str, scope: str, currency: str | None = None):
         fmt = "cost" if digits(metric, scope) == 2 else kind(metric, scope)
@@ -61,7 +61,9 @@ def _compare_rows(comparison) -> list[tuple[str, str, str, str]]:
                 continue
             seen.add(q.id)
             scope = scope_key("queue", q.id)
-            rows += [row(f"{q.id}: ", m, scope) for m in ("service_level", "asa", "abandon_rate")]
+            # only the figures of the queue's channel: an email queue has no ASA or abandonment
+            rows += [row(f"{q.id}: ", m, scope) for m in ("service_level", "asa", "abandon_rate")
+                     if find(m, "queue").applies_to(q)]
     pools = {p.id: p.tier for sc in first for p in sc.pools}
     for pool, tier in pools.items():
         rows.append(row(f"{pool}{' (SME)' if tier == 'sme' else ''}: ", "utilisation", scope_key("pool", pool)))
