@@ -99,22 +99,32 @@ def choose_engine(scenario: Scenario, engine: str | EngineChoice | None = None, 
         return EngineChoice("simpy", "simpy")
     try:
         missing = _uncovered(scenario, model)
-        seconds, cached = _compile() if not missing else (None, None)
     except ImportError as exc:  # numba (a dependency) missing or broken in this environment
-        reason = f"the fast engine cannot be loaded: {exc}"
-        if requested == "fast":
-            raise InputError(f"{reason}; install numba (pip install numba) or use engine "
-                             "auto or simpy") from None
-        choice = EngineChoice("auto", "simpy", unavailable=reason)
-        log.info(choice.note)
-        return choice
+        return _unavailable(requested, exc)
     if missing and requested == "fast":
         raise _not_covered(scenario, missing, from_scenario)
     if missing:
         choice = EngineChoice("auto", "simpy", uncovered=missing)
         log.info(choice.note)
         return choice
+    try:
+        seconds, cached = _compile()
+    except Exception as exc:  # numba missing, or it cannot compile or cache the kernel here
+        return _unavailable(requested, exc)
     return EngineChoice(requested, "fast", compile_seconds=seconds, from_cache=cached)
+
+
+def _unavailable(requested: str, exc: Exception) -> EngineChoice:
+    """SimPy with a note under ``auto``; under ``fast`` an :class:`InputError` saying why
+    the fast engine cannot be loaded (never a traceback)."""
+    what = str(exc) if isinstance(exc, ImportError) else f"{type(exc).__name__}: {exc}"
+    reason = f"the fast engine cannot be loaded: {what}"
+    if requested == "fast":
+        fix = "install numba (pip install numba) or " if isinstance(exc, ImportError) else ""
+        raise InputError(f"{reason}; {fix}use engine auto or simpy") from None
+    choice = EngineChoice("auto", "simpy", unavailable=reason)
+    log.info(choice.note)
+    return choice
 
 
 def run_engine(choice: EngineChoice, model, streams):

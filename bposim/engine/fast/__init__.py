@@ -22,11 +22,13 @@ Layout: ``layout.py`` (the four flat arrays and their columns), ``arrays.py`` (m
 and streams to arrays), ``k_base.py``, ``k_contact.py``, ``k_agent.py`` and
 ``kernel.py`` (the compiled kernel, one function per step of the SimPy engine's
 handlers, named in their docstrings), ``recording.py`` (arrays back to a Recording),
-``coverage.py`` (what is not covered), ``run.py`` (the loop between Python and the
+``coverage.py`` (what is not covered), ``cache.py`` (where the compiled kernel is
+cached), ``run.py`` (the loop between Python and the
 kernel). A behaviour added to the SimPy engine needs a line in ``coverage.py`` until
 the kernel does the same; ``tests/test_fast_engine.py`` compares the two engines.
-numba caches the kernel in ``__pycache__``; ``run._check_cache`` drops that cache when
-any kernel file changes (numba itself looks only at each function's own file).
+numba caches the kernel in a directory keyed by a digest of the kernel's files and of
+the constants it freezes (``cache.py``: numba itself looks only at each function's own
+file), so any change compiles afresh wherever the cache lives.
 
 numba is imported only when :func:`simulate_fast` or :func:`ensure_compiled` is first
 called, so ``import bposim`` and the CLI's start-up stay light.

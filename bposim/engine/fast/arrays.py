@@ -12,6 +12,7 @@ numba here.
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import numpy as np
@@ -32,8 +33,9 @@ from bposim.engine.fast.layout import (
     T_PT, T_QC, T_QF, T_QI, T_QW, T_RT, T_SB, T_SD, T_SP,
 )
 from bposim.engine.recorder import ORIGIN_NAMES, STATE_NAMES
+from bposim.rng import BufferedSampler
 
-BLOCK = 2048  # BufferedSampler's block
+BLOCK = inspect.signature(BufferedSampler).parameters["block"].default  # its block size
 WINDOW = 8  # at most this many blocks of a stream are held at once
 _UNIFORM = DistributionSpec("uniform", low=0.0, high=1.0)
 _EXP1 = DistributionSpec("exponential", mean=1.0)

@@ -17,6 +17,7 @@ array (tables of ``DI``/``DF`` move when they grow). Columns are the constants b
 
 from __future__ import annotations
 
+from bposim.engine import duty as _duty
 from bposim.engine import recorder as _rec
 
 # Agent states and contact origins: the SimPy engine's own numbers (recorder.py).
@@ -36,7 +37,7 @@ WAITING, SERVING, DONE, ABANDONED = range(4)  # contact states (as bposim.engine
 R_ANSWERED, R_ABANDONED, R_UNANSWERED = range(3)  # contact record outcomes
 OUTCOMES = ("answered", "abandoned", "unanswered_at_end")
 
-BREAK_RETRY = 300.0  # as bposim.engine.duty.BREAK_RETRY
+BREAK_RETRY = _duty.BREAK_RETRY  # seconds before a break held back by the cap is retried
 
 # I[0:32]: global integers.
 (G_N, G_NQ, G_NP, G_NA, G_HEAPN, G_SEQ, G_NEXTID, G_CTOP, G_CFREE, G_ETOP, G_EFREE, G_NANS,

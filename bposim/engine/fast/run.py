@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
+import logging
 import time
-from pathlib import Path
 
+from bposim.engine.fast import cache
 from bposim.engine.fast.arrays import Prepared, grow
 from bposim.engine.fast.coverage import unsupported
 from bposim.engine.fast.recording import to_recording
@@ -17,46 +17,30 @@ MAX_ATTEMPTS = 64  # a re-run happens only when a stream ran out inside one even
 
 _loaded: tuple[float, bool] | None = None  # (seconds, from cache) of the kernel's import
 
+log = logging.getLogger("bposim.engine")
+
 
 def _kernel():
-    """The compiled kernel (importing it compiles it, or loads numba's cache)."""
+    """The compiled kernel (importing it compiles it, or loads numba's cache from
+    :func:`cache.cache_dir`, a directory keyed by everything the kernel freezes)."""
     global _loaded
     if _loaded is None:
         t0 = time.perf_counter()
-        _check_cache()
-        from bposim.engine.fast import kernel
+        from numba.core import config
+
+        where = cache.cache_dir()
+        if not cache.is_cached(where):
+            log.info("compiling the fast engine (first use, cached afterwards)...")
+        before, config.CACHE_DIR = config.CACHE_DIR, str(where)
+        try:
+            from bposim.engine.fast import kernel
+        finally:  # the kernel's functions keep their cache; others get numba's default back
+            config.CACHE_DIR = before
         hits = sum(kernel.run.stats.cache_hits.values())
         misses = sum(kernel.run.stats.cache_misses.values())
         _loaded = (time.perf_counter() - t0, hits > 0 and misses == 0)
     from bposim.engine.fast import kernel
     return kernel
-
-
-KERNEL_FILES = ("layout.py", "k_base.py", "k_contact.py", "k_agent.py", "kernel.py")
-
-
-def _check_cache() -> None:
-    """Drop numba's cached kernel if any kernel file changed since it was written.
-
-    numba checks only each function's own file, but the kernel's constants come from
-    layout.py and every function has its callees' code linked in, so a change in one
-    file must invalidate all of them."""
-    here = Path(__file__).resolve().parent
-    digest = hashlib.sha256(b"".join((here / name).read_bytes() for name in KERNEL_FILES)).hexdigest()
-    cache = here / "__pycache__"
-    stamp = cache / "fast_kernel.sha256"
-    try:
-        if stamp.read_text() == digest:
-            return
-    except OSError:
-        pass
-    try:
-        for f in list(cache.glob("k_*.nb[ic]")) + list(cache.glob("kernel.*.nb[ic]")):
-            f.unlink()
-        cache.mkdir(exist_ok=True)
-        stamp.write_text(digest)
-    except OSError:  # a read-only install: numba then caches elsewhere or not at all
-        pass
 
 
 def simulate_fast(model, streams) -> Recording:
