@@ -13,6 +13,7 @@ random number.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -96,7 +97,6 @@ def plan_breaks(agents: list[list[Span]], horizon: Horizon, breaks: tuple[Break,
     number of agents already planned on break during it is smallest (earliest such
     place on a 5-minute grid), which staggers breaks evenly across the window."""
     slots = int(np.ceil(horizon.seconds / GRID)) + 1
-    load = np.zeros(slots, dtype=np.int32)
     items = []
     for a, spans in enumerate(agents):
         for k, span in enumerate(spans):
@@ -104,24 +104,34 @@ def plan_breaks(agents: list[list[Span]], horizon: Horizon, breaks: tuple[Break,
                 lo, hi = span.start + b.earliest * 3600, span.start + b.latest * 3600
                 if lo + b.minutes * 60 <= span.end + 1e-9:
                     items.append((lo, min(hi, span.end - b.minutes * 60), b.minutes * 60, a, k))
+    widths = {max(1, math.ceil(secs / GRID)) for _, _, secs, _, _ in items}
+    # zeros past the last slot (never written): a window's peak there is that of what is left
+    load = np.zeros(slots + max(widths, default=1) + 1, dtype=np.int32)
     placed: dict[tuple[int, int], list[tuple[float, float]]] = {}
     for lo, hi, secs, a, k in sorted(items):
-        first, last = int(np.ceil(lo / GRID)), int(np.floor(hi / GRID))
-        width = max(1, int(np.ceil(secs / GRID)))
+        first, last = math.ceil(lo / GRID), math.floor(hi / GRID)
+        width = max(1, math.ceil(secs / GRID))
         if last < first:  # a window narrower than the grid: start at its opening
             pos = int(lo // GRID)
-            load[pos:pos + width + 1] += 1
+            load[pos:min(pos + width + 1, slots)] += 1
             placed.setdefault((a, k), []).append((lo, secs))
             continue
-        best, best_load = first, None
-        for pos in range(first, last + 1):
-            peak = int(load[pos:pos + width].max(initial=0))
-            if best_load is None or peak < best_load:
-                best, best_load = pos, peak
-        load[best:best + width] += 1
+        best = first + int(_window_peaks(load, first, last - first + 1, width).argmin())
+        load[best:min(best + width, slots)] += 1
         placed.setdefault((a, k), []).append((best * GRID, secs))
     for (a, k), planned in placed.items():
         agents[a][k] = agents[a][k]._replace(breaks=tuple(sorted(planned)))
+
+
+def _window_peaks(load: np.ndarray, first: int, count: int, width: int) -> np.ndarray:
+    """Highest load in ``load[pos:pos + width]`` for each of ``count`` starts from ``first``.
+
+    One vectorised pass instead of a slice per start; ``argmin`` of the result picks
+    the earliest start with the smallest peak."""
+    peaks = load[first:first + count].copy()
+    for j in range(1, width):
+        np.maximum(peaks, load[first + j:first + j + count], out=peaks)
+    return peaks
 
 
 def headcount(agents, horizon: Horizon) -> np.ndarray:
