@@ -204,7 +204,7 @@ def centres(draw):
             after_work=draw(st.none() | DISTS), patience=patience,
             service_level=ServiceLevelTarget(answer_within=draw(st.sampled_from([10, 30])), target=0.8),
             short_abandon_seconds=draw(st.sampled_from([0.0, 5.0, 20.0])),
-            escalations=escalations,
+            priority=draw(st.integers(1, 3)), escalations=escalations,
             repeat_after=draw(st.none() | st.just(exponential(900)))))
     sites = (Site(id="near", handle_time_factor=1.1, fcr=0.8, escalation_factor=1.5),
              Site(id="far", timezone="Asia/Manila", handle_time_factor=0.9, fcr=0.95))
@@ -213,8 +213,13 @@ def centres(draw):
         skills = tuple(Skill(q, priority=draw(st.integers(1, 2)),
                              overflow_after=draw(st.sampled_from([0.0, 0.0, 15.0, 60.0])))
                        for q in draw(st.lists(st.sampled_from(ids), min_size=1, max_size=nq, unique=True)))
-        if draw(st.booleans()):
-            staffing = Staffing(agents=draw(st.integers(1, 4)))
+        kind = draw(st.sampled_from(["agents", "per_interval", "shifts"]))
+        if kind == "agents":  # 0 agents too: everything waits, abandons or is left at the end
+            staffing = Staffing(agents=draw(st.integers(0, 4)))
+        elif kind == "per_interval":  # one day's headcounts, repeated: a base and a block
+            base, block, start = draw(st.integers(0, 2)), draw(st.integers(0, 4)), draw(st.integers(0, 40))
+            staffing = Staffing(per_interval=tuple(
+                block if start <= k < start + 8 else base for k in range(per_day)))
         else:
             staffing = Staffing(shifts=tuple(
                 Shift(start=dt.time(draw(st.integers(0, 20))), hours=draw(st.sampled_from([4, 8, 9.5])),
