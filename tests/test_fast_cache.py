@@ -140,3 +140,15 @@ def test_bposim_run_falls_back_or_exits_2_without_a_traceback(uncacheable, tmp_p
     assert "engine: SimPy, not the fast engine (the fast engine cannot be loaded: RuntimeError" in ok.output
     bad = CliRunner().invoke(main, args + ["--out", str(tmp_path / "fast"), "--engine", "fast"])
     assert bad.exit_code == 2 and "Traceback" not in bad.output and "no locator" in bad.output
+
+
+def test_an_unknown_home_directory_is_skipped(monkeypatch, tmp_path):
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setattr(Path, "home", no_home)
+    monkeypatch.setattr(cache, "HERE", _unwritable(tmp_path, "pkg").parent)
+    assert cache.bases() == [cache.HERE / "__pycache__"]
+    assert cache.writable(cache.cache_dir("01" * 32))

@@ -49,7 +49,10 @@ def bases() -> list[Path]:
         out.append(Path(os.environ["NUMBA_CACHE_DIR"]))
     out.append(HERE / "__pycache__")
     xdg = os.environ.get("XDG_CACHE_HOME")
-    out.append((Path(xdg) if xdg else Path.home() / ".cache") / "bposim")
+    try:
+        out.append((Path(xdg) if xdg else Path.home() / ".cache") / "bposim")
+    except RuntimeError:  # no home directory known (HOME unset, no password entry)
+        pass
     return out
 
 
@@ -67,10 +70,7 @@ def cache_dir(digest: str | None = None) -> Path:
     """The directory numba should cache this kernel in (made, and writable)."""
     name = PREFIX + (digest or kernel_digest())[:16]
     for base in bases():
-        try:
-            candidate = base / name
-        except (TypeError, ValueError):
-            continue
+        candidate = base / name
         if writable(candidate):
             if base == HERE / "__pycache__":
                 _drop_old(base, name)
