@@ -51,7 +51,8 @@ class Compute:
         return fn(src)
 
 
-def _ratio(num, den):
+def safe_ratio(num, den):
+    """``num / den`` elementwise as floats, NaN where ``den`` is not positive."""
     import numpy as np
 
     num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
@@ -97,11 +98,11 @@ def quotient(numerator: str, denominator: str, scale: float = 1.0) -> Compute:
     ``scale``: per interval, and run-level as the ratio of their measured sums; NaN where
     the denominator is 0. Neither list needs to be a metric itself."""
     def interval(src: Source):
-        return _ratio(_stat(src, numerator, scale), _stat(src, denominator))
+        return safe_ratio(_stat(src, numerator, scale), _stat(src, denominator))
 
     def total(src: Source) -> float:
         m = src.measured
-        return float(_ratio(_stat(src, numerator, scale)[m].sum(), _stat(src, denominator)[m].sum()))
+        return float(safe_ratio(_stat(src, numerator, scale)[m].sum(), _stat(src, denominator)[m].sum()))
 
     return Compute(interval, total)
 
@@ -110,9 +111,9 @@ def ratio(numerator: str, denominator: str, per_interval: bool = True) -> Comput
     """The ratio of two columns of the same frame: per interval, and run-level as the
     ratio of their measured sums (NaN where the denominator is 0)."""
     def interval(src: Source):
-        return _ratio(src.column(numerator), src.column(denominator))
+        return safe_ratio(src.column(numerator), src.column(denominator))
 
     def total(src: Source) -> float:
-        return float(_ratio(src.measured_sum(numerator), src.measured_sum(denominator)))
+        return float(safe_ratio(src.measured_sum(numerator), src.measured_sum(denominator)))
 
     return Compute(interval if per_interval else None, total)

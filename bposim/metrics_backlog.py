@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from bposim.metric_recipes import safe_ratio as _ratio
+
 from bposim.engine.recorder import COACHING, QA_REVIEW
 
 
@@ -20,10 +22,6 @@ def _a(values) -> np.ndarray:
     return np.asarray(values, dtype=float)
 
 
-def _ratio(num, den):
-    num, den = _a(num), _a(den)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
 
 
 # -- deferrable queues (src.stats.backlog: BacklogQueueStats) ---------------------------------

@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from bposim.metric_recipes import safe_ratio as _ratio
+
 
 def _a(values) -> np.ndarray:
     return np.asarray(values, dtype=float)
 
 
-def _ratio(num, den):
-    num, den = _a(num), _a(den)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
 
 
 def offered_fresh(src) -> np.ndarray:
