@@ -1,6 +1,6 @@
 """Where the fast engine's compiled kernel is cached, and what happens when it cannot be.
 
-These tests never compile the kernel (that takes 15-20 s of CPU): the directory choice
+These tests never compile the kernel (that takes about 9 s of CPU): the directory choice
 and the digest are plain Python, and a failed compile is simulated by a stand-in whose
 ``ensure_compiled`` raises what numba raises when it finds nowhere to cache.
 """
@@ -21,7 +21,7 @@ from bposim.engine.fast import cache, layout, run
 from bposim.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
-NO_LOCATOR = "cannot cache function 'draw': no locator available for file k_base.py"
+NO_LOCATOR = "cannot cache function 'run': no locator available for file kernel.py"
 
 
 def test_layout_takes_the_simpy_engines_own_values():

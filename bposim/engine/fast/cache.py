@@ -26,7 +26,7 @@ from pathlib import Path
 from bposim.engine.fast import layout
 
 HERE = Path(__file__).resolve().parent
-KERNEL_FILES = ("layout.py", "k_base.py", "k_contact.py", "k_agent.py", "kernel.py")
+KERNEL_FILES = ("layout.py", "k_compile.py", "k_base.py", "k_contact.py", "k_agent.py", "kernel.py")
 PREFIX = "bposim-fast-"
 
 

@@ -4,13 +4,12 @@ agent finishing a contact (wrap, leaving after the end of duty, or what comes ne
 
 from __future__ import annotations
 
-from numba import njit
-
 from bposim.engine.fast.k_base import add_time, draw, drop, idle_out, push, record, set_state
+from bposim.engine.fast.k_compile import subroutine
 from bposim.engine.fast.k_contact import next_work
 from bposim.engine.fast.layout import (
     AF_SPAN_END, AF_W, AI_CONTACT, AI_EPOCH, AI_LEAVING, AI_PEND_HEAD, AI_PEND_N, AI_POOL,
-    AI_SPAN_HI, AI_SPAN_I, AI_STATE, AI_W, ARGS, BREAK, BREAK_RETRY, CF_W, CF_WRAP,
+    AI_SPAN_HI, AI_SPAN_I, AI_STATE, AI_W, PARGS, BREAK, BREAK_RETRY, CF_W, CF_WRAP,
     CI_STATE, CI_W, DONE, E_BACK, E_DUE, E_FREE, E_ON_DUTY, GF_L, G_ERROR, G_K, G_KEEPC,
     G_N, IDLE, OFF, PF_ABSENTEEISM, PF_MAX_ON_BREAK, PF_MAX_SHARE, PF_OVERRUN, PF_W,
     PI_ON_BREAK, PI_ON_DUTY, PI_PLANNED, PI_S_ABSENCE, PI_TAKEN, PI_W, PP_ABSENT, PP_PAID,
@@ -18,7 +17,7 @@ from bposim.engine.fast.layout import (
 )
 
 
-@njit(f"void({ARGS}, i8, f8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@subroutine(f"void({PARGS}, i8, f8)")
 def schedule_next_span(I, F, DI, DF, a, now):
     """The timer of the agent's next span, days absent skipped. A span the agent worked
     into while finishing a contact is paid as scheduled (taken off the overrun)."""
@@ -44,7 +43,7 @@ def schedule_next_span(I, F, DI, DF, a, now):
         return
 
 
-@njit(f"b1({ARGS}, i8, i8, f8, f8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@subroutine(f"b1({PARGS}, i8, i8, f8, f8)")
 def go_away(I, F, DI, DF, a, kind, seconds, now):
     """Start a break (if the pool's cap allows; else retry later) or a shrinkage period."""
     ab = I[T_AI] + a * AI_W
@@ -68,7 +67,7 @@ def go_away(I, F, DI, DF, a, kind, seconds, now):
     return True
 
 
-@njit(f"void({ARGS}, i8, i8, i8, f8, f8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@subroutine(f"void({PARGS}, i8, i8, i8, f8, f8)")
 def due(I, F, DI, DF, a, epoch, kind, seconds, now):
     """A break or shrinkage period is due: now if idle, else after the contact in hand
     (a timer of an earlier duty span does nothing)."""
@@ -90,7 +89,7 @@ def due(I, F, DI, DF, a, epoch, kind, seconds, now):
         I[ab + AI_PEND_N] = k + 1
 
 
-@njit(f"void({ARGS}, i8, f8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@subroutine(f"void({PARGS}, i8, f8)")
 def available(I, F, DI, DF, a, now):
     """The agent is free: a pending break or shrinkage period first, else work."""
     ab = I[T_AI] + a * AI_W
@@ -105,7 +104,7 @@ def available(I, F, DI, DF, a, now):
     next_work(I, F, DI, DF, a, now)
 
 
-@njit(f"void({ARGS}, i8, f8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@subroutine(f"void({PARGS}, i8, f8)")
 def free(I, F, DI, DF, a, now):
     """The agent lets go of its contact; leaves if its duty is over, else is available."""
     ab = I[T_AI] + a * AI_W
@@ -121,7 +120,7 @@ def free(I, F, DI, DF, a, now):
         available(I, F, DI, DF, a, now)
 
 
-@njit(f"void({ARGS}, i8, f8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@subroutine(f"void({PARGS}, i8, f8)")
 def finish(I, F, DI, DF, a, now):
     """Talk (and any consult) is over: the contact is recorded, then wrap or free."""
     c = I[I[T_AI] + a * AI_W + AI_CONTACT]

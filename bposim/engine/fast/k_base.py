@@ -2,19 +2,22 @@
 records, and the small steps several procedures share.
 
 Every function mirrors a step of the SimPy engine (``bposim.engine``) with the same
-float operations in the same order. Arguments ``I, F, DI, DF`` are the four arrays
-of :mod:`bposim.engine.fast.layout`; locals such as ``ab`` (agent row) or ``cb``
-(contact row) are where a row of a table starts. The kernel is a dozen compiled
-functions rather than one per step, because numba's compile time grows with each.
+float operations in the same order. Arguments ``I, F, DI, DF`` are the data of the four
+arrays of :mod:`bposim.engine.fast.layout`, as raw pointers (``k_compile``): no index
+is ever negative (each "none" of -1 is tested before it is used) and none is checked
+against the array's end (the Python side sizes the arrays; ``_short`` in ``kernel.py``
+stops the run before a growing table fills). Locals such as ``ab`` (agent row) or
+``cb`` (contact row) are where a row of a table starts.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from bposim.engine.fast.k_compile import subroutine
 
 from bposim.engine.fast.layout import (
-    ABANDONED, AF_SINCE, AF_W, AI_IN_IDLE, AI_NEXT, AI_POOL, AI_PREV, AI_STATE, AI_W, ARGS,
+    ABANDONED, AF_SINCE, AF_W, AI_IN_IDLE, AI_NEXT, AI_POOL, AI_PREV, AI_STATE, AI_W, PARGS,
     CF_ANSWER, CF_ARRIVAL, CF_HANDLE, CF_W, CF_WRAP, CI_AGENT, CI_ID, CI_ORIGIN, CI_PARENT,
     CI_QUEUE, CI_REF, CI_STATE, CI_W, DONE, EF_F, EF_TIME, EF_W, EI_A, EI_B, EI_C, EI_KIND,
     EI_SEQ, EI_W, GF_L, G_CFREE, G_EFREE, G_ETOP, G_HEAPN, G_KEEPS, G_LOW, G_LOWMARK, G_N,
@@ -28,7 +31,7 @@ from bposim.engine.fast.layout import (
 INF = np.inf
 
 
-@njit("f8(i8[::1], f8[::1], i8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@subroutine("f8(CPointer(int64), CPointer(float64), i8)")
 def draw(I, F, k):
     """The next value of stream ``k`` (a BufferedSampler call, or a queue's next arrival
     time). A stream running low is flagged (Python refills its window between events);
@@ -46,7 +49,7 @@ def draw(I, F, k):
     return F[I[T_DR] + I[sb + SD_OFF] + pos]
 
 
-@njit(f"void({ARGS}, f8, i8, i8, i8, i8, f8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@subroutine(f"void({PARGS}, f8, i8, i8, i8, i8, f8)")
 def push(I, F, DI, DF, t, kind, a, b, c, f):
     """Schedule an event at ``t`` (the caller computes ``now + delay`` as SimPy does)."""
     n = I[G_EFREE]
@@ -81,7 +84,7 @@ def push(I, F, DI, DF, t, kind, a, b, c, f):
     DI[h + i] = slot
 
 
-@njit("void(f8[::1], i8, f8, f8, f8, i8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@subroutine("void(CPointer(float64), i8, f8, f8, f8, i8)")
 def add_time(acc, base, start, end, length, n):
     """roster.add_time on ``acc[base:base + n]``: add [start, end), split at boundaries."""
     i = int(start // length)
@@ -93,7 +96,7 @@ def add_time(acc, base, start, end, length, n):
         i += 1
 
 
-@njit(f"void({ARGS}, i8, i8, f8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@subroutine(f"void({PARGS}, i8, i8, f8)")
 def set_state(I, F, DI, DF, a, state, now):
     """DutyMixin._set_state: account the time in the old state, enter the new one."""
     ab, fb = I[T_AI] + a * AI_W, I[T_AF] + a * AF_W
@@ -113,7 +116,7 @@ def set_state(I, F, DI, DF, a, state, now):
     F[fb + AF_SINCE] = now
 
 
-@njit(f"void({ARGS}, i8, f8, i8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@subroutine(f"void({PARGS}, i8, f8, i8)")
 def record(I, F, DI, DF, c, end, outcome):
     """Engine._record: one row of the contact log (values as they are now)."""
     k = I[G_NREC]
@@ -133,7 +136,7 @@ def record(I, F, DI, DF, c, end, outcome):
     DF[sb + RF_WRAP] = DF[fb + CF_WRAP]
 
 
-@njit(f"void({ARGS}, i8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@subroutine(f"void({PARGS}, i8)")
 def drop(I, F, DI, DF, c):
     """Drop one reference to contact slot ``c``; a finished one nobody refers to is freed."""
     cb = I[T_CI] + c * CI_W
@@ -144,7 +147,7 @@ def drop(I, F, DI, DF, c):
         I[G_CFREE] += 1
 
 
-@njit("void(i8[::1], i8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@subroutine("void(CPointer(int64), i8)")
 def idle_out(I, a):
     """Take agent ``a`` out of its pool's idle list (if there)."""
     ab = I[T_AI] + a * AI_W

@@ -6,11 +6,12 @@ the highest-priority, longest-waiting contact."""
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
 
 from bposim.engine.fast.k_base import INF, draw, drop, idle_out, push, set_state
+from bposim.engine.fast.k_compile import subroutine
 from bposim.engine.fast.layout import (
-    AF_SINCE, AF_W, AI_CONTACT, AI_IN_IDLE, AI_NEXT, AI_POOL, AI_PREV, AI_W, ARGS,
+    AF_SINCE, AF_W, AI_CONTACT, AI_IN_IDLE, AI_NEXT, AI_POOL, AI_PREV, AI_W, PARGS,
     CF_ANSWER, CF_ARRIVAL, CF_HANDLE, CF_PATIENCE, CF_REPEAT_AFTER, CF_UESC, CF_URES, CF_W,
     CF_WRAP, CI_AGENT, CI_HAS_ESC, CI_HAS_RES, CI_HOLDER, CI_ID, CI_INTERVAL, CI_NEXT,
     CI_ORIGIN, CI_PARENT, CI_QUEUE, CI_REF, CI_STATE, CI_W, CONSULT, E_ABANDON, E_END_TALK,
@@ -25,7 +26,7 @@ from bposim.engine.fast.layout import (
 )
 
 
-@njit(f"i8({ARGS}, i8, i8, i8, f8, i8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@subroutine(f"i8({PARGS}, i8, i8, i8, f8, i8)")
 def new_contact(I, F, DI, DF, q, origin, parent, now, interval):
     """A new contact's draws from its queue's streams for ``origin`` (handle, wrap,
     patience, escalation, resolution, repeat delay), scaled for its interval."""
@@ -76,7 +77,7 @@ def new_contact(I, F, DI, DF, q, origin, parent, now, interval):
     return c
 
 
-@njit(f"void({ARGS}, i8, i8, f8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@subroutine(f"void({PARGS}, i8, i8, f8)")
 def answer(I, F, DI, DF, c, a, now):
     """Agent ``a`` takes contact ``c``: the wait is counted, talk starts."""
     cb, fb = I[T_CI] + c * CI_W, I[T_CF] + c * CF_W
@@ -112,7 +113,7 @@ def answer(I, F, DI, DF, c, a, now):
     push(I, F, DI, DF, now + DF[fb + CF_HANDLE], E_END_TALK, a, 0, 0, 0.0)
 
 
-@njit(f"void({ARGS}, i8, f8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@subroutine(f"void({PARGS}, i8, f8)")
 def next_work(I, F, DI, DF, a, now):
     """A free agent takes the highest-priority skill level with contacts waiting, in it
     the longest-waiting contact; otherwise it becomes idle (last in idle-since order)."""
@@ -165,7 +166,7 @@ def next_work(I, F, DI, DF, a, now):
         I[ab + AI_IN_IDLE] = 1
 
 
-@njit("i8(i8[::1], f8[::1], i8, i8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@subroutine("i8(CPointer(int64), CPointer(float64), i8, i8)")
 def longest_idle(I, F, lo, hi):
     """The agent idle longest among the pools RT[lo:hi] (first pool on a tie), or -1."""
     best = -1
@@ -177,7 +178,7 @@ def longest_idle(I, F, lo, hi):
     return best
 
 
-@njit(f"void({ARGS}, i8, f8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@subroutine(f"void({PARGS}, i8, f8)")
 def offer(I, F, DI, DF, c, now):
     """A contact reaches its queue: the longest-idle agent of a pool answering at once,
     or it waits (abandonment at its patience, overflow timers that can still matter)."""

@@ -1,7 +1,7 @@
 """Kernel: the event loop (numba).
 
-``run(I, F, DI, DF)`` plays one replication and can be called again where it
-stopped: first arrivals and agents' first spans are scheduled in the SimPy engine's
+``run(I, F, DI, DF)`` (the compiled entry point; :func:`play` on the arrays' data)
+plays one replication and can be called again where it stopped: first arrivals and agents' first spans are scheduled in the SimPy engine's
 order, then events are taken in (time, insertion) order until the horizon ends (an
 event at exactly the end is not run, as ``env.run(until=end)``), then the run is
 closed. Between two events it returns to Python when a growing table is nearly full
@@ -17,10 +17,11 @@ from numba import njit
 
 from bposim.engine.fast.k_agent import available, due, finish, free, go_away, schedule_next_span
 from bposim.engine.fast.k_base import draw, drop, idle_out, push, record, set_state
+from bposim.engine.fast.k_compile import pointer, subroutine
 from bposim.engine.fast.k_contact import answer, longest_idle, new_contact, next_work, offer
 from bposim.engine.fast.layout import (
     ABANDONED, AF_SPAN_END, AF_W, AI_CONTACT, AI_EPOCH, AI_LEAVING, AI_PEND_N, AI_POOL,
-    AI_STATE, AI_W, ARGS, AWAY, BREAK, BROKEN, CF_ARRIVAL, CF_HANDLE, CF_PATIENCE,
+    AI_STATE, AI_W, ARGS, PARGS, AWAY, BREAK, BROKEN, CF_ARRIVAL, CF_HANDLE, CF_PATIENCE,
     CF_REPEAT_AFTER, CF_UESC, CF_URES, CF_W, CI_HAS_ESC, CI_HAS_RES, CI_HOLDER, CI_ID,
     CI_INTERVAL, CI_NEXT, CI_ORIGIN, CI_QUEUE, CI_STATE, CI_W, CONSULT, DIALING, DONE_,
     EF_F, EF_TIME, EF_W, EI_A, EI_B, EI_C, EI_KIND, EI_W, EXTERNAL, E_ABANDON, E_ARRIVE,
@@ -39,7 +40,7 @@ from bposim.engine.fast.layout import (
 )
 
 
-@njit("b1(i8[::1], i8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@subroutine("b1(CPointer(int64), i8)")
 def _short(I, extra):
     """True if a growing table lacks room for ``extra`` more rows (noted in G_NEED);
     records and agent states count only when they are kept."""
@@ -52,7 +53,7 @@ def _short(I, extra):
     return False
 
 
-@njit("void(i8[::1], f8[::1], i8, i8, f8)", cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@subroutine("void(CPointer(int64), CPointer(float64), i8, i8, f8)")
 def _queue_len(I, F, q, delta, now):
     """The area under the number waiting (Little's law), then the change."""
     qb, qf = I[T_QI] + q * QI_W, I[T_QF] + q * QF_W
@@ -61,9 +62,9 @@ def _queue_len(I, F, q, delta, now):
     I[qb + QI_NWAIT] += delta
 
 
-@njit(f"i8({ARGS})", cache=True, _nrt=False)
-def run(I, F, DI, DF):
-    """Play the replication from where it stopped; returns DONE_, ROOM, LOW, OUT or BROKEN."""
+@subroutine(f"i8({PARGS})")
+def play(I, F, DI, DF):
+    """run() on the arrays' data (the kernel indexes raw pointers: see k_base.pointer)."""
     end, L = F[GF_END], F[GF_L]
     n, margin = I[G_N], I[G_MARGIN]
     if I[G_PHASE] == PHASE_START:
@@ -289,6 +290,12 @@ def run(I, F, DI, DF):
             c = DI[cb + CI_NEXT]
     I[G_PHASE] = PHASE_DONE
     return OUT if I[G_STATUS] >= 0 else DONE_
+
+
+@njit(f"i8({ARGS})", cache=True, _nrt=False, no_rewrites=True)
+def run(I, F, DI, DF):
+    """Play the replication from where it stopped; returns DONE_, ROOM, LOW, OUT or BROKEN."""
+    return play(pointer(I), pointer(F), pointer(DI), pointer(DF))
 
 
 @njit("void(i8[::1], f8[::1], i8[::1], f8[::1])", cache=True, _nrt=False)

@@ -1,7 +1,8 @@
 """The fast engine's memory layout (plain Python, no numba).
 
 The kernel works on four flat arrays, so that its compiled functions take few
-arguments (numba's compile time grows quickly with them):
+arguments (numba's compile time grows quickly with them); inside the kernel they are
+raw pointers to the arrays' data (``k_compile``):
 
 - ``I`` (int64) and ``F`` (float64): what is sized before the run: globals, queues,
   pools, agents, their spans, routing tables, per-interval counters, pre-drawn
@@ -26,7 +27,8 @@ OFF, IDLE, TALK, WRAP, HOLD, AWAY, BREAK = (
 PREVIEW, DIALING, OUT_TALK, OUT_WRAP = _rec.PREVIEW, _rec.DIALING, _rec.OUT_TALK, _rec.OUT_WRAP
 EXTERNAL, TRANSFER, CONSULT, REPEAT = _rec.EXTERNAL, _rec.TRANSFER, _rec.CONSULT, _rec.REPEAT
 
-ARGS = "i8[::1], f8[::1], i8[::1], f8[::1]"  # numba signature of (I, F, DI, DF)
+ARGS = "i8[::1], f8[::1], i8[::1], f8[::1]"  # numba signature of (I, F, DI, DF): kernel.run
+PARGS = "CPointer(int64), CPointer(float64), CPointer(int64), CPointer(float64)"  # inside
 
 WAITING, SERVING, DONE, ABANDONED = range(4)  # contact states (as bposim.engine.core)
 
