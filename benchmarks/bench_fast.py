@@ -1,7 +1,8 @@
 """The fast (compiled) engine against the SimPy engine and a naive SimPy model, same run.
 
     python benchmarks/bench_fast.py [--contacts 1000000] [--replications 30] [--workers 2]
-                                    [--simpy-replications N] [--skip-large] [--skip-mmc]
+                                    [--simpy-replications N] [--cold-compiles 3]
+                                    [--skip-large] [--skip-mmc] [--skip-records]
 
 1. M/M/c, as in bench_engine.py (20 agents at 17 Erlangs and 320 agents at 300 Erlangs,
    AHT 180 s, exponential times, no abandonment, ``--contacts`` in one replication):
@@ -17,6 +18,13 @@
    the replications, the fast engine's compile time apart, and whether the two
    summaries are identical. ``--simpy-replications`` runs fewer on the SimPy engine
    (it takes many minutes); the fast engine then also runs that number, for the ratio.
+3. Records kept: one week of ``large_centre.yaml`` with its contact log and agent-state
+   log kept, one replication on each engine in a fresh interpreter: seconds for the
+   replication (engine and Recording) and whether the records are identical.
+4. First-ever compile: ``--cold-compiles`` fresh interpreters each compile the kernel
+   into an empty cache directory (``NUMBA_CACHE_DIR``), then one loads it from there;
+   wall and CPU seconds. Beside it, the same run's compile of a one-line function in a
+   fresh interpreter (numba's own start-up cost), as the baseline of this machine.
 
 Prints markdown tables (see benchmarks/README.md, "Fast engine").
 """
@@ -25,7 +33,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
+import tempfile
 import sys
 from pathlib import Path
 
@@ -104,7 +114,54 @@ def large_run(engine: str, replications: int, workers: int) -> dict:
             "summary_sha256": hashlib.sha256(summary.encode()).hexdigest()}
 
 
-def _child(call: str) -> dict:
+def records_run(engine: str, days: int = 7) -> dict:
+    """One replication of ``large_centre.yaml`` cut to ``days`` with contacts and agent
+    states kept: seconds (the fast engine's compile apart) and a digest of the records."""
+    import dataclasses
+    import hashlib
+    import time
+
+    import bposim
+    from bposim.engine.model import compile_scenario
+    from bposim.engine.select import EngineChoice, run_engine
+    from bposim.rng import Streams
+
+    sc = bposim.load_scenario(ROOT / "scenarios" / "large_centre.yaml")
+    sc = dataclasses.replace(
+        sc, horizon=dataclasses.replace(sc.horizon, days=days),
+        simulation=dataclasses.replace(sc.simulation, keep_contacts=True, keep_agent_states=True))
+    model = compile_scenario(sc)
+    if engine == "fast":
+        from bposim.engine.fast import ensure_compiled
+
+        ensure_compiled()
+    start = time.perf_counter()
+    rec = run_engine(EngineChoice(engine, engine), model, Streams(1))
+    elapsed = time.perf_counter() - start
+    digest = hashlib.sha256(repr((rec.contacts, rec.agent_states)).encode()).hexdigest()
+    return {"seconds": elapsed, "contacts": len(rec.contacts), "states": len(rec.agent_states),
+            "sha256": digest}
+
+
+def compile_run(kind: str) -> dict:
+    """In this (fresh) interpreter: compile the fast engine's kernel (``kind="kernel"``,
+    into whatever ``NUMBA_CACHE_DIR`` says) or a one-line function (``"baseline"``)."""
+    import time
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    import numba
+
+    if kind == "kernel":
+        from bposim.engine.fast import ensure_compiled
+
+        _, cached = ensure_compiled()
+    else:
+        numba.njit("i8(i8)")(lambda x: x + 1)
+        cached = False
+    return {"seconds": time.perf_counter() - t0, "cpu": time.process_time() - c0, "cached": cached}
+
+
+def _child(call: str, env: dict | None = None) -> dict:
     """Run ``call`` (a function of this file) in a fresh interpreter: its result and peak RSS."""
     code = (
         "import json, resource, sys;"
@@ -114,7 +171,8 @@ def _child(call: str) -> dict:
         "r['peak_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024;"
         "print(json.dumps(r))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=None if env is None else {**os.environ, **env})
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -157,6 +215,37 @@ def large_table(replications: int, workers: int, simpy_replications: int | None 
           f"identical summaries: {fast['summary_sha256'] == simpy['summary_sha256']}")
 
 
+def records_table() -> None:
+    print("\nOne week of `large_centre.yaml`, contact log and agent-state log kept, one replication:\n")
+    print("| engine | contacts | agent-state records | seconds | speed-up | records digest |")
+    print("|---|---:|---:|---:|---:|---|")
+    rows = {engine: _child(f"records_run('{engine}')") for engine in ("simpy", "fast")}
+    for engine, r in rows.items():
+        print(f"| {engine} | {r['contacts']:,} | {r['states']:,} | {r['seconds']:.2f} | "
+              f"{rows['simpy']['seconds'] / r['seconds']:.1f}× | {r['sha256'][:12]} |")
+
+
+def compile_table(times: int) -> None:
+    """The first-ever compile, ``times`` times, each into an empty cache, then a load."""
+    print(f"\nFirst-ever compile of the fast engine ({times} fresh interpreters, empty cache each):\n")
+    print("| what | wall s | CPU s | from cache |")
+    print("|---|---:|---:|---|")
+    with tempfile.TemporaryDirectory(prefix="bench-fast-cache-") as root:
+        runs = []
+        for k in range(times):
+            cache = os.path.join(root, str(k))
+            runs.append(_child("compile_run('kernel')", {"NUMBA_CACHE_DIR": cache}))
+            print(f"| compile {k + 1} | {runs[-1]['seconds']:.2f} | {runs[-1]['cpu']:.2f} | "
+                  f"{runs[-1]['cached']} |")
+        load = _child("compile_run('kernel')", {"NUMBA_CACHE_DIR": cache})
+        print(f"| load from that cache | {load['seconds']:.2f} | {load['cpu']:.2f} | {load['cached']} |")
+    base = _child("compile_run('baseline')")
+    print(f"| baseline: numba import + a one-line function | {base['seconds']:.2f} | {base['cpu']:.2f} | |")
+    walls = sorted(r["seconds"] for r in runs)
+    print(f"\nFirst compile: median {walls[len(walls) // 2]:.2f} s, worst {walls[-1]:.2f} s wall "
+          f"({walls[len(walls) // 2] / base['seconds']:.1f}× the baseline).")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--contacts", type=int, default=1_000_000, help="contacts per M/M/c run")
@@ -164,13 +253,20 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2, help="worker processes for large_centre")
     ap.add_argument("--simpy-replications", type=int,
                     help="large_centre replications on the SimPy engine (default: --replications)")
-    ap.add_argument("--skip-mmc", action="store_true", help="only the large centre")
-    ap.add_argument("--skip-large", action="store_true", help="only the M/M/c cases")
+    ap.add_argument("--cold-compiles", type=int, default=3,
+                    help="first-ever compiles to time, each into an empty cache (0: none)")
+    ap.add_argument("--skip-mmc", action="store_true", help="leave out the M/M/c cases")
+    ap.add_argument("--skip-large", action="store_true", help="leave out the large centre")
+    ap.add_argument("--skip-records", action="store_true", help="leave out the records-kept case")
     args = ap.parse_args()
     if not args.skip_mmc:
         mmc_table(args.contacts)
     if not args.skip_large:
         large_table(args.replications, args.workers, args.simpy_replications)
+    if not args.skip_records:
+        records_table()
+    if args.cold_compiles > 0:
+        compile_table(args.cold_compiles)
 
 
 if __name__ == "__main__":
