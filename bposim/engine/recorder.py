@@ -138,4 +138,3 @@ class Recording:
     agent_states: list | None = None  # tuples in AGENT_STATE_COLUMNS order, when kept
     busyness: dict = field(default_factory=dict)  # queue id -> per-day factors drawn
     campaigns: list = field(default_factory=list)  # CampaignStats per campaign
-    events: int = 0

@@ -27,7 +27,7 @@ from bposim.engine.fast.layout import (
     EF_F, EF_TIME, EF_W, EI_A, EI_B, EI_C, EI_KIND, EI_W, EXTERNAL, E_ABANDON, E_ARRIVE,
     E_BACK, E_DUE, E_END_TALK, E_FREE, E_OFF_DUTY, E_ON_DUTY, E_OVERFLOW, E_REPEAT,
     E_SHRINK_DUE, GF_END, GF_L, G_ACAP, G_CCAP, G_CTOP, G_ECAP, G_EFREE, G_ERROR, G_ETOP,
-    G_EVENTS, G_HEAPN, G_KEEPC, G_KEEPS, G_LOW, G_MARGIN, G_N, G_NA, G_NANS, G_NEED, G_NQ, G_NREC,
+    G_HEAPN, G_KEEPC, G_KEEPS, G_LOW, G_MARGIN, G_N, G_NA, G_NANS, G_NEED, G_NQ, G_NREC,
     G_NST, G_PHASE, G_RCAP, G_SCAP, G_STATUS, HOLD, LOW, OFF, OUT, OUT_TALK, OUT_WRAP,
     PF_AVAIL_MEAN, PF_AWAY_MEAN, PF_ESC_FACTOR, PF_FCR, PF_OVERRUN, PF_SHRINKAGE, PF_W,
     PHASE_DONE, PHASE_LOOP, PHASE_START, PI_ON_BREAK, PI_ON_DUTY, PI_S_AVAIL, PI_S_AWAY,
@@ -118,7 +118,6 @@ def play(I, F, DI, DF):
             DI[h + i] = s
         DI[I[T_EFREE] + I[G_EFREE]] = top  # its slot is free again
         I[G_EFREE] += 1
-        I[G_EVENTS] += 1
         if kind == E_ARRIVE:  # an external arrival; the queue's next one is scheduled
             i = int(now // L)
             c = new_contact(I, F, DI, DF, x, EXTERNAL, -1, now, i if i < n - 1 else n - 1)

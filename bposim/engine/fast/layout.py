@@ -43,8 +43,8 @@ BREAK_RETRY = _duty.BREAK_RETRY  # seconds before a break held back by the cap i
 
 # I[0:32]: global integers.
 (G_N, G_NQ, G_NP, G_NA, G_HEAPN, G_SEQ, G_NEXTID, G_CTOP, G_CFREE, G_ETOP, G_EFREE, G_NANS,
- G_NREC, G_NST, G_STATUS, G_EVENTS, G_KEEPC, G_KEEPS, G_MARGIN, G_ERROR, G_K, G_CCAP,
- G_ECAP, G_ACAP, G_RCAP, G_SCAP, G_LOW, G_LOWMARK, G_PHASE, G_NEED, G_NSTATES) = range(31)
+ G_NREC, G_NST, G_STATUS, G_KEEPC, G_KEEPS, G_MARGIN, G_ERROR, G_K, G_CCAP,
+ G_ECAP, G_ACAP, G_RCAP, G_SCAP, G_LOW, G_LOWMARK, G_PHASE, G_NEED, G_NSTATES) = range(30)
 # What run() returns: finished; needs room in DI/DF (I[G_NEED] more rows of each
 # growing table); a stream is low (I[G_LOW]: draw more, then call again); a stream ran
 # out inside an event (I[G_STATUS]: draw more and start again); a broken invariant.

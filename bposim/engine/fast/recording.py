@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from bposim.engine.fast.layout import (
-    G_EVENTS, G_NANS, G_NREC, G_NST, OUTCOMES, PC_ESC_TAKEN, PC_HANDLED,
+    G_NANS, G_NREC, G_NST, OUTCOMES, PC_ESC_TAKEN, PC_HANDLED,
     PF_MAX_SHARE, PF_OVERRUN, PF_W, PI_PLANNED, PI_TAKEN, PI_W, PP_ABSENT, PP_PAID, QC_NAMES,
     QF_AREA, QF_W, QW_ALL, QW_ANSWERED, RF_ANSWER, RF_ARRIVAL, RF_END, RF_HANDLE, RF_W,
     RF_WRAP, RI_AGENT, RI_ID, RI_ORIGIN, RI_OUTCOME, RI_PARENT, RI_QUEUE, RI_W, STF_W, STI_W,
@@ -44,7 +44,6 @@ def to_recording(prep, arrays: list) -> Recording:
     pt = _table(F, I[T_PT], npl * ns, n).copy()
     pp = _table(F, I[T_PP], npl * 2, n).copy()
     pf = _table(F, I[T_PF], npl, PF_W).copy()
-    events = int(I[G_EVENTS])
     k = int(I[G_NANS])
     keys = DI[I[T_ANSI]:I[T_ANSI] + k]  # queue * n + interval of each wait, as answered
     starts = np.concatenate(([0], np.cumsum(np.bincount(keys, minlength=nq * n))))
@@ -82,7 +81,7 @@ def to_recording(prep, arrays: list) -> Recording:
         st.hires = prep.hires[p]
         pools.append(st)
     return Recording(queues=queues, pools=pools, contacts=contacts, agent_states=states,
-                     busyness=prep.busyness, campaigns=[], events=events)
+                     busyness=prep.busyness, campaigns=[])
 
 
 @contextmanager
