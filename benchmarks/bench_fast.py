@@ -228,19 +228,21 @@ def records_table() -> None:
 def compile_table(times: int) -> None:
     """The first-ever compile, ``times`` times, each into an empty cache, then a load."""
     print(f"\nFirst-ever compile of the fast engine ({times} fresh interpreters, empty cache each):\n")
-    print("| what | wall s | CPU s | from cache |")
-    print("|---|---:|---:|---|")
+    print("| what | wall s | CPU s | from cache | peak MB |")
+    print("|---|---:|---:|---|---:|")
     with tempfile.TemporaryDirectory(prefix="bench-fast-cache-") as root:
         runs = []
         for k in range(times):
             cache = os.path.join(root, str(k))
             runs.append(_child("compile_run('kernel')", {"NUMBA_CACHE_DIR": cache}))
             print(f"| compile {k + 1} | {runs[-1]['seconds']:.2f} | {runs[-1]['cpu']:.2f} | "
-                  f"{runs[-1]['cached']} |")
+                  f"{runs[-1]['cached']} | {runs[-1]['peak_mb']:.0f} |")
         load = _child("compile_run('kernel')", {"NUMBA_CACHE_DIR": cache})
-        print(f"| load from that cache | {load['seconds']:.2f} | {load['cpu']:.2f} | {load['cached']} |")
+        print(f"| load from that cache | {load['seconds']:.2f} | {load['cpu']:.2f} | {load['cached']} | "
+              f"{load['peak_mb']:.0f} |")
     base = _child("compile_run('baseline')")
-    print(f"| baseline: numba import + a one-line function | {base['seconds']:.2f} | {base['cpu']:.2f} | |")
+    print(f"| baseline: numba import + a one-line function | {base['seconds']:.2f} | {base['cpu']:.2f} | | "
+          f"{base['peak_mb']:.0f} |")
     walls = sorted(r["seconds"] for r in runs)
     print(f"\nFirst compile: median {walls[len(walls) // 2]:.2f} s, worst {walls[-1]:.2f} s wall "
           f"({walls[len(walls) // 2] / base['seconds']:.1f}× the baseline).")
