@@ -30,6 +30,7 @@ from bposim.distributions import DistributionSpec
 from bposim.engine.core import simulate_model
 from bposim.engine.fast import ensure_compiled, simulate_fast, unsupported
 from bposim.engine.model import QueueModel, compile_scenario
+from bposim.engine.recorder import CONTACT_COLUMNS
 from bposim.rng import Streams
 from bposim.scenario.schema import Attrition, Break, Proficiency, Shift, Site
 
@@ -167,6 +168,43 @@ def test_window_refills_and_table_growth_keep_the_recording(monkeypatch):
     assert_same_recording(simpy, fast)
 
 
+HANDLE = CONTACT_COLUMNS.index("handle_time")
+
+
+@pytest.mark.parametrize("curve", ["linear", "exponential"])
+def test_learning_curves_and_attrition_identical_to_simpy(curve):
+    """New hires and replacement hires slower by a curve, leavers drawn from the pool's
+    attrition stream: the same on both engines, and the curve does change the run."""
+    busy = tuple([0.0] * 16 + [40.0] * 24 + [0.0] * 8)
+    q = Queue(id="q", handle_time=exponential(240), arrivals=Arrivals(volumes=busy),
+              patience=exponential(120), after_work=exponential(30))
+    shifts = Staffing(shifts=(Shift(start=dt.time(8), hours=12, agents=12),))
+
+    def centre(proficiency):
+        return compile_scenario(_keep_all(Scenario(
+            name="learning", horizon=Horizon(start=MONDAY, days=3), queues=(q,),
+            pools=(Pool(id="p", skills=(Skill("q"),), staffing=shifts, site="s",
+                        proficiency=proficiency,
+                        attrition=Attrition(annual_rate=150.0, recruiting_delay_weeks=0.05)),),
+            sites=(Site(id="s", handle_time_factor=1.1),), simulation=SimulationSettings())))
+
+    learning = centre(Proficiency(new_hires=6, initial_factor=2.0, weeks_to_proficiency=0.3,
+                                  curve=curve))
+    tenured = centre(None)
+    assert unsupported(learning) == [] and unsupported(tenured) == []
+    leavers = hires = 0
+    for seed in range(4):
+        simpy, fast = _both(learning, seed)
+        assert_same_recording(simpy, fast)
+        leavers, hires = leavers + simpy.pools[0].leavers, hires + simpy.pools[0].hires
+        slow = sum(c[HANDLE] for c in fast.contacts if c[HANDLE] is not None)
+        base = _both(tenured, seed)
+        assert_same_recording(*base)
+        quick = sum(c[HANDLE] for c in base[1].contacts if c[HANDLE] is not None)
+        assert slow > 1.05 * quick  # six of twelve agents start at twice the handle time
+    assert leavers > 0 and hires > 0
+
+
 # -- random small centres -----------------------------------------------------------
 DISTS = st.sampled_from([
     exponential(120), DistributionSpec("lognormal", mean=150, cv=0.8),
@@ -228,13 +266,22 @@ def centres(draw):
         breaks = ()
         if draw(st.booleans()):
             breaks = (Break(15, 1.0, 3.0), Break(30, 3.5, 5.5))
+        # learning curves short and attrition fast enough to matter within two days
+        proficiency = draw(st.none() | st.builds(
+            Proficiency, new_hires=st.integers(0, 3), initial_factor=st.sampled_from([1.5, 2.5]),
+            weeks_to_proficiency=st.sampled_from([0.1, 0.3, 12.0]),
+            curve=st.sampled_from(["linear", "exponential"])))
+        attrition = draw(st.none() | st.builds(
+            Attrition, annual_rate=st.sampled_from([50.0, 300.0]),
+            recruiting_delay_weeks=st.sampled_from([0.0, 0.05])))
         pools.append(Pool(
             id=f"p{j}", skills=skills, staffing=staffing, breaks=breaks,
             max_on_break=draw(st.sampled_from([0.1, 0.5])),
             shrinkage=draw(st.sampled_from([0.0, 0.1, 0.3])),
             shrinkage_period_minutes=draw(st.sampled_from([5.0, 15.0])),
             absenteeism=draw(st.sampled_from([0.0, 0.25])),
-            site=draw(st.sampled_from([None, "near", "far"]))))
+            site=draw(st.sampled_from([None, "near", "far"])),
+            proficiency=proficiency, attrition=attrition))
     return _keep_all(Scenario(
         name="random", horizon=Horizon(start=MONDAY, days=draw(st.integers(1, 2))),
         queues=tuple(queues), pools=tuple(pools), sites=sites, simulation=SimulationSettings()))
@@ -281,8 +328,6 @@ def test_unsupported_names_each_feature_it_leaves_to_simpy():
     assert unsupported(m) == []
     cases = {
         "outbound campaigns": replace(m, campaigns=(object(),)),
-        "learning curves (proficiency)": _with_pool(m, proficiency=Proficiency(new_hires=1)),
-        "attrition": _with_pool(m, attrition=Attrition(annual_rate=0.3)),
         "chat concurrency > 1": _with_pool(m, concurrency=3),
         "backlog blocks": _with_pool(m, backlog_blocks=((0.0, 3600.0),)),
         "QA review": _with_pool(m, qa=object()),
@@ -298,5 +343,5 @@ def test_unsupported_names_each_feature_it_leaves_to_simpy():
     for name, model in cases.items():
         if model is not None:
             assert name in unsupported(model), name
-    with pytest.raises(ValueError, match="does not cover attrition"):
-        simulate_fast(cases["attrition"], Streams(1))
+    with pytest.raises(ValueError, match="does not cover head start"):
+        simulate_fast(cases["head start"], Streams(1))

@@ -19,12 +19,12 @@ How exactness is kept (developers):
 - per-interval time is split with the same float operations (``roster.add_time``).
 
 Layout: ``layout.py`` (the four flat arrays and their columns), ``arrays.py`` (model
-and streams to arrays), ``k_compile.py`` (how the kernel is compiled: one cached
-entry point, ``kernel.run``, made of subroutines working on raw pointers),
-``k_base.py``, ``k_contact.py``, ``k_agent.py`` and ``kernel.py`` (the kernel, one
-subroutine per step of the SimPy engine's handlers, named in their docstrings), ``recording.py`` (arrays back to a Recording),
-``coverage.py`` (what is not covered), ``cache.py`` (where the compiled kernel is
-cached), ``run.py`` (the loop between Python and the
+and streams to arrays), ``k_compile.py`` (how the kernel is compiled: one cached entry
+point, ``kernel.run``, made of subroutines working on raw pointers), ``k_base.py``,
+``k_contact.py``, ``k_agent.py`` and ``kernel.py`` (the kernel, one subroutine per
+step of the SimPy engine's handlers, named in their docstrings), ``recording.py``
+(arrays back to a Recording), ``coverage.py`` (what is not covered), ``cache.py``
+(where the compiled kernel is cached), ``run.py`` (the loop between Python and the
 kernel). A behaviour added to the SimPy engine needs a line in ``coverage.py`` until
 the kernel does the same; ``tests/test_fast_engine.py`` compares the two engines.
 numba caches the kernel in a directory keyed by a digest of the kernel's files and of

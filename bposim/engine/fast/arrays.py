@@ -19,18 +19,20 @@ import numpy as np
 
 from bposim.distributions import DistributionSpec
 from bposim.engine.fast.layout import (
-    AF_W, AI_CONTACT, AI_NEXT, AI_POOL, AI_PREV, AI_SPAN_HI, AI_SPAN_I, AI_STATE, AI_W,
-    DYN_TABLES, F_HEADER, G_ACAP, G_CCAP, G_CTOP, G_ECAP, G_ETOP, G_K, G_KEEPC, G_KEEPS,
-    G_LOW, G_LOWMARK, G_MARGIN, G_N, G_NA, G_NANS, G_NEED, G_NP, G_NQ, G_NREC, G_NST, G_NSTATES,
-    G_RCAP, G_SCAP, G_STATUS, GF_END, GF_L, HEADER, OFF, PF_ABSENTEEISM,
-    PF_AVAIL_MEAN, PF_AWAY_MEAN, PF_ESC_FACTOR, PF_FCR, PF_HANDLE_FACTOR, PF_MAX_ON_BREAK,
-    PF_SHRINKAGE, PF_W, PI_IDLE_HEAD, PI_IDLE_TAIL, PI_LEV_HI, PI_LEV_LO, PI_S_ABSENCE,
-    PI_S_AVAIL, PI_S_AWAY, PI_S_START, PI_W, QF_SHORT, QF_W, QF_WITHIN, QI_ARR_HI,
-    QI_ARR_POS, QI_ARR_STREAM, QI_ESC_HI, QI_ESC_LO, QI_HEAD, QI_HSCALE, QI_IMM_HI, QI_IMM_LO, QI_OV_HI,
-    QI_OV_LO, QI_PSCALE, QI_SMP, QI_TAIL, QI_W, SD_LEN, SD_OFF, SD_OPEN, SD_POS, SD_W, SM_ESC, SM_HANDLE,
-    SM_PATIENCE, SM_REPEAT, SM_RES, SM_WRAP, T_AF, T_AI, T_BK, T_DR, T_ESC, T_ESCP,
-    T_HS, T_LENTA, T_LENTQ, T_LEV, T_OV, T_OVR, T_PC, T_PF, T_PI, T_PK, T_PKS, T_PP, T_PS,
-    T_PT, T_QC, T_QF, T_QI, T_QW, T_RT, T_SB, T_SD, T_SP,
+    AF_HIRED, AF_W, AI_CONTACT, AI_NEXT, AI_POOL, AI_PREV, AI_SPAN_HI, AI_SPAN_I,
+    AI_STATE, AI_W, DYN_TABLES, F_HEADER, G_ACAP, G_CCAP, G_CTOP, G_ECAP, G_ETOP, G_K,
+    G_KEEPC, G_KEEPS, G_LOW, G_LOWMARK, G_MARGIN, G_N, G_NA, G_NANS, G_NEED, G_NP, G_NQ,
+    G_NREC, G_NST, G_NSTATES, G_RCAP, G_SCAP, G_STATUS, GF_END, GF_L, HEADER, OFF,
+    PF_ABSENTEEISM, PF_AVAIL_MEAN, PF_AWAY_MEAN, PF_ESC_FACTOR, PF_FCR, PF_GAP,
+    PF_HANDLE_FACTOR, PF_LINEAR, PF_MAX_ON_BREAK, PF_WEEKS, PF_SHRINKAGE, PF_W,
+    PI_IDLE_HEAD, PI_IDLE_TAIL, PI_LEV_HI, PI_LEV_LO, PI_S_ABSENCE, PI_S_AVAIL,
+    PI_S_AWAY, PI_S_START, PI_W, QF_SHORT, QF_W, QF_WITHIN, QI_ARR_HI, QI_ARR_POS,
+    QI_ARR_STREAM, QI_ESC_HI, QI_ESC_LO, QI_HEAD, QI_HSCALE, QI_IMM_HI, QI_IMM_LO,
+    QI_OV_HI, QI_OV_LO, QI_PSCALE, QI_SMP, QI_TAIL, QI_W, SD_LEN, SD_OFF, SD_OPEN,
+    SD_POS, SD_W, SM_ESC, SM_HANDLE, SM_PATIENCE, SM_REPEAT, SM_RES, SM_WRAP, T_AF,
+    T_AI, T_BK, T_DR, T_ESC, T_ESCP, T_HS, T_LENTA, T_LENTQ, T_LEV, T_OV, T_OVR, T_PC,
+    T_PF, T_PI, T_PK, T_PKS, T_PP, T_PS, T_PT, T_QC, T_QF, T_QI, T_QW, T_RT, T_SB, T_SD,
+    T_SP,
 )
 from bposim.engine.recorder import ORIGIN_NAMES, STATE_NAMES
 from bposim.rng import BufferedSampler
@@ -233,7 +235,13 @@ class Prepared:
             pf[j, PF_FCR] = p.fcr
             pf[j, PF_ESC_FACTOR] = p.escalation_factor
             pf[j, PF_HANDLE_FACTOR] = p.handle_factor
-            people = staffers(p, m.end, None)
+            prof = p.proficiency
+            if prof is not None:
+                pf[j, PF_LINEAR] = 1.0 if prof.linear else 0.0
+                pf[j, PF_GAP] = prof.initial_factor - 1.0
+                pf[j, PF_WEEKS] = prof.weeks_to_proficiency
+            # the SimPy engine's draw of who leaves and who replaces them (Workforce.start)
+            people = staffers(p, m.end, streams.get("attrition", p.id) if p.attrition else None)
             self.leavers.append(sum(1 for person in people if person.left is not None))
             self.hires.append(sum(1 for person in people if person.replaces is not None))
             n_spans, on_secs = 0, 0.0
@@ -245,7 +253,9 @@ class Prepared:
                     sb.append((b0, len(bk)))
                     spans.append((span.start, span.end))
                     on_secs += span.end - span.start
-                agents.append((j, lo, len(spans)))
+                # a learning agent's handle time follows the curve (Workforce.speed)
+                hired = person.hired if prof is not None and person.hired is not None else -1.0
+                agents.append((j, lo, len(spans), hired))
                 n_spans += len(spans) - lo
                 self.agent_ids.append(f"{p.id}-{k:04d}")
                 self.agent_pool.append(j)
@@ -259,8 +269,10 @@ class Prepared:
                 pi[j, PI_S_ABSENCE] = draws.add("absence", p.id, _UNIFORM, n_spans)
         na = len(agents)
         ai = np.zeros((na, AI_W), np.int64)
-        for a, (j, lo, hi) in enumerate(agents):
+        af = np.zeros((na, AF_W))
+        for a, (j, lo, hi, hired) in enumerate(agents):
             ai[a, AI_POOL], ai[a, AI_SPAN_I], ai[a, AI_SPAN_HI] = j, lo, hi
+            af[a, AF_HIRED] = hired
         ai[:, AI_STATE] = OFF
         ai[:, AI_CONTACT] = -1
         ai[:, AI_PREV] = -1
@@ -275,7 +287,7 @@ class Prepared:
         ints.header[G_MARGIN] = 32 + 2 * pending + 2 * len(ov)
         ints.header[G_K] = pending
         ints.header[G_NSTATES] = len(STATE_NAMES)
-        spans_per_agent = max([hi - lo for _, lo, hi in agents] + [0])
+        spans_per_agent = max([hi - lo for _, lo, hi, _ in agents] + [0])
         ints.header[G_LOWMARK] = 16 + spans_per_agent  # at most this many draws in one event
         floats = _Flat(np.float64, F_HEADER)
         floats.header[GF_L], floats.header[GF_END] = m.interval, m.end
@@ -288,7 +300,7 @@ class Prepared:
             (T_PS, floats, pscale),
             (T_OV, floats, ov), (T_LENTA, floats, lent_a), (T_ESCP, floats, esc_p),
             (T_PF, floats, pf), (T_PT, floats, np.zeros(npl * len(STATE_NAMES) * n)),
-            (T_PP, floats, np.zeros(npl * 2 * n)), (T_AF, floats, np.zeros(na * AF_W)),
+            (T_PP, floats, np.zeros(npl * 2 * n)), (T_AF, floats, af),
             (T_PKS, floats, np.zeros(na * pending)), (T_SP, floats, spans), (T_BK, floats, bk),
         ):
             ints.header[slot] = flat.add(table)

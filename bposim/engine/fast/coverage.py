@@ -58,10 +58,6 @@ def unsupported(model) -> list[str]:
         if getattr(q, "channel_code", 0) == 1:  # CHAT: sessions share agents (engine/chat.py)
             add("chat queues")
     for p in model.pools:
-        if p.proficiency is not None:
-            add("learning curves (proficiency)")
-        if p.attrition is not None:
-            add("attrition")
         if getattr(p, "concurrency", 1) != 1:
             add("chat concurrency > 1")
         if getattr(p, "backlog_blocks", ()):

@@ -5,24 +5,27 @@ the highest-priority, longest-waiting contact."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
 from bposim.engine.fast.k_base import INF, draw, drop, idle_out, push, set_state
 from bposim.engine.fast.k_compile import subroutine
 from bposim.engine.fast.layout import (
-    AF_SINCE, AF_W, AI_CONTACT, AI_IN_IDLE, AI_NEXT, AI_POOL, AI_PREV, AI_W, PARGS,
-    CF_ANSWER, CF_ARRIVAL, CF_HANDLE, CF_PATIENCE, CF_REPEAT_AFTER, CF_UESC, CF_URES, CF_W,
-    CF_WRAP, CI_AGENT, CI_HAS_ESC, CI_HAS_RES, CI_HOLDER, CI_ID, CI_INTERVAL, CI_NEXT,
-    CI_ORIGIN, CI_PARENT, CI_QUEUE, CI_REF, CI_STATE, CI_W, CONSULT, E_ABANDON, E_END_TALK,
-    E_OVERFLOW, GF_L, G_CFREE, G_CTOP, G_N, G_NANS, G_NEXTID, IDLE, PC_ESC_TAKEN,
-    PC_HANDLED, PF_HANDLE_FACTOR, PF_W, PI_IDLE_HEAD, PI_IDLE_TAIL, PI_LEV_HI, PI_LEV_LO,
-    PI_W, QC_ANSWERED, QC_OFFERED, QC_WITHIN, QF_AREA, QF_LAST, QF_W, QF_WITHIN, QI_HEAD,
-    QI_HSCALE, QI_IMM_HI, QI_IMM_LO, QI_NWAIT, QI_OV_HI, QI_OV_LO, QI_PSCALE, QI_SMP,
-    QI_TAIL, QI_W, QW_ALL, QW_ANSWERED, SERVING, SM_ESC, SM_HANDLE, SM_PATIENCE, SM_REPEAT,
-    SM_RES, SM_WRAP, TALK, TRANSFER, T_AF, T_AI, T_ANSF, T_ANSI, T_CF, T_CFREE, T_CI, T_HS,
-    T_LENTA, T_LENTQ, T_LEV, T_OV, T_PC, T_PF, T_PI, T_PS, T_QC, T_QF, T_QI, T_QW, T_RT,
-    WAITING,
+    AF_HIRED, AF_SINCE, AF_W, AI_CONTACT, AI_IN_IDLE, AI_NEXT, AI_POOL, AI_PREV, AI_W,
+    PARGS, CF_ANSWER, CF_ARRIVAL, CF_HANDLE, CF_PATIENCE, CF_REPEAT_AFTER, CF_UESC,
+    CF_URES, CF_W, CF_WRAP, CI_AGENT, CI_HAS_ESC, CI_HAS_RES, CI_HOLDER, CI_ID,
+    CI_INTERVAL, CI_NEXT, CI_ORIGIN, CI_PARENT, CI_QUEUE, CI_REF, CI_STATE, CI_W,
+    CONSULT, E_ABANDON, E_END_TALK, E_OVERFLOW, GF_L, G_CFREE, G_CTOP, G_N, G_NANS,
+    G_NEXTID, IDLE, PC_ESC_TAKEN, PC_HANDLED, PF_GAP, PF_HANDLE_FACTOR, PF_LINEAR, PF_W,
+    PF_WEEKS, PI_IDLE_HEAD, PI_IDLE_TAIL, PI_LEV_HI, PI_LEV_LO, PI_W, QC_ANSWERED,
+    QC_OFFERED, QC_WITHIN, QF_AREA, QF_LAST, QF_W, QF_WITHIN, QI_HEAD, QI_HSCALE,
+    QI_IMM_HI, QI_IMM_LO, QI_NWAIT, QI_OV_HI, QI_OV_LO, QI_PSCALE, QI_SMP, QI_TAIL,
+    QI_W, QW_ALL, QW_ANSWERED, SERVING, SM_ESC, SM_HANDLE, SM_PATIENCE, SM_REPEAT,
+    SM_RES, SM_WRAP, TALK, TRANSFER, T_AF, T_AI, T_ANSF, T_ANSI, T_CF, T_CFREE, T_CI,
+    T_HS, T_LENTA, T_LENTQ, T_LEV, T_OV, T_PC, T_PF, T_PI, T_PS, T_QC, T_QF, T_QI, T_QW,
+    T_RT, WAITING, WEEK,
 )
 
 
@@ -103,8 +106,17 @@ def answer(I, F, DI, DF, c, a, now):
         o = DI[cb + CI_ORIGIN]
         if o == TRANSFER or o == CONSULT:
             I[I[T_PC] + (p * 2 + PC_ESC_TAKEN) * n + j] += 1
-    factor = F[I[T_PF] + p * PF_W + PF_HANDLE_FACTOR]
-    if factor != 1.0:  # the site's speed scales this customer's times
+    pf = I[T_PF] + p * PF_W
+    factor = F[pf + PF_HANDLE_FACTOR]
+    hired = F[I[T_AF] + a * AF_W + AF_HIRED]
+    if hired >= 0.0:  # a learning agent: Workforce.speed (workforce.aht_factor)
+        weeks = max(0.0, now - hired) / WEEK
+        if F[pf + PF_LINEAR] > 0.0:
+            left = max(0.0, 1.0 - weeks / F[pf + PF_WEEKS])
+        else:  # exponential: 95 % of the gap closed after the weeks to proficiency
+            left = math.exp(-3.0 * weeks / F[pf + PF_WEEKS])
+        factor = factor * (1.0 + F[pf + PF_GAP] * left)
+    if factor != 1.0:  # the site's and the agent's speed scale this customer's times
         DF[fb + CF_HANDLE] *= factor
         DF[fb + CF_WRAP] *= factor
     set_state(I, F, DI, DF, a, TALK, now)

@@ -1,13 +1,14 @@
 """Kernel: the event loop (numba).
 
 ``run(I, F, DI, DF)`` (the compiled entry point; :func:`play` on the arrays' data)
-plays one replication and can be called again where it stopped: first arrivals and agents' first spans are scheduled in the SimPy engine's
-order, then events are taken in (time, insertion) order until the horizon ends (an
-event at exactly the end is not run, as ``env.run(until=end)``), then the run is
-closed. Between two events it returns to Python when a growing table is nearly full
-(``ROOM``) or a pre-drawn stream runs low (``LOW``); Python enlarges the arrays and
-calls it again, so nothing is drawn twice. Each event kind is handled here as the
-SimPy engine's handler of that kind does (named in the comments).
+plays one replication and can be called again where it stopped: first arrivals and
+agents' first spans are scheduled in the SimPy engine's order, then events are taken
+in (time, insertion) order until the horizon ends (an event at exactly the end is not
+run, as ``env.run(until=end)``), then the run is closed. Between two events it returns
+to Python when a growing table is nearly full (``ROOM``) or a pre-drawn stream runs
+low (``LOW``); Python enlarges the arrays and calls it again, so nothing is drawn
+twice. Each event kind is handled here as the SimPy engine's handler of that kind does
+(named in the comments).
 """
 
 from __future__ import annotations

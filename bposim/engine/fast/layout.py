@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from bposim.engine import duty as _duty
 from bposim.engine import recorder as _rec
+from bposim.engine import workforce as _wf
 
 # Agent states and contact origins: the SimPy engine's own numbers (recorder.py).
 OFF, IDLE, TALK, WRAP, HOLD, AWAY, BREAK = (
@@ -40,6 +41,7 @@ R_ANSWERED, R_ABANDONED, R_UNANSWERED = range(3)  # contact record outcomes
 OUTCOMES = ("answered", "abandoned", "unanswered_at_end")
 
 BREAK_RETRY = _duty.BREAK_RETRY  # seconds before a break held back by the cap is retried
+WEEK = _wf.WEEK  # seconds in a week (learning curves)
 
 # I[0:32]: global integers.
 (G_N, G_NQ, G_NP, G_NA, G_HEAPN, G_SEQ, G_NEXTID, G_CTOP, G_CFREE, G_ETOP, G_EFREE, G_NANS,
@@ -80,8 +82,9 @@ QW_ANSWERED, QW_ALL = range(2)  # QW[(queue * 2 + k) * n + interval]: wait sums
  PI_LEV_HI, PI_S_START, PI_S_AWAY, PI_S_AVAIL, PI_S_ABSENCE) = range(12)
 PI_W = 12
 (PF_OVERRUN, PF_MAX_SHARE, PF_SHRINKAGE, PF_AWAY_MEAN, PF_AVAIL_MEAN, PF_MAX_ON_BREAK,
- PF_ABSENTEEISM, PF_FCR, PF_ESC_FACTOR, PF_HANDLE_FACTOR) = range(10)
-PF_W = 10
+ PF_ABSENTEEISM, PF_FCR, PF_ESC_FACTOR, PF_HANDLE_FACTOR,
+ PF_LINEAR, PF_GAP, PF_WEEKS) = range(13)  # learning curve: 1.0 if linear, initial - 1, weeks
+PF_W = 13
 PP_PAID, PP_ABSENT = range(2)  # PP[(pool * 2 + k) * n + i]: seconds
 PC_HANDLED, PC_ESC_TAKEN = range(2)  # PC[(pool * 2 + k) * n + i]: counts
 # PT[(pool * I[G_NSTATES] + state) * n + i]: seconds per agent state (as many as the
@@ -91,8 +94,8 @@ PC_HANDLED, PC_ESC_TAKEN = range(2)  # PC[(pool * 2 + k) * n + i]: counts
 (AI_POOL, AI_STATE, AI_SPAN_I, AI_SPAN_HI, AI_LEAVING, AI_EPOCH, AI_CONTACT, AI_PREV,
  AI_NEXT, AI_IN_IDLE, AI_PEND_HEAD, AI_PEND_N) = range(12)
 AI_W = 12
-AF_SINCE, AF_SPAN_END = range(2)
-AF_W = 2
+AF_SINCE, AF_SPAN_END, AF_HIRED = range(3)  # AF_HIRED: hire time of a learning agent, else -1
+AF_W = 3
 
 # Contact slots.
 (CI_ID, CI_PARENT, CI_QUEUE, CI_ORIGIN, CI_INTERVAL, CI_STATE, CI_AGENT, CI_HOLDER,

@@ -144,8 +144,9 @@ def _states(prep, I, DI, DF) -> list[tuple]:
     si = _table(DI, I[T_STI], k, STI_W)
     sf = _table(DF, I[T_STF], k, STF_W)
     agents = si[:, 0]
+    pool_of = np.asarray(prep.agent_pool, dtype=np.int64)
     return list(zip(
         np.array(prep.agent_ids, dtype=object)[agents].tolist(),
-        np.array(prep.pool_ids, dtype=object)[np.asarray(prep.agent_pool, dtype=np.int64)[agents]].tolist(),
+        np.array(prep.pool_ids, dtype=object)[pool_of[agents]].tolist(),
         np.array(STATE_NAMES, dtype=object)[si[:, 1]].tolist(),
         sf[:, 0].tolist(), sf[:, 1].tolist()))
