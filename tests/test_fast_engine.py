@@ -32,7 +32,7 @@ from bposim.engine.fast import ensure_compiled, simulate_fast, unsupported
 from bposim.engine.model import QueueModel, compile_scenario
 from bposim.engine.recorder import CONTACT_COLUMNS
 from bposim.rng import Streams
-from bposim.scenario.schema import Attrition, Break, Proficiency, Shift, Site
+from bposim.scenario.schema import Attrition, Break, Proficiency, Retrial, Shift, Site
 
 QUEUE_FIELDS = ("offered", "answered", "abandoned", "short_abandoned", "answered_within",
                 "unanswered_at_end", "escalated", "repeats", "unresolved", "wait_answered",
@@ -205,6 +205,40 @@ def test_learning_curves_and_attrition_identical_to_simpy(curve):
     assert leavers > 0 and hires > 0
 
 
+def test_retrials_and_head_start_identical_to_simpy():
+    """Abandoned customers calling again, and a queue credited a head start when agents
+    pick the longest-waiting contact: the same on both engines, and both change the run."""
+    busy = tuple([0.0] * 16 + [30.0] * 24 + [0.0] * 8)
+    sales = Queue(id="sales", handle_time=exponential(300), arrivals=Arrivals(volumes=busy),
+                  patience=exponential(90), repeat_after=None,
+                  retrial=Retrial(probability=0.6, delay=exponential(600)))
+    care = Queue(id="care", handle_time=exponential(240), arrivals=Arrivals(volumes=busy),
+                 patience=exponential(120), head_start=120.0,
+                 escalations=(Escalation(to="sales", probability=0.2),))
+
+    def centre(sales, care):
+        return compile_scenario(_keep_all(Scenario(
+            name="retrials", horizon=Horizon(start=MONDAY, days=2), queues=(sales, care),
+            pools=(Pool(id="p", skills=(Skill("sales"), Skill("care")),
+                        staffing=Staffing(shifts=(Shift(start=dt.time(8), hours=12, agents=7),))),),
+            simulation=SimulationSettings())))
+
+    both = centre(sales, care)
+    plain = centre(replace(sales, retrial=None), replace(care, head_start=0.0))
+    assert unsupported(both) == []
+    retrials = 0
+    for seed in range(4):
+        simpy, fast = _both(both, seed)
+        assert_same_recording(simpy, fast)
+        retrials += sum(fast.queues[0].retrials)
+        assert sum(fast.queues[0].offered) == (
+            sum(1 for c in fast.contacts if c[2] == "sales"))  # retrials are offered contacts
+        base = _both(plain, seed)
+        assert_same_recording(*base)
+        assert fast.queues[1].wait_answered != base[1].queues[1].wait_answered
+    assert retrials > 0
+
+
 # -- random small centres -----------------------------------------------------------
 DISTS = st.sampled_from([
     exponential(120), DistributionSpec("lognormal", mean=150, cv=0.8),
@@ -243,7 +277,10 @@ def centres(draw):
             service_level=ServiceLevelTarget(answer_within=draw(st.sampled_from([10, 30])), target=0.8),
             short_abandon_seconds=draw(st.sampled_from([0.0, 5.0, 20.0])),
             priority=draw(st.integers(1, 3)), escalations=escalations,
-            repeat_after=draw(st.none() | st.just(exponential(900)))))
+            repeat_after=draw(st.none() | st.just(exponential(900))),
+            head_start=draw(st.sampled_from([0.0, 0.0, 30.0, 900.0])),
+            retrial=draw(st.none() | st.builds(
+                Retrial, probability=st.sampled_from([0.4, 1.0]), delay=DISTS))))
     sites = (Site(id="near", handle_time_factor=1.1, fcr=0.8, escalation_factor=1.5),
              Site(id="far", timezone="Asia/Manila", handle_time_factor=0.9, fcr=0.95))
     pools = []
@@ -334,8 +371,6 @@ def test_unsupported_names_each_feature_it_leaves_to_simpy():
         "coaching": _with_pool(m, coaching=object()),
         "deferrable queues (email, back office)": _with_queue(m, deferrable=True),
         "callbacks": _with_queue(m, callback=object()),
-        "retrials": _with_queue(m, retrial=object()),
-        "head start": _with_queue(m, head_start=30.0),
         "novelty (queue q)": replace(m, queues=(_NewQueueModel(
             **{f.name: getattr(m.queues[0], f.name) for f in dataclasses.fields(QueueModel)},
             novelty=1),)),
@@ -343,5 +378,5 @@ def test_unsupported_names_each_feature_it_leaves_to_simpy():
     for name, model in cases.items():
         if model is not None:
             assert name in unsupported(model), name
-    with pytest.raises(ValueError, match="does not cover head start"):
-        simulate_fast(cases["head start"], Streams(1))
+    with pytest.raises(ValueError, match="does not cover chat concurrency"):
+        simulate_fast(cases["chat concurrency > 1"], Streams(1))

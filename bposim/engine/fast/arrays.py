@@ -20,19 +20,20 @@ import numpy as np
 from bposim.distributions import DistributionSpec
 from bposim.engine.fast.layout import (
     AF_HIRED, AF_W, AI_CONTACT, AI_NEXT, AI_POOL, AI_PREV, AI_SPAN_HI, AI_SPAN_I,
-    AI_STATE, AI_W, DYN_TABLES, F_HEADER, G_ACAP, G_CCAP, G_CTOP, G_ECAP, G_ETOP, G_K,
-    G_KEEPC, G_KEEPS, G_LOW, G_LOWMARK, G_MARGIN, G_N, G_NA, G_NANS, G_NEED, G_NP, G_NQ,
-    G_NREC, G_NST, G_NSTATES, G_RCAP, G_SCAP, G_STATUS, GF_END, GF_L, HEADER, OFF,
-    PF_ABSENTEEISM, PF_AVAIL_MEAN, PF_AWAY_MEAN, PF_ESC_FACTOR, PF_FCR, PF_GAP,
-    PF_HANDLE_FACTOR, PF_LINEAR, PF_MAX_ON_BREAK, PF_WEEKS, PF_SHRINKAGE, PF_W,
-    PI_IDLE_HEAD, PI_IDLE_TAIL, PI_LEV_HI, PI_LEV_LO, PI_S_ABSENCE, PI_S_AVAIL,
-    PI_S_AWAY, PI_S_START, PI_W, QF_SHORT, QF_W, QF_WITHIN, QI_ARR_HI, QI_ARR_POS,
-    QI_ARR_STREAM, QI_ESC_HI, QI_ESC_LO, QI_HEAD, QI_HSCALE, QI_IMM_HI, QI_IMM_LO,
-    QI_OV_HI, QI_OV_LO, QI_PSCALE, QI_SMP, QI_TAIL, QI_W, SD_LEN, SD_OFF, SD_OPEN,
-    SD_POS, SD_W, SM_ESC, SM_HANDLE, SM_PATIENCE, SM_REPEAT, SM_RES, SM_WRAP, T_AF,
-    T_AI, T_BK, T_DR, T_ESC, T_ESCP, T_HS, T_LENTA, T_LENTQ, T_LEV, T_OV, T_OVR, T_PC,
-    T_PF, T_PI, T_PK, T_PKS, T_PP, T_PS, T_PT, T_QC, T_QF, T_QI, T_QW, T_RT, T_SB, T_SD,
-    T_SP,
+    AI_STATE, AI_W, CONSULT, DYN_TABLES, EXTERNAL, F_HEADER, GF_END, GF_L, G_ACAP,
+    G_CCAP, G_CTOP, G_ECAP, G_ETOP, G_K, G_KEEPC, G_KEEPS, G_LOW, G_LOWMARK, G_MARGIN,
+    G_N, G_NA, G_NANS, G_NEED, G_NP, G_NQ, G_NREC, G_NST, G_NSTATES, G_RCAP, G_SCAP,
+    G_STATUS, HEADER, N_ORIGINS, OFF, PF_ABSENTEEISM, PF_AVAIL_MEAN, PF_AWAY_MEAN,
+    PF_ESC_FACTOR, PF_FCR, PF_GAP, PF_HANDLE_FACTOR, PF_LINEAR, PF_MAX_ON_BREAK,
+    PF_SHRINKAGE, PF_W, PF_WEEKS, PI_IDLE_HEAD, PI_IDLE_TAIL, PI_LEV_HI, PI_LEV_LO,
+    PI_S_ABSENCE, PI_S_AVAIL, PI_S_AWAY, PI_S_START, PI_W, QC_N, QF_HEAD_START,
+    QF_RETRY_P, QF_SHORT, QF_W, QF_WITHIN, QI_ARR_HI, QI_ARR_POS, QI_ARR_STREAM,
+    QI_ESC_HI, QI_ESC_LO, QI_HEAD, QI_HSCALE, QI_IMM_HI, QI_IMM_LO, QI_OV_HI, QI_OV_LO,
+    QI_PSCALE, QI_RETRY, QI_RETRY_DELAY, QI_SMP, QI_TAIL, QI_W, REPEAT, RETRIAL, SD_LEN,
+    SD_OFF, SD_OPEN, SD_POS, SD_W, SM_ESC, SM_HANDLE, SM_PATIENCE, SM_REPEAT, SM_RES,
+    SM_WRAP, TRANSFER, T_AF, T_AI, T_BK, T_DR, T_ESC, T_ESCP, T_HS, T_LENTA, T_LENTQ,
+    T_LEV, T_OV, T_OVR, T_PC, T_PF, T_PI, T_PK, T_PKS, T_PP, T_PS, T_PT, T_QC, T_QF,
+    T_QI, T_QW, T_RT, T_SB, T_SD, T_SP,
 )
 from bposim.engine.recorder import ORIGIN_NAMES, STATE_NAMES
 from bposim.rng import BufferedSampler
@@ -193,7 +194,14 @@ class Prepared:
                 row[QI_PSCALE] = 1
                 pscale[i] = q.patience_scale
             fcr_matters = any(m.pools[p].fcr < 1 for p, _ in q.servers)
-            row[QI_SMP:QI_SMP + 24] = -1
+            row[QI_SMP:QI_SMP + 6 * N_ORIGINS] = -1
+            qf[i, QF_HEAD_START] = q.head_start
+            row[QI_RETRY] = row[QI_RETRY_DELAY] = -1
+            if q.retrial is not None:  # one decision per abandonment; a delay per retrial
+                qf[i, QF_RETRY_P] = q.retrial.probability
+                row[QI_RETRY] = draws.add("retrial", q.id, _UNIFORM, _margin(flows.total[i]))
+                row[QI_RETRY_DELAY] = draws.add("retrial_delay", q.id, q.retrial.delay,
+                                                _margin(flows.by_origin[i][RETRIAL]))
             for origin, expected in enumerate(flows.by_origin[i]):
                 tag = "" if origin == 0 else ":" + ORIGIN_NAMES[origin]
                 # one draw of each per external arrival; others as estimated
@@ -292,7 +300,7 @@ class Prepared:
         floats = _Flat(np.float64, F_HEADER)
         floats.header[GF_L], floats.header[GF_END] = m.interval, m.end
         for slot, flat, table in (
-            (T_QI, ints, qi), (T_QC, ints, np.zeros(nq * 9 * n, np.int64)), (T_RT, ints, rt),
+            (T_QI, ints, qi), (T_QC, ints, np.zeros(nq * QC_N * n, np.int64)), (T_RT, ints, rt),
             (T_OVR, ints, ovr), (T_LEV, ints, lev), (T_LENTQ, ints, lent_q), (T_ESC, ints, esc),
             (T_PI, ints, pi), (T_PC, ints, np.zeros(npl * 2 * n, np.int64)), (T_AI, ints, ai),
             (T_PK, ints, np.zeros(na * pending, np.int64)), (T_SB, ints, sb),
@@ -391,22 +399,27 @@ class _Flows:
 
 
 def _flows(m, arrivals: list[int]) -> _Flows:
-    """Expected contacts per queue and origin (external, transfer, consult, repeat),
-    from the arrival counts, escalation probabilities and first-contact resolution."""
+    """Expected contacts per queue and origin (external, transfer, consult, repeat,
+    retrial), from the arrival counts, escalation probabilities, first-contact
+    resolution and retrial probabilities (as if every customer abandoned: an upper
+    bound, so that a stream that can be used is never sized 0)."""
     nq = len(m.queues)
     ext = np.array(arrivals, dtype=float)
     esc_max = max([p.escalation_factor for p in m.pools] + [1.0])
     unresolved = np.array([max([1 - m.pools[p].fcr for p, _ in q.servers] + [0.0]) for q in m.queues])
-    by = np.zeros((nq, 4))
-    by[:, 0] = ext
+    retry = np.array([q.retrial.probability if q.retrial is not None else 0.0 for q in m.queues])
+    by = np.zeros((nq, N_ORIGINS))
+    by[:, EXTERNAL] = ext
     cap = 4 * ext.sum() + 4096  # loops of escalations: the estimate stops growing here
     for _ in range(8):
         total = by.sum(axis=1)
-        nxt = np.zeros((nq, 4))
-        nxt[:, 0] = ext
+        nxt = np.zeros((nq, N_ORIGINS))
+        nxt[:, EXTERNAL] = ext
         for q in m.queues:
             for r in q.escalations:
-                nxt[r.target, 2 if r.consult else 1] += total[q.index] * min(1.0, r.probability * esc_max)
-        nxt[:, 3] = total * unresolved
+                nxt[r.target, CONSULT if r.consult else TRANSFER] += (
+                    total[q.index] * min(1.0, r.probability * esc_max))
+        nxt[:, REPEAT] = total * unresolved
+        nxt[:, RETRIAL] = (total - by[:, CONSULT]) * retry  # consults never call again
         by = np.minimum(nxt, cap)
     return _Flows(by.sum(axis=1), by, esc_max)

@@ -51,10 +51,6 @@ def unsupported(model) -> list[str]:
             add("deferrable queues (email, back office)")
         if getattr(q, "callback", None) is not None:
             add("callbacks")
-        if getattr(q, "retrial", None) is not None:
-            add("retrials")
-        if getattr(q, "head_start", 0.0) != 0.0:
-            add("head start")
         if getattr(q, "channel_code", 0) == 1:  # CHAT: sessions share agents (engine/chat.py)
             add("chat queues")
     for p in model.pools:

@@ -14,18 +14,18 @@ from bposim.engine.fast.k_base import INF, draw, drop, idle_out, push, set_state
 from bposim.engine.fast.k_compile import subroutine
 from bposim.engine.fast.layout import (
     AF_HIRED, AF_SINCE, AF_W, AI_CONTACT, AI_IN_IDLE, AI_NEXT, AI_POOL, AI_PREV, AI_W,
-    PARGS, CF_ANSWER, CF_ARRIVAL, CF_HANDLE, CF_PATIENCE, CF_REPEAT_AFTER, CF_UESC,
-    CF_URES, CF_W, CF_WRAP, CI_AGENT, CI_HAS_ESC, CI_HAS_RES, CI_HOLDER, CI_ID,
-    CI_INTERVAL, CI_NEXT, CI_ORIGIN, CI_PARENT, CI_QUEUE, CI_REF, CI_STATE, CI_W,
-    CONSULT, E_ABANDON, E_END_TALK, E_OVERFLOW, GF_L, G_CFREE, G_CTOP, G_N, G_NANS,
-    G_NEXTID, IDLE, PC_ESC_TAKEN, PC_HANDLED, PF_GAP, PF_HANDLE_FACTOR, PF_LINEAR, PF_W,
-    PF_WEEKS, PI_IDLE_HEAD, PI_IDLE_TAIL, PI_LEV_HI, PI_LEV_LO, PI_W, QC_ANSWERED,
-    QC_OFFERED, QC_WITHIN, QF_AREA, QF_LAST, QF_W, QF_WITHIN, QI_HEAD, QI_HSCALE,
-    QI_IMM_HI, QI_IMM_LO, QI_NWAIT, QI_OV_HI, QI_OV_LO, QI_PSCALE, QI_SMP, QI_TAIL,
-    QI_W, QW_ALL, QW_ANSWERED, SERVING, SM_ESC, SM_HANDLE, SM_PATIENCE, SM_REPEAT,
-    SM_RES, SM_WRAP, TALK, TRANSFER, T_AF, T_AI, T_ANSF, T_ANSI, T_CF, T_CFREE, T_CI,
-    T_HS, T_LENTA, T_LENTQ, T_LEV, T_OV, T_PC, T_PF, T_PI, T_PS, T_QC, T_QF, T_QI, T_QW,
-    T_RT, WAITING, WEEK,
+    CF_ANSWER, CF_ARRIVAL, CF_HANDLE, CF_PATIENCE, CF_REPEAT_AFTER, CF_UESC, CF_URES,
+    CF_W, CF_WRAP, CI_AGENT, CI_HAS_ESC, CI_HAS_RES, CI_HOLDER, CI_ID, CI_INTERVAL,
+    CI_NEXT, CI_ORIGIN, CI_PARENT, CI_QUEUE, CI_REF, CI_STATE, CI_W, CONSULT, E_ABANDON,
+    E_END_TALK, E_OVERFLOW, GF_L, G_CFREE, G_CTOP, G_N, G_NANS, G_NEXTID, IDLE, PARGS,
+    PC_ESC_TAKEN, PC_HANDLED, PF_GAP, PF_HANDLE_FACTOR, PF_LINEAR, PF_W, PF_WEEKS,
+    PI_IDLE_HEAD, PI_IDLE_TAIL, PI_LEV_HI, PI_LEV_LO, PI_W, QC_ANSWERED, QC_N,
+    QC_OFFERED, QC_WITHIN, QF_AREA, QF_HEAD_START, QF_LAST, QF_W, QF_WITHIN, QI_HEAD,
+    QI_HSCALE, QI_IMM_HI, QI_IMM_LO, QI_NWAIT, QI_OV_HI, QI_OV_LO, QI_PSCALE, QI_SMP,
+    QI_TAIL, QI_W, QW_ALL, QW_ANSWERED, SERVING, SM_ESC, SM_HANDLE, SM_PATIENCE,
+    SM_REPEAT, SM_RES, SM_WRAP, TALK, TRANSFER, T_AF, T_AI, T_ANSF, T_ANSI, T_CF,
+    T_CFREE, T_CI, T_HS, T_LENTA, T_LENTQ, T_LEV, T_OV, T_PC, T_PF, T_PI, T_PS, T_QC,
+    T_QF, T_QI, T_QW, T_RT, WAITING, WEEK,
 )
 
 
@@ -89,7 +89,7 @@ def answer(I, F, DI, DF, c, a, now):
     DI[cb + CI_AGENT] = a
     wait = now - DF[fb + CF_ARRIVAL]
     q, i, n = DI[cb + CI_QUEUE], DI[cb + CI_INTERVAL], I[G_N]
-    I[I[T_QC] + (q * 9 + QC_ANSWERED) * n + i] += 1
+    I[I[T_QC] + (q * QC_N + QC_ANSWERED) * n + i] += 1
     F[I[T_QW] + (q * 2 + QW_ANSWERED) * n + i] += wait
     F[I[T_QW] + (q * 2 + QW_ALL) * n + i] += wait
     k = I[G_NANS]
@@ -97,7 +97,7 @@ def answer(I, F, DI, DF, c, a, now):
     DF[I[T_ANSF] + k] = wait
     I[G_NANS] = k + 1
     if wait <= F[I[T_QF] + q * QF_W + QF_WITHIN]:
-        I[I[T_QC] + (q * 9 + QC_WITHIN) * n + i] += 1
+        I[I[T_QC] + (q * QC_N + QC_WITHIN) * n + i] += 1
     p = I[I[T_AI] + a * AI_W + AI_POOL]
     idle_out(I, a)
     j = int(now // F[GF_L])
@@ -128,12 +128,13 @@ def answer(I, F, DI, DF, c, a, now):
 @subroutine(f"void({PARGS}, i8, f8)")
 def next_work(I, F, DI, DF, a, now):
     """A free agent takes the highest-priority skill level with contacts waiting, in it
-    the longest-waiting contact; otherwise it becomes idle (last in idle-since order)."""
+    the longest-waiting contact (a queue's head start counted as wait); otherwise it
+    becomes idle (last in idle-since order)."""
     ab = I[T_AI] + a * AI_W
     pb = I[T_PI] + I[ab + AI_POOL] * PI_W
     ci, cf = I[T_CI], I[T_CF]
     for lv in range(I[pb + PI_LEV_LO], I[pb + PI_LEV_HI]):
-        best, best_q, best_arrival = -1, -1, 0.0
+        best, best_q, best_key = -1, -1, 0.0
         for e in range(I[I[T_LEV] + 2 * lv], I[I[T_LEV] + 2 * lv + 1]):
             q = I[I[T_LENTQ] + e]
             after = F[I[T_LENTA] + e]
@@ -150,8 +151,10 @@ def next_work(I, F, DI, DF, a, now):
                 arrival = DF[cf + h * CF_W + CF_ARRIVAL]
                 if after > 0 and now - arrival < after - 1e-9:
                     continue
-                if best < 0 or arrival < best_arrival:
-                    best, best_q, best_arrival = h, q, arrival
+                # head start: the queue's contacts count as having arrived earlier
+                key = arrival - F[I[T_QF] + q * QF_W + QF_HEAD_START]
+                if best < 0 or key < best_key:
+                    best, best_q, best_key = h, q, key
         if best >= 0:
             qb = I[T_QI] + best_q * QI_W
             nxt = DI[ci + best * CI_W + CI_NEXT]  # the head leaves the line
@@ -197,7 +200,7 @@ def offer(I, F, DI, DF, c, now):
     cb = I[T_CI] + c * CI_W
     q = DI[cb + CI_QUEUE]
     qb = I[T_QI] + q * QI_W
-    I[I[T_QC] + (q * 9 + QC_OFFERED) * I[G_N] + DI[cb + CI_INTERVAL]] += 1
+    I[I[T_QC] + (q * QC_N + QC_OFFERED) * I[G_N] + DI[cb + CI_INTERVAL]] += 1
     a = longest_idle(I, F, I[qb + QI_IMM_LO], I[qb + QI_IMM_HI])
     if a >= 0:
         answer(I, F, DI, DF, c, a, now)

@@ -22,22 +22,23 @@ from bposim.engine.fast.k_compile import pointer, subroutine
 from bposim.engine.fast.k_contact import answer, longest_idle, new_contact, next_work, offer
 from bposim.engine.fast.layout import (
     ABANDONED, AF_SPAN_END, AF_W, AI_CONTACT, AI_EPOCH, AI_LEAVING, AI_PEND_N, AI_POOL,
-    AI_STATE, AI_W, ARGS, PARGS, AWAY, BREAK, BROKEN, CF_ARRIVAL, CF_HANDLE, CF_PATIENCE,
+    AI_STATE, AI_W, ARGS, AWAY, BREAK, BROKEN, CF_ARRIVAL, CF_HANDLE, CF_PATIENCE,
     CF_REPEAT_AFTER, CF_UESC, CF_URES, CF_W, CI_HAS_ESC, CI_HAS_RES, CI_HOLDER, CI_ID,
     CI_INTERVAL, CI_NEXT, CI_ORIGIN, CI_QUEUE, CI_STATE, CI_W, CONSULT, DIALING, DONE_,
     EF_F, EF_TIME, EF_W, EI_A, EI_B, EI_C, EI_KIND, EI_W, EXTERNAL, E_ABANDON, E_ARRIVE,
     E_BACK, E_DUE, E_END_TALK, E_FREE, E_OFF_DUTY, E_ON_DUTY, E_OVERFLOW, E_REPEAT,
-    E_SHRINK_DUE, GF_END, GF_L, G_ACAP, G_CCAP, G_CTOP, G_ECAP, G_EFREE, G_ERROR, G_ETOP,
-    G_HEAPN, G_KEEPC, G_KEEPS, G_LOW, G_MARGIN, G_N, G_NA, G_NANS, G_NEED, G_NQ, G_NREC,
-    G_NST, G_PHASE, G_RCAP, G_SCAP, G_STATUS, HOLD, LOW, OFF, OUT, OUT_TALK, OUT_WRAP,
-    PF_AVAIL_MEAN, PF_AWAY_MEAN, PF_ESC_FACTOR, PF_FCR, PF_OVERRUN, PF_SHRINKAGE, PF_W,
-    PHASE_DONE, PHASE_LOOP, PHASE_START, PI_ON_BREAK, PI_ON_DUTY, PI_S_AVAIL, PI_S_AWAY,
-    PI_S_START, PI_W, PREVIEW, QC_ABANDONED, QC_ESCALATED, QC_REPEATS, QC_SHORT,
-    QC_UNANSWERED, QC_UNRESOLVED, QF_AREA, QF_LAST, QF_SHORT, QF_W, QI_ARR_HI, QI_ARR_POS,
-    QI_ESC_HI, QI_ESC_LO, QI_HEAD, QI_NWAIT, QI_W, QW_ALL, REPEAT, ROOM, R_ABANDONED,
-    R_ANSWERED, R_UNANSWERED, SERVING, TALK, TRANSFER, T_AF, T_AI, QI_ARR_STREAM, T_BK, T_CF, T_CI,
-    T_EF, T_EFREE, T_EI, T_ESC, T_ESCP, T_HEAP, T_OVR, T_PF, T_PI, T_QC, T_QF, T_QI, T_QW,
-    T_SB, T_SP, WAITING, WRAP,
+    E_RETRY, E_SHRINK_DUE, GF_END, GF_L, G_ACAP, G_CCAP, G_CTOP, G_ECAP, G_EFREE,
+    G_ERROR, G_ETOP, G_HEAPN, G_KEEPC, G_KEEPS, G_LOW, G_MARGIN, G_N, G_NA, G_NANS,
+    G_NEED, G_NQ, G_NREC, G_NST, G_PHASE, G_RCAP, G_SCAP, G_STATUS, HOLD, LOW, OFF, OUT,
+    OUT_TALK, OUT_WRAP, PARGS, PF_AVAIL_MEAN, PF_AWAY_MEAN, PF_ESC_FACTOR, PF_FCR,
+    PF_OVERRUN, PF_SHRINKAGE, PF_W, PHASE_DONE, PHASE_LOOP, PHASE_START, PI_ON_BREAK,
+    PI_ON_DUTY, PI_S_AVAIL, PI_S_AWAY, PI_S_START, PI_W, PREVIEW, QC_ABANDONED,
+    QC_ESCALATED, QC_N, QC_REPEATS, QC_RETRIALS, QC_SHORT, QC_UNANSWERED, QC_UNRESOLVED,
+    QF_AREA, QF_LAST, QF_RETRY_P, QF_SHORT, QF_W, QI_ARR_HI, QI_ARR_POS, QI_ARR_STREAM,
+    QI_ESC_HI, QI_ESC_LO, QI_HEAD, QI_NWAIT, QI_RETRY, QI_RETRY_DELAY, QI_W, QW_ALL,
+    REPEAT, RETRIAL, ROOM, R_ABANDONED, R_ANSWERED, R_UNANSWERED, SERVING, TALK,
+    TRANSFER, T_AF, T_AI, T_BK, T_CF, T_CI, T_EF, T_EFREE, T_EI, T_ESC, T_ESCP, T_HEAP,
+    T_OVR, T_PF, T_PI, T_QC, T_QF, T_QI, T_QW, T_SB, T_SP, WAITING, WRAP,
 )
 
 
@@ -135,13 +136,19 @@ def play(I, F, DI, DF):
                 q, i = DI[cb + CI_QUEUE], DI[cb + CI_INTERVAL]
                 DI[cb + CI_STATE] = ABANDONED
                 _queue_len(I, F, q, -1, now)
-                I[I[T_QC] + (q * 9 + QC_ABANDONED) * n + i] += 1
+                I[I[T_QC] + (q * QC_N + QC_ABANDONED) * n + i] += 1
                 patience = DF[I[T_CF] + x * CF_W + CF_PATIENCE]
                 if patience <= F[I[T_QF] + q * QF_W + QF_SHORT]:
-                    I[I[T_QC] + (q * 9 + QC_SHORT) * n + i] += 1
+                    I[I[T_QC] + (q * QC_N + QC_SHORT) * n + i] += 1
                 F[I[T_QW] + (q * 2 + QW_ALL) * n + i] += patience
                 if I[G_KEEPC]:
                     record(I, F, DI, DF, x, now, R_ABANDONED)
+                qb = I[T_QI] + q * QI_W  # the customer may call again (Retrials.abandoned)
+                if I[qb + QI_RETRY] >= 0 and DI[cb + CI_ORIGIN] != CONSULT:
+                    if draw(I, F, I[qb + QI_RETRY]) < F[I[T_QF] + q * QF_W + QF_RETRY_P]:
+                        d = draw(I, F, I[qb + QI_RETRY_DELAY])
+                        if now + d < end:
+                            push(I, F, DI, DF, now + d, E_RETRY, q, DI[cb + CI_ID], 0, 0.0)
                 if DI[cb + CI_HOLDER] >= 0:  # no expert came: the first agent carries on alone
                     finish(I, F, DI, DF, DI[cb + CI_HOLDER], now)
             drop(I, F, DI, DF, x)
@@ -173,7 +180,7 @@ def play(I, F, DI, DF):
                         break
             held = False
             if route >= 0:
-                I[I[T_QC] + (q * 9 + QC_ESCALATED) * n + DI[cb + CI_INTERVAL]] += 1
+                I[I[T_QC] + (q * QC_N + QC_ESCALATED) * n + DI[cb + CI_INTERVAL]] += 1
                 rb = I[T_ESC] + 3 * route
                 consult = I[rb + 1]
                 i = int(now // L)
@@ -187,7 +194,7 @@ def play(I, F, DI, DF):
                     held = True  # the agent is released when the consult ends
                 offer(I, F, DI, DF, child, now)
             elif DI[cb + CI_HAS_RES] and origin != CONSULT and DF[cf + CF_URES] >= F[pf + PF_FCR]:
-                I[I[T_QC] + (q * 9 + QC_UNRESOLVED) * n + DI[cb + CI_INTERVAL]] += 1
+                I[I[T_QC] + (q * QC_N + QC_UNRESOLVED) * n + DI[cb + CI_INTERVAL]] += 1
                 delay = DF[cf + CF_REPEAT_AFTER]
                 if now + delay < end:
                     push(I, F, DI, DF, now + delay, E_REPEAT, q, DI[cb + CI_ID], 0, 0.0)
@@ -199,7 +206,12 @@ def play(I, F, DI, DF):
             free(I, F, DI, DF, x, now)
         elif kind == E_REPEAT:  # an unresolved contact's customer comes back
             c = new_contact(I, F, DI, DF, x, REPEAT, y, now, int(now // L))
-            I[I[T_QC] + (x * 9 + QC_REPEATS) * n + DI[I[T_CI] + c * CI_W + CI_INTERVAL]] += 1
+            I[I[T_QC] + (x * QC_N + QC_REPEATS) * n + DI[I[T_CI] + c * CI_W + CI_INTERVAL]] += 1
+            offer(I, F, DI, DF, c, now)
+        elif kind == E_RETRY:  # an abandoned customer calls again (Retrials._retry)
+            i = int(now // L)
+            c = new_contact(I, F, DI, DF, x, RETRIAL, y, now, i if i < n - 1 else n - 1)
+            I[I[T_QC] + (x * QC_N + QC_RETRIALS) * n + DI[I[T_CI] + c * CI_W + CI_INTERVAL]] += 1
             offer(I, F, DI, DF, c, now)
         elif kind == E_ON_DUTY:  # a span starts: its end, breaks and shrinkage timed, then work
             ab = I[T_AI] + x * AI_W
@@ -283,7 +295,7 @@ def play(I, F, DI, DF):
             cb = I[T_CI] + c * CI_W
             if DI[cb + CI_STATE] == WAITING:
                 i = DI[cb + CI_INTERVAL]
-                I[I[T_QC] + (q * 9 + QC_UNANSWERED) * n + i] += 1
+                I[I[T_QC] + (q * QC_N + QC_UNANSWERED) * n + i] += 1
                 F[I[T_QW] + (q * 2 + QW_ALL) * n + i] += end - DF[I[T_CF] + c * CF_W + CF_ARRIVAL]
                 if I[G_KEEPC]:
                     record(I, F, DI, DF, c, end, R_UNANSWERED)

@@ -26,7 +26,9 @@ from bposim.engine import workforce as _wf
 OFF, IDLE, TALK, WRAP, HOLD, AWAY, BREAK = (
     _rec.OFF, _rec.IDLE, _rec.TALK, _rec.WRAP, _rec.HOLD, _rec.AWAY, _rec.BREAK)
 PREVIEW, DIALING, OUT_TALK, OUT_WRAP = _rec.PREVIEW, _rec.DIALING, _rec.OUT_TALK, _rec.OUT_WRAP
-EXTERNAL, TRANSFER, CONSULT, REPEAT = _rec.EXTERNAL, _rec.TRANSFER, _rec.CONSULT, _rec.REPEAT
+EXTERNAL, TRANSFER, CONSULT, REPEAT, RETRIAL = (
+    _rec.EXTERNAL, _rec.TRANSFER, _rec.CONSULT, _rec.REPEAT, _rec.RETRIAL)
+N_ORIGINS = len(_rec.ORIGIN_NAMES)
 
 ARGS = "i8[::1], f8[::1], i8[::1], f8[::1]"  # numba signature of (I, F, DI, DF): kernel.run
 PARGS = "CPointer(int64), CPointer(float64), CPointer(int64), CPointer(float64)"  # inside
@@ -35,7 +37,7 @@ WAITING, SERVING, DONE, ABANDONED = range(4)  # contact states (as bposim.engine
 
 # Event kinds.
 (E_ARRIVE, E_ABANDON, E_OVERFLOW, E_END_TALK, E_FREE, E_REPEAT,
- E_ON_DUTY, E_OFF_DUTY, E_DUE, E_SHRINK_DUE, E_BACK) = range(11)
+ E_ON_DUTY, E_OFF_DUTY, E_DUE, E_SHRINK_DUE, E_BACK, E_RETRY) = range(12)
 
 R_ANSWERED, R_ABANDONED, R_UNANSWERED = range(3)  # contact record outcomes
 OUTCOMES = ("answered", "abandoned", "unanswered_at_end")
@@ -63,18 +65,24 @@ HEADER = 80
 GF_L, GF_END = range(2)
 F_HEADER = 8
 
-# Queue rows (I: QI_W columns, the last 24 the stream of each draw by origin; F: QF_W).
+# Queue rows (I: QI_W columns, the last 6 per origin the stream of each draw; F: QF_W).
+# QI_RETRY and QI_RETRY_DELAY: the streams deciding whether and when an abandoned
+# customer calls again (-1: the queue has no retrials).
 (QI_NWAIT, QI_HEAD, QI_TAIL, QI_ARR_POS, QI_ARR_HI, QI_IMM_LO, QI_IMM_HI, QI_OV_LO,
- QI_OV_HI, QI_ESC_LO, QI_ESC_HI, QI_HSCALE, QI_PSCALE, QI_ARR_STREAM, QI_SMP) = range(15)
+ QI_OV_HI, QI_ESC_LO, QI_ESC_HI, QI_HSCALE, QI_PSCALE, QI_ARR_STREAM, QI_RETRY,
+ QI_RETRY_DELAY, QI_SMP) = range(17)
 SM_HANDLE, SM_WRAP, SM_PATIENCE, SM_ESC, SM_RES, SM_REPEAT = range(6)  # QI_SMP + 6*origin + k
-QI_W = QI_SMP + 24
-QF_LAST, QF_AREA, QF_WITHIN, QF_SHORT = range(4)
-QF_W = 4
-# Per-interval counters: QC[(queue * 9 + k) * n + interval] (QueueStats field names).
+QI_W = QI_SMP + 6 * N_ORIGINS
+# QF_HEAD_START: seconds credited to the wait (delay-based priority); QF_RETRY_P:
+# probability that an abandoned customer calls again.
+QF_LAST, QF_AREA, QF_WITHIN, QF_SHORT, QF_HEAD_START, QF_RETRY_P = range(6)
+QF_W = 6
+# Per-interval counters: QC[(queue * QC_N + k) * n + interval] (QueueStats field names).
 QC_NAMES = ("offered", "answered", "abandoned", "short_abandoned", "answered_within",
-            "unanswered_at_end", "escalated", "repeats", "unresolved")
+            "unanswered_at_end", "escalated", "repeats", "unresolved", "retrials")
 (QC_OFFERED, QC_ANSWERED, QC_ABANDONED, QC_SHORT, QC_WITHIN, QC_UNANSWERED, QC_ESCALATED,
- QC_REPEATS, QC_UNRESOLVED) = range(9)
+ QC_REPEATS, QC_UNRESOLVED, QC_RETRIALS) = range(10)
+QC_N = len(QC_NAMES)
 QW_ANSWERED, QW_ALL = range(2)  # QW[(queue * 2 + k) * n + interval]: wait sums
 
 # Pool rows.

@@ -10,12 +10,12 @@ from contextlib import contextmanager
 import numpy as np
 
 from bposim.engine.fast.layout import (
-    G_NANS, G_NREC, G_NST, OUTCOMES, PC_ESC_TAKEN, PC_HANDLED,
-    PF_MAX_SHARE, PF_OVERRUN, PF_W, PI_PLANNED, PI_TAKEN, PI_W, PP_ABSENT, PP_PAID, QC_NAMES,
-    QF_AREA, QF_W, QW_ALL, QW_ANSWERED, RF_ANSWER, RF_ARRIVAL, RF_END, RF_HANDLE, RF_W,
-    RF_WRAP, RI_AGENT, RI_ID, RI_ORIGIN, RI_OUTCOME, RI_PARENT, RI_QUEUE, RI_W, STF_W, STI_W,
-    T_ANSF, T_ANSI, T_PC, T_PF, T_PI, T_PP, T_PT, T_QC, T_QF, T_QW, T_RECF, T_RECI, T_STF,
-    T_STI,
+    G_NANS, G_NREC, G_NST, OUTCOMES, PC_ESC_TAKEN, PC_HANDLED, PF_MAX_SHARE, PF_OVERRUN,
+    PF_W, PI_PLANNED, PI_TAKEN, PI_W, PP_ABSENT, PP_PAID, QC_N, QC_NAMES, QF_AREA, QF_W,
+    QW_ALL, QW_ANSWERED, RF_ANSWER, RF_ARRIVAL, RF_END, RF_HANDLE, RF_W, RF_WRAP,
+    RI_AGENT, RI_ID, RI_ORIGIN, RI_OUTCOME, RI_PARENT, RI_QUEUE, RI_W, STF_W, STI_W,
+    T_ANSF, T_ANSI, T_PC, T_PF, T_PI, T_PP, T_PT, T_QC, T_QF, T_QW, T_RECF, T_RECI,
+    T_STF, T_STI,
 )
 from bposim.engine.recorder import ORIGIN_NAMES, STATE_NAMES, PoolStats, QueueStats, Recording
 
@@ -36,7 +36,7 @@ def to_recording(prep, arrays: list) -> Recording:
     with _no_gc():  # (hundreds of thousands of new tuples, none of them in a cycle)
         contacts = _contacts(prep, I, DI, DF) if model.keep_contacts else None
         states = _states(prep, I, DI, DF) if model.keep_agent_states else None
-    qc = _table(I, I[T_QC], nq * 9, n).copy()
+    qc = _table(I, I[T_QC], nq * QC_N, n).copy()
     pc = _table(I, I[T_PC], npl * 2, n).copy()
     pi = _table(I, I[T_PI], npl, PI_W).copy()
     qw = _table(F, I[T_QW], nq * 2, n).copy()
@@ -59,7 +59,7 @@ def to_recording(prep, arrays: list) -> Recording:
     for q in range(nq):
         st = QueueStats(n)
         for k, name in enumerate(QC_NAMES):
-            setattr(st, name, qc[q * 9 + k].tolist())
+            setattr(st, name, qc[q * QC_N + k].tolist())
         st.wait_answered = qw[q * 2 + QW_ANSWERED].tolist()
         st.wait_all = qw[q * 2 + QW_ALL].tolist()
         st.waits = waits[q]
