@@ -31,7 +31,7 @@ from bposim.outputs import (
 from bposim.overlay import apply_overrides, parse_values
 from bposim.scenario.load import load_scenario, load_scenario_data, parse_scenario
 from bposim.scenario.schema import Scenario
-from bposim.scenario.variants import load_variants, variants_from_data
+from bposim.scenario.variants import load_variants, null_message, variants_from_data
 from bposim.workload import check_workload
 
 __all__ = ["Comparison", "compare", "comparison_table", "load_variants", "variants_from_data",
@@ -284,12 +284,14 @@ def sweep(scenario: str | os.PathLike | Mapping, settings: Mapping[str, Any],
     grid = sweep_grid(settings)
     scenarios = []
     for k, point in enumerate(grid):
-        point_data, _ = apply_overrides(data, point)
+        point_data, where = apply_overrides(data, point)
         try:
             scenarios.append(parse_scenario(point_data, source, base_dir))
         except ScenarioError as exc:
-            label = ", ".join(f"{p}={v!r}" for p, v in point.items())
-            raise ScenarioError([replace(p, path=f"sweep point {k} ({label}): {p.path}")
+            label = ", ".join(f"{p}={'null' if v is None else repr(v)}" for p, v in point.items())
+            nulls = {where[path] for path, value in point.items() if value is None}
+            raise ScenarioError([replace(p, path=f"sweep point {k} ({label}): {p.path}",
+                                         message=null_message(p, nulls))
                                  for p in exc.problems]) from None
     first = scenarios[0]
     replications = replications or first.simulation.replications

@@ -109,3 +109,16 @@ def test_sweep_point_can_switch_a_block_off():
     reference = sweep(yaml.safe_load(NO_CALLBACK), {"queues.calls.patience.mean": [60]}, **settings)
     columns = ["metric", "scope", "mean", "ci_low", "ci_high", "n"]
     pd.testing.assert_frame_equal(table[columns], reference[columns])
+
+
+def test_sweep_point_setting_a_required_field_to_null_says_so(tmp_path):
+    """As for a variant: not "missing", but required and so not switchable off; the
+    point is shown with null as written, not Python's None."""
+    (tmp_path / "f.yaml").write_text(BASE)
+    result = CliRunner().invoke(main, ["sweep", str(tmp_path / "f.yaml"), "--set",
+                                       "queues.calls.handle_time=null", "-n", "2", "--quiet",
+                                       "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert ("sweep point 0 (queues.calls.handle_time=null): queues[0].handle_time: "
+            "is required, so it cannot be switched off with null") in result.output
+    assert not (tmp_path / "out").exists()  # refused before anything runs

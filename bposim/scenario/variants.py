@@ -81,15 +81,21 @@ def _in_variant(p: Problem, name: str, file: str, where: dict, lines: Mapping,
     reported as such rather than as missing.
     """
     line = p.line if p.line is not None or p.file != file else Context(file, lines).line(p.path)
-    message = p.message
-    if p.path in nulls and message.startswith("is missing"):
-        message = "is required, so it cannot be switched off with null"
+    message = null_message(p, nulls)
     for path, field in where.items():
         if p.path == field or p.path.startswith((field + ".", field + "[")):
             line = lines.get(f"variants.{name}.{path}", line)
             break
     return Problem(p.file, f"variants.{name}: {p.path}" if p.path else f"variants.{name}",
                    message, line)
+
+
+def null_message(p: Problem, nulls: set[str]) -> str:
+    """``p``'s message, saying so when it is a required field that an override set to
+    null (``nulls``: the field paths set to null) rather than calling it missing."""
+    if p.path in nulls and p.message.startswith("is missing"):
+        return "is required, so it cannot be switched off with null"
+    return p.message
 
 
 def variant_settings(path: str | os.PathLike, name: str) -> dict[str, object]:
