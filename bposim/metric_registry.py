@@ -298,6 +298,10 @@ METRICS: tuple[Metric, ...] = (
     Metric("qa_within_due_rate", "pool", "share", "QA reviews in time", show=True, applies=_has_qa,
            compute=ratio("qa_done_within_due", "qa_sampled"),
            long_label="QA reviews done within due / sampled"),
+    Metric("qa_open_not_due", "pool", "count", "QA reviews open, not yet due", show=True,
+           applies=_has_qa, compute=counter("tasks.qa_open_not_due"),
+           description="reviews open at the end whose due time is after the end (counted as "
+                       "not done in time by the rate above)"),
     Metric("coaching_hours_due", "pool", "hours", "coaching hours due", applies=_has_coaching,
            compute=Compute(_BL + "coaching_due", _BL + "coaching_due_total"),
            description="hours of coaching sessions released, by the interval they became workable"),

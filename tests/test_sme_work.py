@@ -97,6 +97,34 @@ def test_sme_utilisation_rises_by_review_time_over_paid_time(seed):
     assert "qa_review_s" not in without.pools
 
 
+def test_reviews_open_at_the_end_are_not_yet_due_only_in_the_last_due_window():
+    """No SME works (0 agents): every review sampled stays open. Those released more than
+    the due time (4 h) before the end are late; those released within it are not yet due.
+    With a due time longer than the horizon, every open review is not yet due."""
+    n_late = 0
+    for seed in range(2):
+        model, rec, m = _run(_centre(sme_agents=0), seed)
+        t = rec.pools[1].tasks
+        assert sum(t.qa_done) == 0 and sum(t.qa_sampled) > 50
+        L = model.interval
+        for i in range(model.n_intervals):
+            if (i + 1) * L <= model.end - 4 * H:  # released before the due window: all late
+                assert t.qa_open_not_due[i] == 0
+                n_late += t.qa_sampled[i]
+            elif i * L >= model.end - 4 * H:  # released inside it: none due yet
+                assert t.qa_open_not_due[i] == t.qa_sampled[i]
+        assert _total(m, "qa_open_not_due", "pool:sme") == sum(t.qa_open_not_due)
+    assert n_late > 0
+    long_due = _centre()
+    sme = long_due.pools[1]
+    review = replace(sme.qa_review, due_within_hours=48.0, time=deterministic(3000))
+    long_due = replace(long_due, pools=(long_due.pools[0], replace(sme, qa_review=review)))
+    _, rec, _ = _run(long_due, 3)
+    t = rec.pools[1].tasks
+    assert 0 < sum(t.qa_done) < sum(t.qa_sampled)  # 50-minute reviews: many open at the end
+    assert sum(t.qa_open_not_due) == sum(t.qa_sampled) - sum(t.qa_done)
+
+
 def test_coaching_hours_due_are_hours_per_hire_times_hires_and_idle_smes_do_them_all():
     """3 new hires learning for one day, 4 h each in 1-hour sessions: 12 h due over two
     days; sessions of each hire workable from hire + j × 6 h; SMEs with little else to

@@ -83,7 +83,8 @@ def summary_tables(results, baseline) -> str:
     if any(p.qa_review is not None for p in scenario.pools):
         pools += (f"\n{heading('qa_within_due_rate', 'pool')}: reviews done within their due time / sampled; "
                   "reviews still open at the end count as late even when due after it (a horizon "
-                  "shorter than the due time understates the share)")
+                  "shorter than the due time understates the share; see "
+                  f"'{heading('qa_open_not_due', 'pool')}')")
     lines = ([queues, ""] if q_rows else []) + [pools]
     run = scope_key("run")
     sme = summary_row(s, "sme_utilisation", run)

@@ -9,8 +9,8 @@ each interval's end and the 50th and 90th percentiles of their ages then, and th
 integral of the number open over time.
 
 Per pool with QA or coaching work (:class:`TaskStats`, at ``PoolStats.tasks``), by the
-interval a task was released: QA reviews sampled, done, done within due; coaching
-seconds released, done, done within due.
+interval a task was released: QA reviews sampled, done, done within due, open at the
+end and not yet due; coaching seconds released, done, done within due.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ class TaskStats:
         self.qa_sampled = [0] * n
         self.qa_done = [0] * n
         self.qa_within = [0] * n
+        self.qa_open_not_due = [0] * n  # open at the end, due after it
         self.coaching_due = [0.0] * n  # seconds of sessions released
         self.coaching_done = [0.0] * n
         self.coaching_within = [0.0] * n
@@ -138,3 +139,5 @@ class BacklogStats:
                 st.coaching_done[i] += task.work
                 if within:
                     st.coaching_within[i] += task.work
+        elif what == "open_at_end" and qa and now < task.due:
+            st.qa_open_not_due[i] += 1

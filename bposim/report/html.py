@@ -270,7 +270,8 @@ def _pool_table(d: ResultsData) -> str:
                *(_heading(m, "pool") for m in more)]
     note = (f'<p class="sub">{escape(_heading("qa_within_due_rate", "pool"))}: reviews done within '
             "their due time / sampled; reviews still open at the end count as late even when due "
-            "after it (a horizon shorter than the due time understates the share).</p>"
+            "after it (a horizon shorter than the due time understates the share; column "
+            f"&ldquo;{escape(_heading('qa_open_not_due', 'pool'))}&rdquo;).</p>"
             if "qa_within_due_rate" in more else "")
     return _table(headers, rows) + note
 
