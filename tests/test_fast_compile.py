@@ -5,7 +5,9 @@ and raw pointers into arrays."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from numba import njit
+from numba.core import errors
 
 from bposim.engine.fast.k_compile import pointer, subroutine
 
@@ -60,3 +62,19 @@ def test_pointers_read_and_write_the_arrays_own_data():
 def test_subroutines_keep_their_python_source():
     assert _get.py_func(np.array([5, 6]), 1) == 6
     assert _add.py_func.__name__ == "_add"
+
+
+def test_a_subroutine_refuses_arguments_that_do_not_fit_its_signature():
+    """A float where an integer is declared would be truncated silently: a typing error
+    instead, naming the subroutine; so is a wrong number of arguments."""
+    with pytest.raises(errors.TypingError, match=r"_get\(\) argument 2: float64 where int64"):
+        njit("i8(i8[::1], f8)")(lambda a, x: _get(pointer(a), x))
+    with pytest.raises(errors.TypingError, match=r"_get\(\) takes 2 arguments, 1 given"):
+        njit("i8(i8[::1])")(lambda a: _get(pointer(a)))
+    # an integer where a float is declared loses nothing: accepted
+    assert njit("f8(f8[::1], i8)")(lambda x, k: _mean(pointer(x), k, 2))(np.array([1.0, 3.0]), 0) == 2.0
+
+
+def test_pointer_needs_a_c_contiguous_array():
+    with pytest.raises(errors.TypingError, match="C-contiguous"):
+        njit("f8(f8[:])")(lambda x: _mean(pointer(x), 0, 1))  # any layout: refused

@@ -202,10 +202,12 @@ class Prepared:
                 row[QI_RETRY] = draws.add("retrial", q.id, _UNIFORM, _margin(flows.total[i]))
                 row[QI_RETRY_DELAY] = draws.add("retrial_delay", q.id, q.retrial.delay,
                                                 _margin(flows.by_origin[i][RETRIAL]))
+            possible = _origins(m, q, fcr_matters)
             for origin, expected in enumerate(flows.by_origin[i]):
-                tag = "" if origin == 0 else ":" + ORIGIN_NAMES[origin]
-                # one draw of each per external arrival; others as estimated
-                e = expected if origin == 0 or expected == 0 else _margin(expected)
+                tag = "" if origin == EXTERNAL else ":" + ORIGIN_NAMES[origin]
+                # one draw of each per external arrival; others as estimated, and at least
+                # a margin wherever such a contact can come (never an empty stream there)
+                e = expected if origin == EXTERNAL else _margin(expected) if origin in possible else 0
                 sm = QI_SMP + 6 * origin
                 row[sm + SM_HANDLE] = draws.add("handle" + tag, q.id, q.handle, e)
                 if q.wrap:
@@ -398,11 +400,25 @@ class _Flows:
         self.total, self.by_origin, self.esc_max = total, by_origin, esc_max
 
 
+def _origins(m, q, fcr_matters: bool) -> set[int]:
+    """The origins a contact of queue ``q`` can have, from the model's structure."""
+    out = {EXTERNAL}
+    for other in m.queues:
+        for r in other.escalations:
+            if r.target == q.index:
+                out.add(CONSULT if r.consult else TRANSFER)
+    if fcr_matters:
+        out.add(REPEAT)
+    if q.retrial is not None:
+        out.add(RETRIAL)
+    return out
+
+
 def _flows(m, arrivals: list[int]) -> _Flows:
     """Expected contacts per queue and origin (external, transfer, consult, repeat,
     retrial), from the arrival counts, escalation probabilities, first-contact
-    resolution and retrial probabilities (as if every customer abandoned: an upper
-    bound, so that a stream that can be used is never sized 0)."""
+    resolution and retrial probabilities (as if every customer abandoned). An estimate
+    for the first windows of the streams: a shortfall only costs a refill."""
     nq = len(m.queues)
     ext = np.array(arrivals, dtype=float)
     esc_max = max([p.escalation_factor for p in m.pools] + [1.0])

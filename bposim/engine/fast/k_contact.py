@@ -9,7 +9,6 @@ import math
 
 import numpy as np
 
-
 from bposim.engine.fast.k_base import INF, draw, drop, idle_out, push, set_state
 from bposim.engine.fast.k_compile import subroutine
 from bposim.engine.fast.layout import (

@@ -66,7 +66,7 @@ def _queue_len(I, F, q, delta, now):
 
 @subroutine(f"i8({PARGS})")
 def play(I, F, DI, DF):
-    """run() on the arrays' data (the kernel indexes raw pointers: see k_base.pointer)."""
+    """run() on the arrays' data (the kernel indexes raw pointers: see k_compile.pointer)."""
     end, L = F[GF_END], F[GF_L]
     n, margin = I[G_N], I[G_MARGIN]
     if I[G_PHASE] == PHASE_START:
@@ -260,8 +260,9 @@ def play(I, F, DI, DF):
             due(I, F, DI, DF, x, y, z, f, now)
         elif kind == E_SHRINK_DUE:  # the away time is drawn before the epoch is checked
             p = I[I[T_AI] + x * AI_W + AI_POOL]
-            away = draw(I, F, I[I[T_PI] + p * PI_W + PI_S_AWAY]) * F[I[T_PF] + p * PF_W + PF_AWAY_MEAN]
-            due(I, F, DI, DF, x, y, AWAY, away, now)
+            mean = F[I[T_PF] + p * PF_W + PF_AWAY_MEAN]
+            seconds = draw(I, F, I[I[T_PI] + p * PI_W + PI_S_AWAY]) * mean
+            due(I, F, DI, DF, x, y, AWAY, seconds, now)
         elif kind == E_BACK:  # a break or shrinkage period ends
             ab = I[T_AI] + x * AI_W
             if y == I[ab + AI_EPOCH]:

@@ -1,8 +1,8 @@
 """The fast engine's memory layout (plain Python, no numba).
 
-The kernel works on four flat arrays, so that its compiled functions take few
-arguments (numba's compile time grows quickly with them); inside the kernel they are
-raw pointers to the arrays' data (``k_compile``):
+The kernel works on four flat arrays, so that its steps (subroutines of one compiled
+function, see ``k_compile``) take few arguments and one table can grow without
+touching the others; inside the kernel they are raw pointers to the arrays' data:
 
 - ``I`` (int64) and ``F`` (float64): what is sized before the run: globals, queues,
   pools, agents, their spans, routing tables, per-interval counters, pre-drawn

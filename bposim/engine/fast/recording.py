@@ -88,7 +88,8 @@ def to_recording(prep, arrays: list) -> Recording:
 def _no_gc():
     """Pause Python's cyclic garbage collector: building many tuples otherwise sets it
     off again and again, each time walking every object the process holds (with the
-    records of a week of a 500-agent centre kept, it took 4/5 of the conversion)."""
+    records of a week of a 500-agent centre kept, it took 4/5 of the conversion). The
+    pause is process-wide, for a fraction of a second; collection resumes after it."""
     enabled = gc.isenabled()
     gc.disable()
     try:
