@@ -138,7 +138,10 @@ def records_run(engine: str, days: int = 7) -> dict:
     start = time.perf_counter()
     rec = run_engine(EngineChoice(engine, engine), model, Streams(1))
     elapsed = time.perf_counter() - start
-    digest = hashlib.sha256(repr((rec.contacts, rec.agent_states)).encode()).hexdigest()
+    # plain floats (the SimPy engine's scaled times are np.float64, whose repr differs)
+    rows = [tuple(float(v) if isinstance(v, float) else v for v in row)
+            for row in (*rec.contacts, *rec.agent_states)]
+    digest = hashlib.sha256(repr(rows).encode()).hexdigest()
     return {"seconds": elapsed, "contacts": len(rec.contacts), "states": len(rec.agent_states),
             "sha256": digest}
 
