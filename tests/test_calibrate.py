@@ -304,7 +304,7 @@ def test_no_abandonment_means_no_patience_said_clearly(tmp_path):
 def test_outputs_are_not_overwritten_without_force(tmp_path):
     assert _cli(tmp_path, GOOD).exit_code == 0
     page = (tmp_path / "s-calibration" / "calibration.html").read_text()
-    for part in ("Estimates", "Kaplan-Meier", "NOT simulated yet", "Effect of the session gap",
+    for part in ("Estimates", "Kaplan-Meier", "not set in the scenario", "Effect of the session gap",
                  "data:image/png;base64,", "only 1 abandons"):
         assert part in page, part
     for name in ("handle_time", "patience", "arrivals", "staffing"):

@@ -2,7 +2,9 @@
 transfers between queues, redials after abandoning, and priority overtaking.
 
 Transfers are simulated (queue ``escalations``). Redials and a delay-based priority
-head start are estimated and reported only: the engine does not simulate them yet.
+head start are estimated and reported only: the redialled calls are already in the
+volumes, and priority classes share a queue in the log (the engine can simulate both,
+with a queue's ``retrial`` and ``head_start``, once the scenario is set up for them).
 """
 
 from __future__ import annotations

@@ -188,8 +188,10 @@ excludes it; the scenario has one distribution per queue, so this is reported, n
 <h2>Patience</h2>{img("patience")}
 <h2>Arrivals</h2>{img("arrivals")}
 <h2>Transfers between queues (simulated as escalations)</h2>{_table(cal.transfers)}
-<h2>Redials after abandoning (NOT simulated yet: the engine has no retrials)</h2>{_table(redial)}
-<h2>Priority overtaking (NOT simulated yet: the engine has no delay-based priority)</h2>
+<h2>Redials after abandoning (not set in the scenario: these calls are in its volumes; a queue's
+<code>retrial</code> setting simulates them instead)</h2>{_table(redial)}
+<h2>Priority overtaking (not set in the scenario: each of its queues has one priority class; a
+queue per class with a <code>head_start</code> simulates it)</h2>
 <p>A high-priority contact overtook when it was answered before regular contacts that had
 arrived earlier; the head start is how much earlier the earliest of them had arrived.</p>
 {_table(cal.overtaking)}

@@ -2,9 +2,10 @@
 
 The horizon is a typical week (at most 7 days) from the first training day; each
 day's volumes and staffing are the means of the training days on that weekday.
-Every fitted value carries its interval and how it was chosen as a comment; what
-the engine cannot simulate yet (redials, a priority head start, handle time that
-varies by time of day) is written as comments saying so.
+Every fitted value carries its interval and how it was chosen as a comment; what is
+measured but not set (redials, which are already in the volumes; priority overtaking
+within a queue; handle time that varies by time of day) is written as comments saying
+so and how to simulate it.
 """
 
 from __future__ import annotations
@@ -136,16 +137,18 @@ def scenario_text(cal) -> str:
         ov = cal.overtaking
         if not ov.empty and q in set(ov["queue"]):
             r = ov[ov["queue"] == q].iloc[0]
-            out.append(f"    # NOT SIMULATED YET: priority. {r['share']:.0%} of {r['high']} high-priority contacts "
+            out.append(f"    # NOT SET: priority. {r['share']:.0%} of {r['high']} high-priority contacts "
                        f"were answered before earlier regular ones; head start median {r['head_start_median']:.0f} s, "
                        f"90th percentile {r['head_start_p90']:.0f} s (ASA high {r['asa_high']:.0f} s, "
-                       f"regular {r['asa_regular']:.0f} s)")
+                       f"regular {r['asa_regular']:.0f} s); to simulate it, split the queue by class "
+                       f"and give the high one head_start: {r['head_start_median']:.0f}")
     if cal.redials:
         r = cal.redials
-        out.append(f"  # NOT SIMULATED YET: redials. {r['probability']:.1%} of abandoning customers "
+        out.append(f"  # NOT SET: redials. {r['probability']:.1%} of abandoning customers "
                    f"(95 % CI [{r['ci_low']:.1%}, {r['ci_high']:.1%}], identified customers only) called again")
         out.append(f"  # within {r['window_hours']:g} h; delay median {_num(r['delay_median'])} s, mean "
-                   f"{_num(r['delay_mean'])} s. The engine has no retrials yet; those calls are in the volumes.")
+                   f"{_num(r['delay_mean'])} s. Those calls are in the volumes above; to simulate them "
+                   "instead, take them out and give the queues retrial: {probability, delay}.")
     st = cal.staffing
     out += ["", "pools:"]
     for pid, skills in st.pools.items():
