@@ -49,16 +49,23 @@ def draw(I, F, k):
     return F[I[T_DR] + I[sb + SD_OFF] + pos]
 
 
+@subroutine("i8(CPointer(int64), CPointer(int64), i8, i8, i8)")
+def take_slot(I, DI, g_free, t_free, g_top):
+    """A slot of a recycled table (contacts or events): the last one freed (free list
+    of I[g_free] slots at table I[t_free]), else a new one at the top I[g_top]."""
+    n = I[g_free]
+    if n > 0:
+        I[g_free] = n - 1
+        return DI[I[t_free] + n - 1]
+    slot = I[g_top]
+    I[g_top] = slot + 1
+    return slot
+
+
 @subroutine(f"void({PARGS}, f8, i8, i8, i8, i8, f8)")
 def push(I, F, DI, DF, t, kind, a, b, c, f):
     """Schedule an event at ``t`` (the caller computes ``now + delay`` as SimPy does)."""
-    n = I[G_EFREE]
-    if n > 0:
-        slot = DI[I[T_EFREE] + n - 1]
-        I[G_EFREE] = n - 1
-    else:
-        slot = I[G_ETOP]
-        I[G_ETOP] = slot + 1
+    slot = take_slot(I, DI, G_EFREE, T_EFREE, G_ETOP)
     seq = I[G_SEQ]
     I[G_SEQ] = seq + 1
     ei, ef = I[T_EI], I[T_EF]

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from bposim.engine.fast.k_base import INF, draw, drop, idle_out, push, set_state
+from bposim.engine.fast.k_base import INF, draw, drop, idle_out, push, set_state, take_slot
 from bposim.engine.fast.k_compile import subroutine
 from bposim.engine.fast.layout import (
     AF_HIRED, AF_SINCE, AF_W, AI_CONTACT, AI_IN_IDLE, AI_NEXT, AI_POOL, AI_PREV, AI_W,
@@ -48,13 +48,7 @@ def new_contact(I, F, DI, DF, q, origin, parent, now, interval):
         w *= scale
     if I[qb + QI_PSCALE]:
         p *= F[I[T_PS] + q * n + interval]
-    k = I[G_CFREE]
-    if k > 0:
-        c = DI[I[T_CFREE] + k - 1]
-        I[G_CFREE] = k - 1
-    else:
-        c = I[G_CTOP]
-        I[G_CTOP] = c + 1
+    c = take_slot(I, DI, G_CFREE, T_CFREE, G_CTOP)
     cb, fb = I[T_CI] + c * CI_W, I[T_CF] + c * CF_W
     DI[cb + CI_ID] = I[G_NEXTID]
     DI[cb + CI_PARENT] = parent
